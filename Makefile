@@ -1,0 +1,136 @@
+# presec: top-level build. `make demo` and `make test` are the two entry points (README.md).
+SHELL := /bin/bash
+BUILD      ?= $(CURDIR)/build
+KSRC_CACHE ?= $(BUILD)/cache
+MODDIR     ?= /usr/lib/$(shell $(CC) -print-multiarch)/kamailio/modules
+CC         ?= gcc
+PYTHON     ?= /usr/bin/python3
+PYTEST     ?= $(PYTHON) -m pytest
+
+# Pure cores and tools: C11, strict warnings, no Kamailio header.
+CORE_CFLAGS ?= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror \
+               -Wshadow -Wstrict-prototypes -Wformat=2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+               -I$(CURDIR)/include
+SAN_FLAGS   ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+MODULES := $(patsubst modules/%/Makefile,%,$(wildcard modules/*/Makefile))
+# A module's pure core: every .c in its folder except the Kamailio glue (*_mod.c).
+core_srcs = $(filter-out modules/$(1)/$(1)_mod.c,$(wildcard modules/$(1)/*.c))
+# Extra link flags of a module's core (libcrypto, libxml2, ...), from modules/<m>/core.mk.
+-include $(wildcard modules/*/core.mk)
+
+UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+FUZZ_SRCS  := $(wildcard tests/fuzz/*/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+CLANG      ?= clang
+
+.PHONY: all deps deps-vm modules unit integration test demo install clean distclean help \
+        fuzz fuzz-build fuzz-smoke format format-check
+all: modules
+
+help:
+	@echo "make demo     install what is missing, build, run the reference topology and the main flow"
+	@echo "make test     install what is missing, build, run unit and integration tests"
+	@echo "make modules  build every module against Debian's kamailio source ($(MODULES))"
+	@echo "make install  copy the modules into $(MODDIR)"
+	@echo "make fuzz     run every libFuzzer harness for FUZZ_SECONDS (default 60) each"
+
+deps:
+	@scripts/deps.sh base
+
+deps-vm:
+	@scripts/deps.sh vm
+
+# The Debian-configured Kamailio tree; its path is cached in $(BUILD)/corepath.
+$(BUILD)/corepath:
+	@mkdir -p $(BUILD)
+	scripts/kamailio-src.sh $(KSRC_CACHE) > $@.tmp && mv $@.tmp $@
+
+modules: $(BUILD)/corepath
+	@set -e; mkdir -p $(BUILD)/modules; for m in $(MODULES); do \
+	  $(MAKE) --no-print-directory -C modules/$$m COREPATH=$$(cat $(BUILD)/corepath) \
+	    PRESEC_ROOT=$(CURDIR) quiet=$(if $(V),verbose,silent); \
+	  cp modules/$$m/$$m.so $(BUILD)/modules/; \
+	done; echo "modules built into $(BUILD)/modules: $(MODULES)"
+
+# cmocka unit tests: tests/unit/<module>/test_*.c linked with that module's core.
+unit_mod = $(firstword $(subst /, ,$(1)))
+$(BUILD)/unit/%: tests/unit/%.c FORCE
+	@mkdir -p $(dir $@)
+	@$(CC) $(CORE_CFLAGS) $(UNIT_SAN) -Imodules/$(call unit_mod,$*) -o $@ $< \
+	  $(call core_srcs,$(call unit_mod,$*)) $(CORE_LIBS_$(call unit_mod,$*)) -lcmocka
+FORCE:
+
+# libFuzzer harnesses: tests/fuzz/<module>/fuzz_<what>.c with that module's core, seeds in
+# tests/fuzz/<module>/corpus/<what>/.
+$(BUILD)/fuzz/%: tests/fuzz/%.c FORCE
+	@mkdir -p $(dir $@)
+	@$(CLANG) -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all -Iinclude -Imodules/$(call unit_mod,$*) -o $@ $< \
+	  $(call core_srcs,$(call unit_mod,$*)) $(CORE_LIBS_$(call unit_mod,$*))
+
+fuzz-build: $(FUZZ_BINS)
+
+# Runs every harness for FUZZ_SECONDS on a copy of its seed corpus; prints executions and
+# findings; fails when a harness finds a crash (its reproducer stays in build/fuzz-findings).
+fuzz: fuzz-build
+	@set -e; rm -rf $(BUILD)/fuzz-work; mkdir -p $(BUILD)/fuzz-findings; fail=0; \
+	for f in $(FUZZ_BINS); do \
+	  rel=$${f#$(BUILD)/fuzz/}; mod=$${rel%%/*}; what=$${rel#*/fuzz_}; \
+	  work=$(BUILD)/fuzz-work/$$mod-$$what; mkdir -p $$work; \
+	  cp -r tests/fuzz/$$mod/corpus/$$what/. $$work/ 2>/dev/null || true; \
+	  if $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	       -artifact_prefix=$(BUILD)/fuzz-findings/$$mod-$$what- $$work > $$work.log 2>&1; then \
+	    st=ok; else st=FINDING; fail=$$((fail+1)); fi; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$work.log | tail -1); \
+	  echo "fuzz $$mod/$$what: $$st, $${runs:-?} executions in $(FUZZ_SECONDS)s, corpus $$(ls $$work | wc -l)"; \
+	  [ $$st = ok ] || tail -30 $$work.log; \
+	done; [ $$fail = 0 ]
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
+unit: $(UNIT_BINS)
+	@set -e; pass=0; fail=0; for t in $(UNIT_BINS); do \
+	  if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
+	done; echo "unit: $$pass passed, $$fail failed"; [ $$fail = 0 ]
+
+# Our C follows .clang-format; format-check fails on any file that clang-format would change.
+C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*/*.[ch] tests/fuzz/*/*.c tools/*/*.[ch])
+format:
+	clang-format -i $(C_SRCS)
+
+format-check:
+	@bad=0; for f in $(C_SRCS); do clang-format $$f | cmp -s - $$f || { echo "not formatted: $$f"; bad=1; }; done; \
+	[ $$bad = 0 ] && echo "format-check: $(words $(C_SRCS)) files ok"
+
+unit-asan:
+	$(MAKE) unit BUILD=$(BUILD)/asan UNIT_SAN="$(SAN_FLAGS)"
+
+integration: modules
+	PRESEC_BUILD=$(BUILD) $(PYTEST) -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+
+test: deps
+	$(MAKE) format-check
+	$(MAKE) modules
+	$(MAKE) unit
+	$(MAKE) fuzz-smoke
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) modules
+	PRESEC_BUILD=$(BUILD) $(PYTHON) -m tests.integration.demo
+
+install: modules
+	install -d $(DESTDIR)$(MODDIR)
+	install -m 0644 $(addprefix $(BUILD)/modules/,$(addsuffix .so,$(MODULES))) $(DESTDIR)$(MODDIR)/
+
+clean:
+	rm -rf $(BUILD)/unit $(BUILD)/asan $(BUILD)/modules
+	for m in $(MODULES); do rm -f modules/$$m/*.o modules/$$m/*.d modules/$$m/*.so; done
+
+distclean: clean
+	rm -rf $(BUILD)

@@ -1,0 +1,22 @@
+# Shared build fragment for presec's Kamailio modules. A module's Makefile sets NAME (foo.so) and
+# LIBS, then includes this file. COREPATH is the Debian-configured Kamailio source tree prepared by
+# scripts/kamailio-src.sh (the top-level Makefile passes it), so the .so carries the exact
+# version and compile-flag string that the stock /usr/sbin/kamailio checks at load time.
+ifeq ($(COREPATH),)
+$(error COREPATH is not set: build modules through the top-level Makefile)
+endif
+PRESEC_ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+include $(COREPATH)/Makefile.defs
+auto_gen=
+# Makefile.defs sets LIBS, so modules name theirs MOD_LIBS. Modules that use Kamailio's database
+# layer (USE_SRDB1 = 1) link the libsrdb1 Debian installed, not a copy built from the tree, and
+# find it at run time where the stock kamailio finds its own.
+KAMAILIO_LIBDIR := /usr/lib/$(shell $(CC) -print-multiarch)/kamailio
+LIBS += $(MOD_LIBS)
+ifeq ($(USE_SRDB1),1)
+LIBS += -L$(KAMAILIO_LIBDIR) -l:libsrdb1.so.1 -Wl,-rpath,$(KAMAILIO_LIBDIR)
+endif
+# Kamailio headers come in through -isystem so that our own -Wextra -Werror applies to our files only.
+DEFS += -isystem $(COREPATH) -I$(PRESEC_ROOT)/include -std=gnu11 -Wextra -Werror \
+        -Wno-missing-field-initializers
+include $(COREPATH)/Makefile.modules
