@@ -1,0 +1,1028 @@
+/* ims_aka: IMS AKA at the S-CSCF (TS 33.203 6.1, TS 24.229 5.4.1.2), the Kamailio glue.
+ *
+ * The cores (milenage.c, aka.c, digest.c, vstore.c) hold every computation; this file adapts
+ * them to Kamailio: module parameters, cfg and KEMI functions, the subscriber database, the
+ * pending challenges in shared memory, RPC commands and statistics. */
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/counters.h"
+#include "core/data_lump_rpl.h"
+#include "core/dprint.h"
+#include "core/ip_addr.h"
+#include "core/kemi.h"
+#include "core/locking.h"
+#include "core/mem/mem.h"
+#include "core/mem/shm_mem.h"
+#include "core/mod_fix.h"
+#include "core/parser/msg_parser.h"
+#include "core/parser/parse_to.h"
+#include "core/parser/parse_uri.h"
+#include "core/pt.h"
+#include "core/resolve.h"
+#include "core/rpc.h"
+#include "core/rpc_lookup.h"
+#include "core/sr_module.h"
+#include "core/timer.h"
+#include "lib/srdb1/db.h"
+#include "modules/sl/sl.h"
+
+#include "aka.h"
+#include "digest.h"
+#include "vstore.h"
+
+MODULE_VERSION
+
+/* Return codes of ims_aka_verify(), in the cfg script's $rc. */
+enum verify_rc {
+	V_OK = 1,              /* response verified */
+	V_PROTECTED = 2,       /* integrity-protected re-REGISTER from a trusted P-CSCF */
+	V_NO_CREDENTIALS = -1, /* nothing to verify yet: challenge */
+	V_WRONG_RESPONSE = -2, /* RES (the Digest response) does not match: 403 */
+	V_STALE_NONCE = -3,    /* unknown, expired or replayed nonce: challenge again */
+	V_UNKNOWN_IMPI = -4,   /* no such subscriber: 403 */
+	V_RESYNCED = -5,       /* AUTS accepted, SQN resynchronised: challenge again */
+	V_BAD_MAC_S = -6,      /* AUTS does not verify: 403 */
+	V_MALFORMED = -7,      /* malformed Authorization: 400 or 403 */
+	V_IMPU_MISMATCH = -8,  /* the To IMPU is not in the IMPI's registration set: 403 */
+	V_INTERNAL = -9,       /* database or memory failure: 500 */
+};
+
+/* ---- module parameters ---- */
+static str db_url = STR_NULL;
+static char *subscriber_table = "ims_subscriber";
+static char *impu_table = "ims_impu";
+static char *default_algorithm = "AKAv1-MD5";
+static int vector_expiry = 30;
+static int max_pending = 10000;
+static int add_ck_ik = 1;
+static int protected_reregistration = 1;
+static char *trusted_pcscf = "";
+static int sqn_ind_bits = 5;
+
+/* ---- state ---- */
+static db_func_t dbf;
+static db1_con_t *dbh = NULL; /* per process, opened in child_init */
+static sl_api_t slb;
+static gen_lock_t *store_lock = NULL;
+static struct vstore *store = NULL;
+static enum aka_algorithm default_alg = AKA_ALG_V1_MD5;
+
+#define MAX_TRUSTED 16
+static struct ip_addr trusted[MAX_TRUSTED];
+static int n_trusted = 0;
+
+/* What ims_aka_verify() learned about the request being processed, for the functions the script
+ * calls after it (P-Associated-URI, stale=TRUE in the next challenge). Per process. */
+static struct {
+	unsigned int msg_id;
+	int msg_pid;
+	int valid;
+	int stale;
+	char impi[VSTORE_IMPI_MAX];
+	char impus[VSTORE_IMPUS_MAX];
+} ctx;
+
+static stat_var *st_challenges, *st_successes, *st_resyncs, *st_protected, *st_fail_response,
+        *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
+        *st_fail_impu, *st_fail_internal;
+
+static stat_export_t mod_stats[] = {
+        {"challenges", 0, &st_challenges},
+        {"successes", 0, &st_successes},
+        {"resyncs", 0, &st_resyncs},
+        {"protected_reregistrations", 0, &st_protected},
+        {"failures_wrong_response", 0, &st_fail_response},
+        {"failures_unknown_impi", 0, &st_fail_unknown_impi},
+        {"failures_stale_nonce", 0, &st_fail_stale},
+        {"failures_replayed_nonce", 0, &st_fail_replay},
+        {"failures_malformed", 0, &st_fail_malformed},
+        {"failures_bad_mac_s", 0, &st_fail_mac_s},
+        {"failures_impu_mismatch", 0, &st_fail_impu},
+        {"failures_internal", 0, &st_fail_internal},
+        {0, 0, 0},
+};
+
+/* ---- shared-memory store plumbing ---- */
+static void *shm_alloc_cb(size_t n)
+{
+	return shm_malloc(n);
+}
+static void shm_release_cb(void *p)
+{
+	shm_free(p);
+}
+static void lock_cb(void *arg)
+{
+	lock_get((gen_lock_t *)arg);
+}
+static void unlock_cb(void *arg)
+{
+	lock_release((gen_lock_t *)arg);
+}
+
+static void purge_timer(unsigned int ticks, void *param)
+{
+	(void)ticks;
+	(void)param;
+	if (store)
+		vstore_purge(store, time(NULL));
+}
+
+/* ---- helpers ---- */
+static const char *src_ip(struct sip_msg *msg)
+{
+	return ip_addr2a(&msg->rcv.src_ip);
+}
+
+static int ident_ok(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int parse_trusted(void)
+{
+	char buf[512];
+	if (strlen(trusted_pcscf) >= sizeof(buf)) {
+		LM_ERR("trusted_pcscf is too long\n");
+		return -1;
+	}
+	strcpy(buf, trusted_pcscf);
+	for (char *tok = strtok(buf, " ;,"); tok; tok = strtok(NULL, " ;,")) {
+		struct ip_addr *ip;
+		str s = {tok, (int)strlen(tok)};
+		if (n_trusted == MAX_TRUSTED) {
+			LM_ERR("trusted_pcscf: more than %d addresses\n", MAX_TRUSTED);
+			return -1;
+		}
+		if (!(ip = str2ip(&s)) && !(ip = str2ip6(&s))) {
+			LM_ERR("trusted_pcscf: '%s' is not an IP address\n", tok);
+			return -1;
+		}
+		trusted[n_trusted++] = *ip;
+	}
+	return 0;
+}
+
+static int from_trusted_pcscf(struct sip_msg *msg)
+{
+	for (int i = 0; i < n_trusted; i++)
+		if (ip_addr_cmp(&trusted[i], &msg->rcv.src_ip))
+			return 1;
+	return 0;
+}
+
+static void ctx_reset(struct sip_msg *msg)
+{
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.msg_id = msg->id;
+	ctx.msg_pid = msg->pid;
+}
+
+static int ctx_is_for(struct sip_msg *msg)
+{
+	return ctx.msg_id == msg->id && ctx.msg_pid == msg->pid;
+}
+
+/* The first Digest Authorization header whose realm is ours (RFC 3261 22.4), parsed. Returns
+ * 1 found, 0 none, -1 malformed (with *why). */
+static int find_credentials(struct sip_msg *msg, const str *realm, struct digest_cred *c,
+                            const char **why)
+{
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0) {
+		*why = "cannot parse the headers";
+		return -1;
+	}
+	for (struct hdr_field *h = msg->headers; h; h = h->next) {
+		if (h->type != HDR_AUTHORIZATION_T)
+			continue;
+		if (digest_parse(h->body.s, (size_t)h->body.len, c, why) != 0)
+			return -1;
+		if (c->realm.len == (size_t)realm->len &&
+		    strncasecmp(c->realm.s, realm->s, realm->len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The IMPU the request registers (To), as "sip:user@host" or "tel:number". */
+static int to_impu(struct sip_msg *msg, char *out, size_t outsz)
+{
+	struct sip_uri u;
+	if (parse_to_header(msg) < 0 || !msg->to)
+		return -1;
+	str uri = get_to(msg)->uri;
+	if (parse_uri(uri.s, uri.len, &u) < 0)
+		return -1;
+	int n;
+	if (u.type == TEL_URI_T || u.type == TELS_URI_T)
+		n = snprintf(out, outsz, "tel:%.*s", u.user.len, u.user.s);
+	else
+		n = snprintf(out, outsz, "%s:%.*s@%.*s", u.type == SIPS_URI_T ? "sips" : "sip",
+		             u.user.len, u.user.s, u.host.len, u.host.s);
+	return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+static int impu_in_set(const char *impu, const char *set)
+{
+	size_t n = strlen(impu);
+	for (const char *p = set; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && strncasecmp(p, impu, n) == 0)
+			return 1;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* IMPI of the request: the Authorization username (TS 24.229 5.1.1.2.1), else derived from the
+ * To IMPU the way TS 23.003 13.3 derives it when the IMPI is not otherwise known. */
+static int request_impi(struct sip_msg *msg, const str *realm, char *out, size_t outsz)
+{
+	struct digest_cred c;
+	const char *why = NULL;
+	int r = find_credentials(msg, realm, &c, &why);
+	if (r < 0)
+		return -1;
+	if (r == 1) {
+		if (c.username.len >= outsz)
+			return -1;
+		memcpy(out, c.username.s, c.username.len);
+		out[c.username.len] = '\0';
+	} else {
+		struct sip_uri u;
+		if (parse_to_header(msg) < 0 || !msg->to)
+			return -1;
+		str uri = get_to(msg)->uri;
+		if (parse_uri(uri.s, uri.len, &u) < 0 || u.user.len == 0)
+			return -1;
+		int n = snprintf(out, outsz, "%.*s@%.*s", u.user.len, u.user.s, u.host.len,
+		                 u.host.s);
+		if (n <= 0 || (size_t)n >= outsz)
+			return -1;
+	}
+	return digest_impi_valid(out, strlen(out)) ? 0 : -1;
+}
+
+/* ---- database ---- */
+static int db_text(db_val_t *v, char *out, size_t outsz)
+{
+	const char *s = NULL;
+	int len = 0;
+	if (VAL_NULL(v)) {
+		out[0] = '\0';
+		return 0;
+	}
+	switch (VAL_TYPE(v)) {
+	case DB1_STRING:
+		s = VAL_STRING(v);
+		len = (int)strlen(s);
+		break;
+	case DB1_STR:
+		s = VAL_STR(v).s;
+		len = VAL_STR(v).len;
+		break;
+	case DB1_BLOB:
+		s = VAL_BLOB(v).s;
+		len = VAL_BLOB(v).len;
+		break;
+	default:
+		return -1;
+	}
+	if ((size_t)len >= outsz)
+		return -1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+struct subscriber {
+	struct aka_keys keys;
+	uint64_t sqn;
+	char algorithms[64];
+	char impus[VSTORE_IMPUS_MAX];
+};
+
+/* One statement that returns the subscriber's secrets, SQN, algorithms and IMPUs. The IMPI has
+ * passed digest_impi_valid(), so it holds no quote or backslash. Returns 1 found, 0 not found,
+ * -1 error. */
+static int db_subscriber(const char *sql, struct subscriber *sub)
+{
+	db1_res_t *res = NULL;
+	str q = {(char *)sql, (int)strlen(sql)};
+	char hex[40], num[24];
+	int rc = -1;
+
+	if (!dbh) {
+		LM_ERR("no database connection in this process\n");
+		return -1;
+	}
+	if (dbf.raw_query(dbh, &q, &res) < 0 || !res) {
+		LM_ERR("subscriber query failed\n");
+		goto out;
+	}
+	if (RES_ROW_N(res) == 0) {
+		rc = 0;
+		goto out;
+	}
+	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
+	if (RES_COL_N(res) != 6 || db_text(&v[0], hex, sizeof(hex)) ||
+	    unhex(hex, sub->keys.k, 16) || db_text(&v[1], hex, sizeof(hex)) ||
+	    unhex(hex, sub->keys.opc, 16) || db_text(&v[2], hex, sizeof(hex)) ||
+	    unhex(hex, sub->keys.amf, 2) || db_text(&v[3], num, sizeof(num)) ||
+	    db_text(&v[4], sub->algorithms, sizeof(sub->algorithms)) ||
+	    db_text(&v[5], sub->impus, sizeof(sub->impus))) {
+		LM_ERR("subscriber row has an unexpected shape\n");
+		goto out;
+	}
+	sub->sqn = strtoull(num, NULL, 10);
+	rc = 1;
+out:
+	OPENSSL_cleanse(hex, sizeof(hex));
+	if (res)
+		dbf.free_result(dbh, res);
+	return rc;
+}
+
+#define SUB_COLUMNS                                                                                \
+	"encode(k,'hex'), encode(opc,'hex'), encode(amf,'hex'), sqn::text, "                       \
+	"array_to_string(algorithms, ','), "                                                       \
+	"(SELECT coalesce(string_agg(impu, ',' ORDER BY position), '') FROM %s i "                 \
+	"WHERE i.impi = s.impi)"
+
+/* TS 33.102 C.3.2: a new vector takes the next SEQ; the update and the read are one statement,
+ * so two processes (or two S-CSCFs on one database) never hand out the same SQN. */
+static int db_next_vector(const char *impi, struct subscriber *sub)
+{
+	char sql[1024];
+	int n = snprintf(sql, sizeof(sql),
+	                 "UPDATE %s s SET sqn = (((sqn >> %d) + 1) << %d) %% 281474976710656 "
+	                 "WHERE impi = '%s' RETURNING " SUB_COLUMNS,
+	                 subscriber_table, sqn_ind_bits, sqn_ind_bits, impi, impu_table);
+	if (n <= 0 || (size_t)n >= sizeof(sql))
+		return -1;
+	return db_subscriber(sql, sub);
+}
+
+static int db_read_subscriber(const char *impi, struct subscriber *sub)
+{
+	char sql[1024];
+	int n = snprintf(sql, sizeof(sql), "SELECT " SUB_COLUMNS " FROM %s s WHERE impi = '%s'",
+	                 impu_table, subscriber_table, impi);
+	if (n <= 0 || (size_t)n >= sizeof(sql))
+		return -1;
+	return db_subscriber(sql, sub);
+}
+
+/* TS 33.102 6.3.5: after a verified AUTS the HSS sets SQN_HE to SQN_MS; the next vector is
+ * fresh for the USIM. Only ever moves forward. */
+static int db_resync(const char *impi, uint64_t sqn_ms)
+{
+	char sql[512];
+	str q;
+	db1_res_t *res = NULL;
+	int n = snprintf(sql, sizeof(sql),
+	                 "UPDATE %s SET sqn = %llu WHERE impi = '%s' RETURNING sqn::text",
+	                 subscriber_table, (unsigned long long)sqn_ms, impi);
+	if (n <= 0 || (size_t)n >= sizeof(sql) || !dbh)
+		return -1;
+	q.s = sql;
+	q.len = n;
+	if (dbf.raw_query(dbh, &q, &res) < 0 || !res)
+		return -1;
+	int ok = RES_ROW_N(res) == 1;
+	dbf.free_result(dbh, res);
+	return ok ? 0 : -1;
+}
+
+static enum aka_algorithm pick_algorithm(const struct subscriber *sub, enum aka_algorithm asked)
+{
+	/* the UE's choice when the subscriber may use it, else the operator's default when allowed,
+	 * else the subscriber's first algorithm */
+	const char *names[] = {NULL, "AKAv1-MD5", "AKAv2-MD5"};
+	if ((asked == AKA_ALG_V1_MD5 || asked == AKA_ALG_V2_MD5) &&
+	    strstr(sub->algorithms, names[asked]))
+		return asked;
+	if (strstr(sub->algorithms, names[default_alg]))
+		return default_alg;
+	return strncmp(sub->algorithms, "AKAv2", 5) == 0 ? AKA_ALG_V2_MD5 : AKA_ALG_V1_MD5;
+}
+
+/* ---- ims_aka_challenge ---- */
+static int send_reply(struct sip_msg *msg, int code, char *reason)
+{
+	str r = {reason, (int)strlen(reason)};
+	return slb.freply(msg, code, &r);
+}
+
+static int challenge(struct sip_msg *msg, str *realm)
+{
+	char impi[VSTORE_IMPI_MAX];
+	struct subscriber sub;
+	struct vstore_entry e;
+	struct digest_cred c;
+	const char *why = NULL;
+	uint8_t raw[32];
+	char hdr[512], ck_hex[33], ik_hex[33];
+	enum aka_algorithm asked = AKA_ALG_NONE;
+	int rc = -1;
+
+	memset(&sub, 0, sizeof(sub));
+	memset(&e, 0, sizeof(e));
+	if (request_impi(msg, realm, impi, sizeof(impi)) != 0) {
+		LM_NOTICE("challenge from %s: no valid IMPI in Authorization or To\n", src_ip(msg));
+		update_stat(st_fail_malformed, 1);
+		return V_MALFORMED;
+	}
+	if (find_credentials(msg, realm, &c, &why) == 1)
+		asked = c.algorithm;
+	int found = db_next_vector(impi, &sub);
+	if (found < 0) {
+		update_stat(st_fail_internal, 1);
+		return V_INTERNAL;
+	}
+	if (found == 0) {
+		LM_NOTICE("challenge from %s: unknown IMPI %s\n", src_ip(msg), impi);
+		update_stat(st_fail_unknown_impi, 1);
+		return V_UNKNOWN_IMPI;
+	}
+	if (RAND_bytes(e.av.rand, 16) != 1 ||
+	    aka_vector_make(&sub.keys, sub.sqn, e.av.rand, &e.av) != AKA_OK) {
+		LM_ERR("cannot make an authentication vector for %s\n", impi);
+		update_stat(st_fail_internal, 1);
+		goto out;
+	}
+	/* RFC 3310 3.2: nonce = base64(RAND || AUTN [|| server data]) */
+	memcpy(raw, e.av.rand, 16);
+	memcpy(raw + 16, e.av.autn, 16);
+	b64_encode(raw, 32, e.nonce);
+	snprintf(e.impi, sizeof(e.impi), "%s", impi);
+	snprintf(e.impus, sizeof(e.impus), "%s", sub.impus);
+	e.algorithm = pick_algorithm(&sub, asked);
+	e.created = time(NULL);
+	e.expires = e.created + vector_expiry;
+	if (vstore_add(store, &e) != 0) {
+		LM_ERR("cannot keep the challenge for %s (max_pending %d reached?)\n", impi,
+		       max_pending);
+		update_stat(st_fail_internal, 1);
+		goto out;
+	}
+	int stale = ctx_is_for(msg) && ctx.stale;
+	int n;
+	if (add_ck_ik) {
+		/* TS 24.229 5.4.1.2.1: towards the P-CSCF the 401 carries CK and IK, which the
+		 * P-CSCF removes before the UE sees the challenge */
+		hex_encode(e.av.ck, 16, ck_hex);
+		hex_encode(e.av.ik, 16, ik_hex);
+		n = snprintf(hdr, sizeof(hdr),
+		             "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", "
+		             "algorithm=%s, qop=\"auth\"%s, ck=\"%s\", ik=\"%s\"\r\n",
+		             realm->len, realm->s, e.nonce, aka_algorithm_name(e.algorithm),
+		             stale ? ", stale=TRUE" : "", ck_hex, ik_hex);
+	} else {
+		n = snprintf(hdr, sizeof(hdr),
+		             "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", "
+		             "algorithm=%s, qop=\"auth\"%s\r\n",
+		             realm->len, realm->s, e.nonce, aka_algorithm_name(e.algorithm),
+		             stale ? ", stale=TRUE" : "");
+	}
+	if (n <= 0 || (size_t)n >= sizeof(hdr) || !add_lump_rpl(msg, hdr, n, LUMP_RPL_HDR)) {
+		LM_ERR("cannot add WWW-Authenticate for %s\n", impi);
+		goto out;
+	}
+	if (send_reply(msg, 401, "Unauthorized - Challenging the UE") < 0) {
+		LM_ERR("cannot send the 401 for %s\n", impi);
+		goto out;
+	}
+	update_stat(st_challenges, 1);
+	LM_INFO("challenged %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm), src_ip(msg));
+	rc = 1;
+out:
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	OPENSSL_cleanse(&e, sizeof(e));
+	OPENSSL_cleanse(hdr, sizeof(hdr));
+	OPENSSL_cleanse(ck_hex, sizeof(ck_hex));
+	OPENSSL_cleanse(ik_hex, sizeof(ik_hex));
+	return rc;
+}
+
+/* ---- ims_aka_verify ---- */
+static int is_protected(enum integrity_protected ip)
+{
+	return ip == IP_YES || ip == IP_TLS_YES || ip == IP_IP_ASSOC_YES;
+}
+
+static int dstr_b64_ok(const struct dstr *d, size_t max)
+{
+	if (d->len == 0 || d->len > max)
+		return 0;
+	for (size_t i = 0; i < d->len; i++) {
+		char ch = d->s[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		      (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '='))
+			return 0;
+	}
+	return 1;
+}
+
+static int verify_protected(struct sip_msg *msg, const char *impi, const char *impu)
+{
+	struct subscriber sub;
+	memset(&sub, 0, sizeof(sub));
+	int found = db_read_subscriber(impi, &sub);
+	OPENSSL_cleanse(&sub.keys, sizeof(sub.keys));
+	if (found < 0) {
+		update_stat(st_fail_internal, 1);
+		return V_INTERNAL;
+	}
+	if (found == 0) {
+		LM_NOTICE("protected REGISTER via %s: unknown IMPI %s\n", src_ip(msg), impi);
+		update_stat(st_fail_unknown_impi, 1);
+		return V_UNKNOWN_IMPI;
+	}
+	if (!impu_in_set(impu, sub.impus)) {
+		LM_NOTICE("protected REGISTER via %s: %s is not an IMPU of %s\n", src_ip(msg), impu,
+		          impi);
+		update_stat(st_fail_impu, 1);
+		return V_IMPU_MISMATCH;
+	}
+	ctx.valid = 1;
+	snprintf(ctx.impi, sizeof(ctx.impi), "%s", impi);
+	snprintf(ctx.impus, sizeof(ctx.impus), "%s", sub.impus);
+	update_stat(st_protected, 1);
+	return V_PROTECTED;
+}
+
+static int verify(struct sip_msg *msg, str *realm)
+{
+	struct digest_cred c;
+	struct vstore_entry e;
+	const char *why = NULL;
+	char impi[VSTORE_IMPI_MAX], impu[256], expected[33], got[33];
+	uint8_t pw[AKA_PASSWORD_MAX];
+	size_t pw_len = 0;
+	int rc;
+
+	ctx_reset(msg);
+	memset(&e, 0, sizeof(e));
+	int r = find_credentials(msg, realm, &c, &why);
+	if (r < 0) {
+		LM_NOTICE("%.*s from %s: malformed Authorization: %s\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          src_ip(msg), why);
+		update_stat(st_fail_malformed, 1);
+		return V_MALFORMED;
+	}
+	if (r == 0)
+		return V_NO_CREDENTIALS;
+	if (!digest_impi_valid(c.username.s, c.username.len)) {
+		LM_NOTICE("Authorization from %s: username is not a valid IMPI\n", src_ip(msg));
+		update_stat(st_fail_malformed, 1);
+		return V_MALFORMED;
+	}
+	memcpy(impi, c.username.s, c.username.len);
+	impi[c.username.len] = '\0';
+	if (to_impu(msg, impu, sizeof(impu)) != 0) {
+		LM_NOTICE("request from %s for %s: cannot read the To IMPU\n", src_ip(msg), impi);
+		update_stat(st_fail_malformed, 1);
+		return V_MALFORMED;
+	}
+
+	/* TS 24.229 5.4.1.2.1: a REGISTER the P-CSCF received over the UE's security association
+	 * need not be challenged again; the marking counts only from a P-CSCF we trust. */
+	if (is_protected(c.integrity_protected) && c.response.len == 0 && c.nonce.len == 0) {
+		if (from_trusted_pcscf(msg)) {
+			if (protected_reregistration)
+				return verify_protected(msg, impi, impu);
+		} else {
+			LM_NOTICE("integrity-protected from %s ignored: not a trusted P-CSCF\n",
+			          src_ip(msg));
+		}
+	}
+	if (c.nonce.len == 0 || !c.has_response)
+		return V_NO_CREDENTIALS; /* the initial REGISTER of TS 24.229 5.1.1.2 */
+	if (!dstr_b64_ok(&c.nonce, VSTORE_NONCE_MAX - 1)) {
+		LM_NOTICE("Authorization for %s from %s: nonce is not base64\n", impi, src_ip(msg));
+		update_stat(st_fail_malformed, 1);
+		return V_MALFORMED;
+	}
+	r = vstore_take(store, c.nonce.s, c.nonce.len, time(NULL), &e);
+	if (r != 0 || strcmp(e.impi, impi) != 0) {
+		LM_NOTICE("Authorization for %s from %s: %s nonce\n", impi, src_ip(msg),
+		          r == -2  ? "replayed"
+		          : r == 0 ? "another IMPI's"
+		                   : "unknown or expired");
+		update_stat(r == -2 ? st_fail_replay : st_fail_stale, 1);
+		ctx.stale = 1;
+		rc = V_STALE_NONCE;
+		goto out;
+	}
+	/* RFC 3310 3.3/3.4: qop=auth as challenged, with its nc and cnonce */
+	if (c.qop.len != 4 || strncasecmp(c.qop.s, "auth", 4) != 0 || c.nc.len != 8 ||
+	    c.cnonce.len == 0 || !c.uri.s || c.response.len != 32) {
+		LM_NOTICE("Authorization for %s from %s: qop=auth, nc, cnonce, uri and a 32-digit "
+		          "response are required\n",
+		          impi, src_ip(msg));
+		update_stat(st_fail_malformed, 1);
+		rc = V_MALFORMED;
+		goto out;
+	}
+
+	if (c.auts.s) {
+		/* RFC 3310 3.4: synchronisation failure; the response uses an empty password */
+		uint8_t auts[AKA_AUTS_LEN + 2];
+		struct subscriber sub;
+		uint64_t sqn_ms = 0;
+		if (b64_decode(c.auts.s, c.auts.len, auts, sizeof(auts)) != AKA_AUTS_LEN) {
+			LM_NOTICE("Authorization for %s from %s: auts is not 14 octets of base64\n",
+			          impi, src_ip(msg));
+			update_stat(st_fail_malformed, 1);
+			rc = V_MALFORMED;
+			goto out;
+		}
+		struct dstr method = {msg->first_line.u.request.method.s,
+		                      (size_t)msg->first_line.u.request.method.len};
+		if (digest_response_md5(&c.username, &c.realm, pw, 0, &method, &c.uri, &c.nonce,
+		                        &c.nc, &c.cnonce, &c.qop, expected) != 0) {
+			update_stat(st_fail_internal, 1);
+			rc = V_INTERNAL;
+			goto out;
+		}
+		for (size_t i = 0; i < 32; i++)
+			got[i] = (char)((c.response.s[i] >= 'A' && c.response.s[i] <= 'F')
+			                        ? c.response.s[i] + 32
+			                        : c.response.s[i]);
+		if (CRYPTO_memcmp(expected, got, 32) != 0) {
+			LM_NOTICE("AUTS from %s for %s: response is not over the empty password\n",
+			          src_ip(msg), impi);
+			update_stat(st_fail_response, 1);
+			rc = V_WRONG_RESPONSE;
+			goto out;
+		}
+		memset(&sub, 0, sizeof(sub));
+		int found = db_read_subscriber(impi, &sub);
+		if (found <= 0) {
+			OPENSSL_cleanse(&sub, sizeof(sub));
+			update_stat(found < 0 ? st_fail_internal : st_fail_unknown_impi, 1);
+			rc = found < 0 ? V_INTERNAL : V_UNKNOWN_IMPI;
+			goto out;
+		}
+		r = aka_resync(&sub.keys, e.av.rand, auts, &sqn_ms);
+		OPENSSL_cleanse(&sub, sizeof(sub));
+		if (r != AKA_OK) {
+			LM_NOTICE("AUTS from %s for %s: MAC-S does not verify\n", src_ip(msg),
+			          impi);
+			update_stat(st_fail_mac_s, 1);
+			rc = V_BAD_MAC_S;
+			goto out;
+		}
+		if (db_resync(impi, sqn_ms) != 0) {
+			update_stat(st_fail_internal, 1);
+			rc = V_INTERNAL;
+			goto out;
+		}
+		LM_INFO("resynchronised SQN of %s after AUTS from %s\n", impi, src_ip(msg));
+		update_stat(st_resyncs, 1);
+		rc = V_RESYNCED;
+		goto out;
+	}
+
+	if (aka_digest_password(e.algorithm, e.av.xres, sizeof(e.av.xres), e.av.ik, e.av.ck, pw,
+	                        &pw_len) != 0) {
+		update_stat(st_fail_internal, 1);
+		rc = V_INTERNAL;
+		goto out;
+	}
+	struct dstr method = {msg->first_line.u.request.method.s,
+	                      (size_t)msg->first_line.u.request.method.len};
+	if (digest_response_md5(&c.username, &c.realm, pw, pw_len, &method, &c.uri, &c.nonce, &c.nc,
+	                        &c.cnonce, &c.qop, expected) != 0) {
+		update_stat(st_fail_internal, 1);
+		rc = V_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < 32; i++)
+		got[i] = (char)((c.response.s[i] >= 'A' && c.response.s[i] <= 'F')
+		                        ? c.response.s[i] + 32
+		                        : c.response.s[i]);
+	if (CRYPTO_memcmp(expected, got, 32) != 0) {
+		LM_NOTICE("Authorization for %s from %s: wrong response (RES)\n", impi,
+		          src_ip(msg));
+		update_stat(st_fail_response, 1);
+		rc = V_WRONG_RESPONSE;
+		goto out;
+	}
+	if (!impu_in_set(impu, e.impus)) {
+		LM_NOTICE("Authorization for %s from %s: %s is not one of its IMPUs\n", impi,
+		          src_ip(msg), impu);
+		update_stat(st_fail_impu, 1);
+		rc = V_IMPU_MISMATCH;
+		goto out;
+	}
+	ctx.valid = 1;
+	snprintf(ctx.impi, sizeof(ctx.impi), "%s", impi);
+	snprintf(ctx.impus, sizeof(ctx.impus), "%s", e.impus);
+	update_stat(st_successes, 1);
+	LM_INFO("authenticated %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm),
+	        src_ip(msg));
+	rc = V_OK;
+out:
+	OPENSSL_cleanse(&e, sizeof(e));
+	OPENSSL_cleanse(pw, sizeof(pw));
+	OPENSSL_cleanse(expected, sizeof(expected));
+	return rc;
+}
+
+/* ---- ims_aka_add_associated_uris ---- */
+static int add_associated_uris(struct sip_msg *msg)
+{
+	char hdr[VSTORE_IMPUS_MAX * 2 + 64];
+	size_t n;
+
+	if (!ctx_is_for(msg) || !ctx.valid) {
+		LM_ERR("ims_aka_add_associated_uris() needs a successful ims_aka_verify() first\n");
+		return -1;
+	}
+	/* TS 24.229 5.4.1.2.2: P-Associated-URI lists the registered IMPU's set, in order */
+	n = (size_t)snprintf(hdr, sizeof(hdr), "P-Associated-URI: ");
+	for (const char *p = ctx.impus; *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int w = snprintf(hdr + n, sizeof(hdr) - n, "%s<%.*s>", p == ctx.impus ? "" : ", ",
+		                 (int)len, p);
+		if (w < 0 || (size_t)w >= sizeof(hdr) - n)
+			return -1;
+		n += (size_t)w;
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	if (n + 3 > sizeof(hdr))
+		return -1;
+	memcpy(hdr + n, "\r\n", 3);
+	n += 2;
+	return add_lump_rpl(msg, hdr, (int)n, LUMP_RPL_HDR) ? 1 : -1;
+}
+
+/* ---- cfg and KEMI wrappers ---- */
+static int realm_of(struct sip_msg *msg, char *p, str *realm)
+{
+	if (fixup_get_svalue(msg, (gparam_t *)p, realm) != 0 || realm->len == 0) {
+		LM_ERR("cannot get the realm parameter\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int w_ims_aka_verify(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p2;
+	str realm;
+	return realm_of(msg, p1, &realm) ? V_INTERNAL : verify(msg, &realm);
+}
+
+static int w_ims_aka_challenge(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p2;
+	str realm;
+	return realm_of(msg, p1, &realm) ? V_INTERNAL : challenge(msg, &realm);
+}
+
+static int w_ims_aka_add_associated_uris(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p1;
+	(void)p2;
+	return add_associated_uris(msg);
+}
+
+static int ki_ims_aka_verify(struct sip_msg *msg, str *realm)
+{
+	return verify(msg, realm);
+}
+static int ki_ims_aka_challenge(struct sip_msg *msg, str *realm)
+{
+	return challenge(msg, realm);
+}
+
+/* ---- RPC ---- */
+struct rpc_walk {
+	rpc_t *rpc;
+	void *rctx;
+	time_t now;
+};
+
+static void rpc_list_one(const struct vstore_entry *e, void *arg)
+{
+	struct rpc_walk *w = arg;
+	void *th;
+	/* no nonce, vector or key material leaves the process */
+	if (w->rpc->add(w->rctx, "{", &th) < 0)
+		return;
+	w->rpc->struct_add(th, "ssdd", "impi", e->impi, "algorithm",
+	                   aka_algorithm_name(e->algorithm), "age", (int)(w->now - e->created),
+	                   "expires_in", (int)(e->expires - w->now));
+	w->rpc->struct_add(th, "s", "state", e->state == VS_PENDING ? "pending" : "used");
+}
+
+static const char *rpc_list_doc[] = {"List pending AKA challenges (IMPI, algorithm, age; no "
+                                     "secrets).",
+                                     0};
+static void rpc_list(rpc_t *rpc, void *c)
+{
+	struct rpc_walk w = {rpc, c, time(NULL)};
+	vstore_foreach(store, rpc_list_one, &w);
+}
+
+static const char *rpc_flush_doc[] = {"Forget every pending AKA challenge.", 0};
+static void rpc_flush(rpc_t *rpc, void *c)
+{
+	unsigned n = vstore_flush(store);
+	rpc->add(c, "d", (int)n);
+}
+
+static rpc_export_t rpc_cmds[] = {
+        {"ims_aka.list", rpc_list, rpc_list_doc, RET_ARRAY},
+        {"ims_aka.flush", rpc_flush, rpc_flush_doc, 0},
+        {0, 0, 0, 0},
+};
+
+/* ---- module interface ---- */
+static int mod_init(void)
+{
+	struct vstore_ops ops = {shm_alloc_cb, shm_release_cb, lock_cb, unlock_cb, NULL};
+
+	if (!db_url.s || db_url.len == 0) {
+		LM_ERR("db_url is required\n");
+		return -1;
+	}
+	db_url.len = (int)strlen(db_url.s);
+	if (!ident_ok(subscriber_table) || !ident_ok(impu_table)) {
+		LM_ERR("subscriber_table and impu_table must be plain lower-case identifiers\n");
+		return -1;
+	}
+	default_alg = aka_algorithm_from(default_algorithm, strlen(default_algorithm));
+	if (default_alg != AKA_ALG_V1_MD5 && default_alg != AKA_ALG_V2_MD5) {
+		LM_ERR("default_algorithm must be AKAv1-MD5 or AKAv2-MD5, not '%s'\n",
+		       default_algorithm);
+		return -1;
+	}
+	if (vector_expiry < 5 || vector_expiry > 3600 || max_pending < 1 || sqn_ind_bits < 0 ||
+	    sqn_ind_bits > 10) {
+		LM_ERR("vector_expiry (5..3600), max_pending (>0) or sqn_ind_bits (0..10) out of "
+		       "range\n");
+		return -1;
+	}
+	if (parse_trusted() != 0)
+		return -1;
+	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
+		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
+		       db_url.s);
+		return -1;
+	}
+	if (sl_load_api(&slb) != 0) {
+		LM_ERR("cannot bind the sl module (load sl.so first)\n");
+		return -1;
+	}
+	if (!(store_lock = lock_alloc()) || !lock_init(store_lock)) {
+		LM_ERR("cannot create the challenge store lock\n");
+		return -1;
+	}
+	ops.lock_arg = store_lock;
+	if (!(store = vstore_new(&ops, 4096, (unsigned)max_pending))) {
+		LM_ERR("cannot create the challenge store\n");
+		return -1;
+	}
+	if (register_module_stats("ims_aka", mod_stats) != 0) {
+		LM_ERR("cannot register statistics\n");
+		return -1;
+	}
+	if (rpc_register_array(rpc_cmds) != 0) {
+		LM_ERR("cannot register RPC commands\n");
+		return -1;
+	}
+	if (register_timer(purge_timer, NULL, 5) < 0) {
+		LM_ERR("cannot register the purge timer\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int child_init(int rank)
+{
+	if (rank == PROC_INIT || rank == PROC_MAIN || rank == PROC_TCP_MAIN)
+		return 0;
+	if (!(dbh = dbf.init(&db_url))) {
+		LM_ERR("cannot connect to the database (rank %d)\n", rank);
+		return -1;
+	}
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	if (dbh) {
+		dbf.close(dbh);
+		dbh = NULL;
+	}
+	if (store) {
+		vstore_destroy(store);
+		store = NULL;
+	}
+	if (store_lock) {
+		lock_destroy(store_lock);
+		lock_dealloc(store_lock);
+		store_lock = NULL;
+	}
+}
+
+static cmd_export_t cmds[] = {
+        {"ims_aka_verify", (cmd_function)w_ims_aka_verify, 1, fixup_spve_null, fixup_free_spve_null,
+         REQUEST_ROUTE},
+        {"ims_aka_challenge", (cmd_function)w_ims_aka_challenge, 1, fixup_spve_null,
+         fixup_free_spve_null, REQUEST_ROUTE},
+        {"ims_aka_add_associated_uris", (cmd_function)w_ims_aka_add_associated_uris, 0, 0, 0,
+         REQUEST_ROUTE},
+        {0, 0, 0, 0, 0, 0},
+};
+
+static param_export_t params[] = {
+        {"db_url", PARAM_STR, &db_url},
+        {"subscriber_table", PARAM_STRING, &subscriber_table},
+        {"impu_table", PARAM_STRING, &impu_table},
+        {"default_algorithm", PARAM_STRING, &default_algorithm},
+        {"vector_expiry", INT_PARAM, &vector_expiry},
+        {"max_pending", INT_PARAM, &max_pending},
+        {"add_ck_ik", INT_PARAM, &add_ck_ik},
+        {"protected_reregistration", INT_PARAM, &protected_reregistration},
+        {"trusted_pcscf", PARAM_STRING, &trusted_pcscf},
+        {"sqn_ind_bits", INT_PARAM, &sqn_ind_bits},
+        {0, 0, 0},
+};
+
+struct module_exports exports = {
+        "ims_aka",       /* module name */
+        DEFAULT_DLFLAGS, /* dlopen flags */
+        cmds,            /* cfg functions */
+        params,          /* module parameters */
+        0,               /* RPC commands: registered in mod_init */
+        0,               /* pseudo-variables */
+        0,               /* response function */
+        mod_init,        /* module init */
+        child_init,      /* per-child init */
+        mod_destroy,     /* destroy */
+};
+
+/* clang-format off */
+static sr_kemi_t sr_kemi_ims_aka_exports[] = {
+	{ str_init("ims_aka"), str_init("ims_aka_verify"),
+		SR_KEMIP_INT, ki_ims_aka_verify,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("ims_aka"), str_init("ims_aka_challenge"),
+		SR_KEMIP_INT, ki_ims_aka_challenge,
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("ims_aka"), str_init("ims_aka_add_associated_uris"),
+		SR_KEMIP_INT, add_associated_uris,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+/* clang-format on */
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	(void)path;
+	(void)dlflags;
+	(void)p1;
+	(void)p2;
+	sr_kemi_modules_add(sr_kemi_ims_aka_exports);
+	return 0;
+}
