@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 60
 CLANG      ?= clang
 
 .PHONY: all deps deps-vm modules unit integration test demo install clean distclean help \
-        fuzz fuzz-build fuzz-smoke format format-check
+        fuzz fuzz-build fuzz-smoke format format-check bench
 all: modules
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo "make modules  build every module against Debian's kamailio source ($(MODULES))"
 	@echo "make install  copy the modules into $(MODDIR)"
 	@echo "make fuzz     run every libFuzzer harness for FUZZ_SECONDS (default 60) each"
+	@echo "make bench    run every benchmark in bench/ (figures as ratios against the stock topology)"
 
 deps:
 	@scripts/deps.sh base
@@ -123,6 +124,11 @@ test: deps
 demo: deps
 	$(MAKE) modules
 	PRESEC_BUILD=$(BUILD) $(PYTHON) -m tests.integration.demo
+
+# Benchmarks print figures as ratios against the stock topology measured in the same run.
+BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/__init__.py,$(wildcard bench/bench_*.py)))
+bench: deps modules
+	@set -e; for b in $(BENCHES); do PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.$$b; done
 
 install: modules
 	install -d $(DESTDIR)$(MODDIR)

@@ -61,8 +61,9 @@ def test_sipp_akav1_registers_through_the_pcscf(topo):
     assert "P-Associated-URI: <sip:alice@ims.example>, <tel:+15550001>" in ok
     rows = topo.pg.query("SELECT contact FROM location WHERE username = 'alice'")
     assert rows == [["sip:alice@127.0.2.1:5060"]]
-    # one vector, one SQN step, from the database
-    assert sqn_of(topo, "alice@ims.example") == sqn_before + IND_STEP
+    # one vector per run, one SQN step each, from the database (ue.register_aka repeats the rare
+    # run that sipp's zero-octet RES bug spoils)
+    assert sqn_of(topo, "alice@ims.example") == sqn_before + IND_STEP * r.attempts
     # the nonce is base64(RAND || AUTN) and AUTN verifies with alice's K (the UE accepted it)
     nonce = parse_challenge(challenge.split("WWW-Authenticate:", 1)[1].splitlines()[0])["nonce"]
     assert len(base64.b64decode(nonce)) == 32

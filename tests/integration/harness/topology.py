@@ -27,13 +27,14 @@ XCAP_PORT = 8080
 
 
 class Topology:
-    def __init__(self, roles=None, keep_logs_in=None, loglevel=2, defines=None):
+    def __init__(self, roles=None, keep_logs_in=None, loglevel=2, defines=None, shm_mb=64):
         self.role_specs = roles or STOCK_ROLES
         self.role_defines = defines or {}
         self.tmp = tempfile.mkdtemp(prefix="presec-topo-")
         os.chmod(self.tmp, 0o755)  # the unprivileged postgres user must reach its data dir
         self.keep_logs_in = keep_logs_in
         self.loglevel = loglevel
+        self.shm_mb = shm_mb
         self.pg = None
         self.roles = {}
 
@@ -66,7 +67,7 @@ class Topology:
         }
         defs.update(self.role_defines.get(name, {}))
         defs.update(defines or {})
-        role = Role(name, cfg, addr or ADDR[name], workdir=wd, defines=defs)
+        role = Role(name, cfg, addr or ADDR[name], workdir=wd, defines=defs, shm_mb=self.shm_mb)
         self.roles[name] = role
         role.start()
         return role
