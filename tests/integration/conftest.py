@@ -35,6 +35,7 @@ def leftovers():
     return procs, dirs
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown of the remaining fixtures (-x)
 def pytest_sessionfinish(session, exitstatus):
     procs, dirs = leftovers()
     if procs or dirs:

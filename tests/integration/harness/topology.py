@@ -23,6 +23,12 @@ PRESEC_ROLES = {
     "scscf": ("scscf.cfg", "scscf"),
     "ps": ("stock/ps.cfg", "ps"),
 }
+# P-CSCF with sec_agree in front of the ims_aka S-CSCF.
+SECAGREE_ROLES = {
+    "pcscf": ("pcscf.cfg", "pcscf"),
+    "scscf": ("scscf.cfg", "scscf"),
+    "ps": ("stock/ps.cfg", "ps"),
+}
 XCAP_PORT = 8080
 
 

@@ -32,12 +32,25 @@ class UE:
         one challenge in 32) it answers with a truncated password and is rightly refused. Such a
         run is recognised from the challenge (RES recomputed from K and OP) and repeated; the
         result says how many runs it took (`attempts`)."""
-        with open(os.path.join(SCENARIO_DIR, "register-aka.xml")) as f:
+        return self._aka_run("register-aka.xml", {"@IMPI@": impi, "@K@": k, "@OP@": op},
+                             k, op, expires, attempts)
+
+    def register_secagree(self, impi, k, op, client, verify="[$server]", expires=3600,
+                          attempts=5):
+        """The same with RFC 3329 sec-agree through the P-CSCF: `client` is the Security-Client
+        body the UE offers, `verify` what it sends back in Security-Verify."""
+        return self._aka_run("register-secagree.xml",
+                             {"@IMPI@": impi, "@K@": k, "@OP@": op, "@CLIENT@": client,
+                              "@VERIFY@": verify}, k, op, expires, attempts)
+
+    def _aka_run(self, scenario, subst, k, op, expires, attempts):
+        # sipp does not expand keywords inside [authentication]: fill in a copy of the scenario
+        with open(os.path.join(SCENARIO_DIR, scenario)) as f:
             text = f.read()
-        for name, value in (("@IMPI@", impi), ("@K@", k), ("@OP@", op)):
+        for name, value in subst.items():
             text = text.replace(name, value)
         wd = self.workdir or "/tmp"
-        path = os.path.join(wd, "register-aka-%s.xml" % self.user)
+        path = os.path.join(wd, "%s-%s" % (self.user, scenario))
         with open(path, "w") as f:
             f.write(text)
         for n in range(1, attempts + 1):

@@ -1,0 +1,19 @@
+/* The two Digest headers the P-CSCF rewrites during sec-agree (TS 24.229 5.2.2): it takes ck and
+ * ik out of the S-CSCF's WWW-Authenticate before the 401 reaches the UE, and it states in the
+ * REGISTER's Authorization whether the request arrived integrity-protected. Pure core. */
+#ifndef PRESEC_AUTHHDR_H
+#define PRESEC_AUTHHDR_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Copies the WWW-Authenticate body without its ck= and ik= parameters into out and returns the
+ * two keys. Returns the length written; -1 when ck or ik is missing or not 32 hex digits, or the
+ * result does not fit (*why says which). */
+int auth_take_ck_ik(const char *body, size_t len, char *out, size_t outsz, uint8_t ck[16],
+                    uint8_t ik[16], const char **why);
+
+/* Copies an Authorization body with every integrity-protected parameter removed and
+ * integrity-protected="<value>" appended. Returns the length written or -1. */
+int auth_mark_integrity(const char *body, size_t len, const char *value, char *out, size_t outsz);
+
+#endif

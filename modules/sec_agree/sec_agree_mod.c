@@ -1,0 +1,991 @@
+/* sec_agree: RFC 3329 security agreement and the UE <-> P-CSCF ESP security associations of
+ * TS 33.203 clause 7, at the P-CSCF. The Kamailio glue.
+ *
+ * The cores (sechdr.c, negotiate.c, authhdr.c, sa_store.c) hold the parsing, the choice, the
+ * key expansion and the SA records; this file adapts them to Kamailio: parameters, cfg and KEMI
+ * functions, header rewriting with lumps, the record store in shared memory, the SA backend,
+ * RPC commands and statistics. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/counters.h"
+#include "core/data_lump.h"
+#include "core/data_lump_rpl.h"
+#include "core/dprint.h"
+#include "core/ip_addr.h"
+#include "core/kemi.h"
+#include "core/locking.h"
+#include "core/mem/mem.h"
+#include "core/mem/shm_mem.h"
+#include "core/mod_fix.h"
+#include "core/parser/contact/parse_contact.h"
+#include "core/parser/digest/digest.h"
+#include "core/parser/msg_parser.h"
+#include "core/parser/parse_cseq.h"
+#include "core/parser/parse_expires.h"
+#include "core/parser/parse_to.h"
+#include "core/parser/parse_uri.h"
+#include "core/rpc.h"
+#include "core/rpc_lookup.h"
+#include "core/socket_info.h"
+#include "core/sr_module.h"
+#include "core/timer.h"
+#include "modules/sl/sl.h"
+
+#include "authhdr.h"
+#include "negotiate.h"
+#include "sa_backend.h"
+#include "sa_store.h"
+#include "sechdr.h"
+
+MODULE_VERSION
+
+/* Return codes of sec_agree_register(), in the script's $rc. */
+enum reg_rc {
+	R_OFFER = 1,          /* unprotected REGISTER with an acceptable offer: forward it */
+	R_PROTECTED = 2,      /* REGISTER over an SA, Security-Verify checked: forward it */
+	R_NO_SEC_AGREE = -1,  /* no Security-Client and no sec-agree required: script decides */
+	R_REJECTED = -2,      /* a reply (494) was sent: exit */
+	R_NOT_PROTECTED = -3, /* arrived on the protected port but over no SA: 403 */
+	R_INTERNAL = -4,      /* memory or store failure: 500 */
+	R_NO_ACCEPTABLE =
+	        -5, /* Security-Client offers nothing acceptable, sec-agree not required */
+};
+
+/* ---- module parameters ---- */
+static char *algorithms = "hmac-sha-1-96/aes-cbc, hmac-md5-96/aes-cbc, "
+                          "hmac-sha-1-96/des-ede3-cbc, hmac-md5-96/des-ede3-cbc, "
+                          "hmac-sha-1-96/null, hmac-md5-96/null";
+static int port_ps = 5064;
+static int port_pc = 5066;
+static char *pcscf_ip = "";
+static int spi_min = 10000;
+static int spi_max = 2000000000;
+static int max_sas = 4096;
+static int pending_lifetime = 240; /* SM4 -> SM7: TS 33.203 7.1 temporary SA lifetime */
+static int lifetime_margin = 30;   /* beyond the registration expiry */
+static int retire_grace = 32;      /* old SAs after a re-registration, 64*T1 */
+static char *backend_name = "record";
+static int add_q = 1;
+
+/* ---- state ---- */
+static sl_api_t slb;
+static struct sec_combo policy[SEC_MAX_COMBOS];
+static unsigned n_policy;
+static gen_lock_t *store_lock;
+static struct sa_store *store;
+static uint32_t *spi_cursor; /* shm, under store_lock */
+static const struct sa_backend *backend;
+
+static stat_var *st_offers, *st_no_acceptable, *st_installed, *st_install_failed, *st_verified,
+        *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys;
+static stat_export_t mod_stats[] = {
+        {"offers", 0, &st_offers},
+        {"no_acceptable_mechanism", 0, &st_no_acceptable},
+        {"sa_installed", 0, &st_installed},
+        {"sa_install_failed", 0, &st_install_failed},
+        {"verified", 0, &st_verified},
+        {"verify_mismatch", 0, &st_verify_mismatch},
+        {"unprotected_rejected", 0, &st_unprotected},
+        {"sa_deleted", 0, &st_deleted},
+        {"challenge_without_keys", 0, &st_no_keys},
+        {0, 0, 0},
+};
+
+/* ---- shm store plumbing ---- */
+static void *shm_alloc_cb(size_t n)
+{
+	return shm_malloc(n);
+}
+static void shm_release_cb(void *p)
+{
+	shm_free(p);
+}
+static void lock_cb(void *arg)
+{
+	lock_get((gen_lock_t *)arg);
+}
+static void unlock_cb(void *arg)
+{
+	lock_release((gen_lock_t *)arg);
+}
+
+/* ---- helpers ---- */
+static const char *src_ip(struct sip_msg *msg)
+{
+	return ip_addr2a(&msg->rcv.src_ip);
+}
+
+static void copy_str(char *dst, size_t dstsz, const str *s)
+{
+	size_t n = (size_t)s->len < dstsz - 1 ? (size_t)s->len : dstsz - 1;
+	memcpy(dst, s->s, n);
+	dst[n] = '\0';
+}
+
+static int is_named(struct hdr_field *h, const char *name)
+{
+	size_t n = strlen(name);
+	return (size_t)h->name.len == n && strncasecmp(h->name.s, name, n) == 0;
+}
+
+static int remove_header(struct sip_msg *msg, struct hdr_field *h)
+{
+	return del_lump(msg, (int)(h->name.s - msg->buf), h->len, 0) ? 0 : -1;
+}
+
+/* Adds "text" (a complete header line with CRLF) after the last header. */
+static int add_header(struct sip_msg *msg, const char *text, size_t len)
+{
+	struct lump *anchor;
+	char *s;
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	anchor = anchor_lump(msg, (int)(msg->unparsed - msg->buf), 0, 0);
+	if (!anchor || !(s = pkg_malloc(len)))
+		return -1;
+	memcpy(s, text, len);
+	if (!insert_new_lump_after(anchor, s, (int)len, 0)) {
+		pkg_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Replaces header h by "Name: body\r\n". */
+static int replace_header(struct sip_msg *msg, struct hdr_field *h, const char *body, int len)
+{
+	char *s;
+	int n = h->name.len + 2 + len + 2;
+	struct lump *l;
+	if (!(s = pkg_malloc(n)))
+		return -1;
+	memcpy(s, h->name.s, h->name.len);
+	memcpy(s + h->name.len, ": ", 2);
+	memcpy(s + h->name.len + 2, body, len);
+	memcpy(s + h->name.len + 2 + len, "\r\n", 2);
+	if (!(l = del_lump(msg, (int)(h->name.s - msg->buf), h->len, 0)) ||
+	    !insert_new_lump_after(l, s, n, 0)) {
+		pkg_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Does an option-tag list (Require, Proxy-Require) contain sec-agree? */
+static int has_sec_agree(const str *body)
+{
+	const char *p = body->s, *end = body->s + body->len;
+	while (p < end) {
+		const char *b, *e;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		b = p;
+		while (p < end && *p != ',')
+			p++;
+		e = p;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+			e--;
+		if (e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* RFC 3329 2.3.1: the sec-agree option tag is for the first hop; drop it (the whole header when
+ * it is the only tag) before forwarding. */
+static int strip_sec_agree_tag(struct sip_msg *msg, struct hdr_field *h)
+{
+	char out[512];
+	size_t n = 0;
+	const char *p = h->body.s, *end = h->body.s + h->body.len;
+	while (p < end) {
+		const char *b, *e;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+			p++;
+		b = p;
+		while (p < end && *p != ',')
+			p++;
+		e = p;
+		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == b || (e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0))
+			continue;
+		if (n + (size_t)(e - b) + 2 >= sizeof(out))
+			return -1;
+		if (n) {
+			memcpy(out + n, ", ", 2);
+			n += 2;
+		}
+		memcpy(out + n, b, (size_t)(e - b));
+		n += (size_t)(e - b);
+	}
+	return n ? replace_header(msg, h, out, (int)n) : remove_header(msg, h);
+}
+
+struct reg_headers {
+	struct sec_list client, verify;
+	int n_client, n_verify, required;
+	const char *why;
+};
+
+/* Parses Security-Client and Security-Verify, notes Require/Proxy-Require: sec-agree, and
+ * removes all of them (they are for this hop only). -1 with h->why on a malformed header. */
+static int take_sec_headers(struct sip_msg *msg, struct reg_headers *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0) {
+		h->why = "cannot parse the headers";
+		return -1;
+	}
+	for (struct hdr_field *f = msg->headers; f; f = f->next) {
+		if (f->type == HDR_REQUIRE_T || f->type == HDR_PROXYREQUIRE_T) {
+			if (has_sec_agree(&f->body)) {
+				h->required = 1;
+				if (strip_sec_agree_tag(msg, f) != 0) {
+					h->why = "cannot rewrite Require/Proxy-Require";
+					return -1;
+				}
+			}
+			continue;
+		}
+		int is_client = is_named(f, "Security-Client");
+		if (!is_client && !is_named(f, "Security-Verify"))
+			continue;
+		const char *why = NULL;
+		if (sec_parse(f->body.s, (size_t)f->body.len, is_client ? &h->client : &h->verify,
+		              &why) != SEC_OK) {
+			h->why = why;
+			return is_client ? -1 : -2;
+		}
+		(*(is_client ? &h->n_client : &h->n_verify))++;
+		if (remove_header(msg, f) != 0) {
+			h->why = "cannot remove a Security-* header";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* TS 24.229 5.2.2: the P-CSCF states in every Authorization whether the REGISTER arrived over
+ * an SA; whatever the UE wrote there itself is replaced. */
+static int mark_authorization(struct sip_msg *msg, const char *value)
+{
+	char out[2048];
+	for (struct hdr_field *f = msg->headers; f; f = f->next) {
+		if (f->type != HDR_AUTHORIZATION_T)
+			continue;
+		int n = auth_mark_integrity(f->body.s, (size_t)f->body.len, value, out,
+		                            sizeof(out));
+		if (n < 0 || replace_header(msg, f, out, n) != 0) {
+			LM_ERR("cannot mark the Authorization header of the REGISTER from %s\n",
+			       src_ip(msg));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* IMPI: the Authorization username (TS 24.229 5.1.1.2.1); IMPU: the To URI. */
+static void identities(struct sip_msg *msg, struct sa_rec *r)
+{
+	r->impi[0] = r->impu[0] = '\0';
+	if (parse_to_header(msg) == 0 && msg->to)
+		copy_str(r->impu, sizeof(r->impu), &get_to(msg)->uri);
+	for (struct hdr_field *f = msg->headers; f; f = f->next) {
+		const char *u;
+		if (f->type != HDR_AUTHORIZATION_T || !(u = strstr(f->body.s, "username=")))
+			continue;
+		if (u >= f->body.s + f->body.len)
+			continue;
+		u += 9;
+		if (*u == '"')
+			u++;
+		size_t n = 0;
+		while (u + n < f->body.s + f->body.len && u[n] != '"' && u[n] != ',' &&
+		       n < sizeof(r->impi) - 1)
+			n++;
+		memcpy(r->impi, u, n);
+		r->impi[n] = '\0';
+		break;
+	}
+}
+
+/* Our Security-Server (TS 33.203 7.2, SM4): every combination of the policy, most preferred
+ * first, with our SPIs and ports. Without SPIs (spi_pc == 0) it is the list sent in a 494. */
+static int print_server(const struct sa_rec *r, char *out, size_t outsz)
+{
+	struct sec_list l;
+	memset(&l, 0, sizeof(l));
+	for (unsigned i = 0; i < n_policy && i < SEC_MAX_MECHS; i++) {
+		struct sec_mech *m = &l.m[l.n++];
+		strcpy(m->name, "ipsec-3gpp");
+		m->type = SEC_MECH_IPSEC_3GPP;
+		m->alg = policy[i].alg;
+		m->ealg = policy[i].ealg;
+		m->prot = SEC_PROT_ESP;
+		m->mod = SEC_MOD_TRANS;
+		m->spi_c = r ? r->spi_pc : 0;
+		m->spi_s = r ? r->spi_ps : 0;
+		m->port_c = (uint16_t)port_pc;
+		m->port_s = (uint16_t)port_ps;
+		if (add_q) {
+			m->has |= SEC_HAS_Q;
+			m->q = n_policy > 1 ? 1000 - 1000 * i / n_policy : 1000;
+			if (m->q == 0)
+				m->q = 1;
+		}
+	}
+	return sec_print_list(&l, out, outsz);
+}
+
+static int reply_494(struct sip_msg *msg)
+{
+	char list[SA_SERVER_MAX], hdr[SA_SERVER_MAX + 32];
+	int n = print_server(NULL, list, sizeof(list));
+	str reason = str_init("Security Agreement Required");
+	if (n < 0)
+		return -1;
+	/* no SPIs in a 494: nothing is reserved for a UE that could not agree */
+	n = snprintf(hdr, sizeof(hdr), "Security-Server: %s\r\n", list);
+	for (char *p = strstr(hdr, ";spi-c=0;spi-s=0"); p; p = strstr(hdr, ";spi-c=0;spi-s=0")) {
+		memmove(p, p + 16, strlen(p + 16) + 1);
+		n -= 16;
+	}
+	if (!add_lump_rpl(msg, hdr, n, LUMP_RPL_HDR))
+		return -1;
+	return slb.freply(msg, 494, &reason);
+}
+
+/* ---- SA lifetime ---- */
+static void delete_sas(const struct sa_rec *r, void *arg)
+{
+	(void)arg;
+	if (r->installed && backend->remove(r) != 0)
+		LM_ERR("cannot delete the SAs of %s (%s:%u)\n", r->impi, r->ue_ip, r->port_uc);
+	if (r->installed)
+		update_stat(st_deleted, 1);
+	LM_INFO("SAs of %s (%s, spi_pc %u, spi_ps %u) removed\n", r->impi, r->ue_ip, r->spi_pc,
+	        r->spi_ps);
+}
+
+static int is_expired(const struct sa_rec *r, void *arg)
+{
+	return r->expires <= *(time_t *)arg;
+}
+
+static void purge_timer(unsigned int ticks, void *param)
+{
+	time_t now = time(NULL);
+	(void)ticks;
+	(void)param;
+	if (store)
+		sa_store_remove_if(store, is_expired, &now, delete_sas, NULL);
+}
+
+static int is_id(const struct sa_rec *r, void *arg)
+{
+	const struct sa_rec *k = arg;
+	return r->spi_ps == k->spi_ps && r->spi_pc == k->spi_pc &&
+	       strcmp(r->ue_ip, k->ue_ip) == 0 && r->port_uc == k->port_uc &&
+	       r->created == k->created;
+}
+
+static void drop_record(const struct sa_rec *r)
+{
+	struct sa_rec k = *r;
+	sa_store_remove_if(store, is_id, &k, delete_sas, NULL);
+}
+
+/* ---- sec_agree_register ---- */
+static int new_offer(struct sip_msg *msg, struct reg_headers *h)
+{
+	unsigned combo, mech;
+	struct sa_rec r;
+	const struct sec_mech *m;
+
+	if (sec_choose(policy, n_policy, &h->client, &combo, &mech) != 0) {
+		update_stat(st_no_acceptable, 1);
+		LM_NOTICE("REGISTER from %s: Security-Client offers no mechanism we accept%s\n",
+		          src_ip(msg), h->required ? ": 494" : "");
+		if (h->required)
+			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
+		return R_NO_ACCEPTABLE;
+	}
+	m = &h->client.m[mech];
+	memset(&r, 0, sizeof(r));
+	r.state = SA_OFFERED;
+	identities(msg, &r);
+	copy_str(r.call_id, sizeof(r.call_id), &msg->callid->body);
+	strncpy(r.ue_ip, src_ip(msg), sizeof(r.ue_ip) - 1);
+	if (*pcscf_ip)
+		strncpy(r.pcscf_ip, pcscf_ip, sizeof(r.pcscf_ip) - 1);
+	else
+		strncpy(r.pcscf_ip, ip_addr2a(&msg->rcv.dst_ip), sizeof(r.pcscf_ip) - 1);
+	r.port_uc = m->port_c;
+	r.port_us = m->port_s;
+	r.spi_uc = m->spi_c;
+	r.spi_us = m->spi_s;
+	r.port_pc = (uint16_t)port_pc;
+	r.port_ps = (uint16_t)port_ps;
+	r.combo = policy[combo];
+	r.created = time(NULL);
+	r.expires = r.created + pending_lifetime;
+	if (sa_store_add(store, &r) < 0) {
+		LM_ERR("REGISTER from %s: SA table full (max_sas %d)\n", src_ip(msg), max_sas);
+		return R_INTERNAL;
+	}
+	update_stat(st_offers, 1);
+	LM_INFO("REGISTER from %s for %s: offer %s/%s, spi_uc %u spi_us %u port_uc %u port_us %u\n",
+	        r.ue_ip, r.impi, sec_alg_name(r.combo.alg), sec_ealg_name(r.combo.ealg), r.spi_uc,
+	        r.spi_us, r.port_uc, r.port_us);
+	return R_OFFER;
+}
+
+/* Does the Security-Client still carry the SPIs and ports of record r? */
+static int offer_is(const struct sec_list *client, const struct sa_rec *r)
+{
+	for (unsigned i = 0; i < client->n; i++) {
+		const struct sec_mech *m = &client->m[i];
+		if (m->type == SEC_MECH_IPSEC_3GPP && m->spi_c == r->spi_uc &&
+		    m->spi_s == r->spi_us && m->port_c == r->port_uc && m->port_s == r->port_us)
+			return 1;
+	}
+	return 0;
+}
+
+static int sec_agree_register(struct sip_msg *msg)
+{
+	struct reg_headers h;
+	int protected_port = msg->rcv.dst_port == port_ps;
+	int rc = take_sec_headers(msg, &h);
+
+	if (rc < 0) {
+		LM_NOTICE("REGISTER from %s: malformed %s: %s\n", src_ip(msg),
+		          rc == -2 ? "Security-Verify" : "Security-Client", h.why);
+		if (!protected_port && rc == -1) {
+			update_stat(st_no_acceptable, 1);
+			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
+		}
+		if (!protected_port)
+			return R_INTERNAL;
+	}
+	if (protected_port) {
+		struct sa_rec r;
+		char have[SA_SERVER_MAX];
+		int id = sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, time(NULL),
+		                               &r);
+		if (id < 0) {
+			update_stat(st_unprotected, 1);
+			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA\n",
+			          src_ip(msg), msg->rcv.src_port);
+			return R_NOT_PROTECTED;
+		}
+		/* RFC 3329 2.3.1 / TS 33.203 7.2 (SM7): Security-Verify must repeat our
+		 * Security-Server, or a man in the middle may have bid the algorithms down */
+		struct sec_list sent;
+		memset(&sent, 0, sizeof(sent));
+		if (rc < 0 || h.n_verify == 0 ||
+		    sec_parse(r.server, strlen(r.server), &sent, NULL) != SEC_OK ||
+		    !sec_list_equal(&sent, &h.verify)) {
+			update_stat(st_verify_mismatch, 1);
+			if (sec_print_list(&h.verify, have, sizeof(have)) < 0)
+				strcpy(have, "?");
+			LM_NOTICE("REGISTER from %s:%u for %s: Security-Verify (%s) does not match "
+			          "the Security-Server sent: SAs deleted, 494\n",
+			          src_ip(msg), msg->rcv.src_port, r.impi,
+			          h.n_verify ? have : "absent");
+			drop_record(&r);
+			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
+		}
+		update_stat(st_verified, 1);
+		if (mark_authorization(msg, "yes") != 0)
+			return R_INTERNAL;
+		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
+		 * re-registration over the SA offers new SPIs, which starts new SAs */
+		if (h.n_client && !offer_is(&h.client, &r) && new_offer(msg, &h) == R_INTERNAL)
+			return R_INTERNAL;
+		return R_PROTECTED;
+	}
+	if (h.n_client == 0) {
+		if (h.required) {
+			update_stat(st_no_acceptable, 1);
+			LM_NOTICE("REGISTER from %s requires sec-agree without Security-Client: "
+			          "494\n",
+			          src_ip(msg));
+			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
+		}
+		return R_NO_SEC_AGREE;
+	}
+	rc = new_offer(msg, &h);
+	if (rc == R_OFFER && mark_authorization(msg, "no") != 0)
+		return R_INTERNAL;
+	return rc;
+}
+
+/* ---- sec_agree_reply (onreply_route of the REGISTER transaction) ---- */
+static unsigned int reply_expires(struct sip_msg *msg)
+{
+	unsigned int best = 0;
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return 0;
+	for (struct hdr_field *f = msg->headers; f; f = f->next) {
+		contact_t *c;
+		if (f->type != HDR_CONTACT_T || parse_contact(f) < 0 || !f->parsed)
+			continue;
+		for (c = ((contact_body_t *)f->parsed)->contacts; c; c = c->next) {
+			unsigned int v = 0;
+			if (c->expires && c->expires->body.len > 0 &&
+			    str2int(&c->expires->body, &v) == 0 && v > best)
+				best = v;
+		}
+	}
+	return best;
+}
+
+static int install_on_401(struct sip_msg *msg, const str *call_id)
+{
+	struct sa_rec r;
+	struct hdr_field *www = NULL;
+	uint8_t ck[16], ik[16], auth_key[20], enc_key[24];
+	size_t auth_len = 0, enc_len = 0;
+	char body[2048], list[SA_SERVER_MAX], hdr[SA_SERVER_MAX + 32];
+	char cid[SA_CALLID_MAX];
+	const char *why = NULL;
+	int id, n, rc = -1;
+
+	copy_str(cid, sizeof(cid), call_id);
+	if ((id = sa_store_by_call_id(store, cid, SA_OFFERED, &r)) < 0)
+		return 1; /* not a sec-agree registration */
+	for (struct hdr_field *f = msg->headers; f; f = f->next)
+		if (f->type == HDR_WWW_AUTHENTICATE_T) {
+			www = f;
+			break;
+		}
+	if (!www || (n = auth_take_ck_ik(www->body.s, (size_t)www->body.len, body, sizeof(body), ck,
+	                                 ik, &why)) < 0) {
+		update_stat(st_no_keys, 1);
+		LM_ERR("401 for %s (Call-ID %s): %s; no SA for this UE\n", r.impi, cid,
+		       www ? why : "no WWW-Authenticate");
+		drop_record(&r);
+		return -1;
+	}
+	/* the keys go no further than this process: not to the UE, not to the log */
+	if (replace_header(msg, www, body, n) != 0)
+		goto out;
+	if (sa_store_assign_spis(store, id, spi_cursor, (uint32_t)spi_min, (uint32_t)spi_max) !=
+	            0 ||
+	    sa_store_get(store, id, SA_OFFERED, &r) != 0) {
+		LM_ERR("no free SPI for %s\n", r.impi);
+		goto fail;
+	}
+	if (sec_expand_keys(r.combo.alg, r.combo.ealg, ck, ik, auth_key, &auth_len, enc_key,
+	                    &enc_len) != 0)
+		goto fail;
+	if (print_server(&r, list, sizeof(list)) < 0)
+		goto fail;
+	strcpy(r.server, list);
+	if (backend->install(&r, auth_key, auth_len, enc_key, enc_len, pending_lifetime) != 0) {
+		update_stat(st_install_failed, 1);
+		LM_ERR("cannot install the SAs for %s (%s): the UE gets the 401 without "
+		       "Security-Server\n",
+		       r.impi, r.ue_ip);
+		goto fail;
+	}
+	r.installed = 1;
+	r.state = SA_PENDING;
+	r.expires = time(NULL) + pending_lifetime;
+	if (sa_store_put(store, id, &r) != 0)
+		goto fail;
+	n = snprintf(hdr, sizeof(hdr), "Security-Server: %s\r\n", list);
+	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, (size_t)n) != 0)
+		goto fail;
+	update_stat(st_installed, 1);
+	LM_INFO("SAs for %s: %s/%s, UE %s ports %u/%u spis %u/%u, P-CSCF ports %u/%u spis %u/%u\n",
+	        r.impi, sec_alg_name(r.combo.alg), sec_ealg_name(r.combo.ealg), r.ue_ip, r.port_uc,
+	        r.port_us, r.spi_uc, r.spi_us, r.port_pc, r.port_ps, r.spi_pc, r.spi_ps);
+	rc = 1;
+	goto out;
+fail:
+	drop_record(&r);
+out:
+	OPENSSL_cleanse(ck, sizeof(ck));
+	OPENSSL_cleanse(ik, sizeof(ik));
+	OPENSSL_cleanse(auth_key, sizeof(auth_key));
+	OPENSSL_cleanse(enc_key, sizeof(enc_key));
+	return rc;
+}
+
+struct retire_arg {
+	struct sa_rec *keep;
+	time_t until;
+};
+
+static int older_of_same_ue(const struct sa_rec *r, void *arg)
+{
+	const struct retire_arg *a = arg;
+	return r->state == SA_ACTIVE && strcmp(r->impi, a->keep->impi) == 0 &&
+	       strcmp(r->ue_ip, a->keep->ue_ip) == 0 &&
+	       (r->spi_ps != a->keep->spi_ps || r->created != a->keep->created);
+}
+
+static int sec_agree_reply(struct sip_msg *msg)
+{
+	int code = msg->first_line.u.reply.statuscode;
+	struct cseq_body *cs;
+	struct sa_rec r;
+	char cid[SA_CALLID_MAX];
+	int id;
+
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0 || !msg->callid || !msg->cseq)
+		return -1;
+	cs = get_cseq(msg);
+	if (cs->method.len != 8 || strncasecmp(cs->method.s, "REGISTER", 8) != 0)
+		return 1;
+	if (code == 401)
+		return install_on_401(msg, &msg->callid->body);
+	if (code < 200)
+		return 1;
+	copy_str(cid, sizeof(cid), &msg->callid->body);
+	if ((id = sa_store_by_call_id(store, cid, SA_PENDING | SA_ACTIVE, &r)) < 0)
+		return 1;
+	if (code >= 300) {
+		/* TS 33.203 7.1: the temporary SAs go when authentication fails */
+		if (r.state == SA_PENDING) {
+			LM_NOTICE("REGISTER of %s failed with %d: pending SAs deleted\n", r.impi,
+			          code);
+			drop_record(&r);
+		}
+		return 1;
+	}
+	unsigned int exp = reply_expires(msg);
+	if (exp == 0) {
+		/* de-registration: every SA of this UE goes */
+		LM_INFO("%s de-registered: SAs deleted\n", r.impi);
+		struct retire_arg a = {&r, 0};
+		sa_store_remove_if(store, older_of_same_ue, &a, delete_sas, NULL);
+		drop_record(&r);
+		return 1;
+	}
+	/* TS 33.203 7.1: the SAs live as long as the registration, plus a margin */
+	r.state = SA_ACTIVE;
+	r.expires = time(NULL) + exp + lifetime_margin;
+	if (r.installed && backend->update_lifetime(&r, exp + lifetime_margin) != 0)
+		LM_WARN("cannot extend the SA lifetime of %s in the kernel\n", r.impi);
+	sa_store_put(store, id, &r);
+	/* TS 33.203 7.4: the older SAs of the UE are kept only for messages already on the way */
+	struct retire_arg a = {&r, time(NULL) + retire_grace};
+	struct sa_rec old;
+	int oid;
+	while ((oid = sa_store_by_ue_ip(store, r.ue_ip, time(NULL), &old)) >= 0 && oid != id) {
+		old.state = SA_RETIRING;
+		old.expires = a.until;
+		sa_store_put(store, oid, &old);
+		LM_INFO("older SAs of %s (spi_ps %u) retire in %ds\n", old.impi, old.spi_ps,
+		        retire_grace);
+	}
+	return 1;
+}
+
+/* ---- requests after registration ---- */
+static int sec_agree_check_protected(struct sip_msg *msg)
+{
+	struct sa_rec r;
+	if (msg->rcv.dst_port == port_ps &&
+	    sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, time(NULL), &r) >= 0 &&
+	    r.state != SA_OFFERED)
+		return 1;
+	update_stat(st_unprotected, 1);
+	LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA\n",
+	          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+	          src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
+	return -1;
+}
+
+/* Requests towards a UE leave from our protected client port to its protected server port
+ * (TS 33.203 7.1), over the SA pair set up for that. */
+static int sec_agree_forward_to_ue(struct sip_msg *msg)
+{
+	struct sip_uri u;
+	str *target = msg->dst_uri.len ? &msg->dst_uri : GET_RURI(msg);
+	char ip[SA_IP_MAX], uri[96];
+	struct sa_rec r;
+	struct socket_info *si;
+
+	if (parse_uri(target->s, target->len, &u) < 0 || u.host.len >= (int)sizeof(ip)) {
+		LM_ERR("cannot parse the target %.*s\n", target->len, target->s);
+		return -1;
+	}
+	copy_str(ip, sizeof(ip), &u.host);
+	if (sa_store_by_ue_ip(store, ip, time(NULL), &r) < 0) {
+		LM_NOTICE("no active SA towards %s: not sent\n", ip);
+		return -1;
+	}
+	str host = {r.pcscf_ip, (int)strlen(r.pcscf_ip)};
+	if (!(si = grep_sock_info(&host, (unsigned short)port_pc, PROTO_UDP))) {
+		LM_ERR("no udp socket on %s:%d (listen= the protected client port)\n", r.pcscf_ip,
+		       port_pc);
+		return -1;
+	}
+	int n = snprintf(uri, sizeof(uri), "sip:%s:%u", r.ue_ip, r.port_us);
+	str d = {uri, n};
+	if (set_dst_uri(msg, &d) != 0)
+		return -1;
+	msg->force_send_socket = si;
+	return 1;
+}
+
+/* ---- cfg wrappers ---- */
+static int w_register(struct sip_msg *msg, char *a, char *b)
+{
+	(void)a;
+	(void)b;
+	return sec_agree_register(msg);
+}
+static int w_reply(struct sip_msg *msg, char *a, char *b)
+{
+	(void)a;
+	(void)b;
+	return sec_agree_reply(msg);
+}
+static int w_check(struct sip_msg *msg, char *a, char *b)
+{
+	(void)a;
+	(void)b;
+	return sec_agree_check_protected(msg);
+}
+static int w_to_ue(struct sip_msg *msg, char *a, char *b)
+{
+	(void)a;
+	(void)b;
+	return sec_agree_forward_to_ue(msg);
+}
+
+/* ---- RPC ---- */
+struct rpc_walk {
+	rpc_t *rpc;
+	void *ctx;
+	time_t now;
+};
+
+static const char *state_name(enum sa_state s)
+{
+	switch (s) {
+	case SA_OFFERED:
+		return "offered";
+	case SA_PENDING:
+		return "pending";
+	case SA_ACTIVE:
+		return "active";
+	case SA_RETIRING:
+		return "retiring";
+	}
+	return "?";
+}
+
+static void rpc_list_one(int id, const struct sa_rec *r, void *arg)
+{
+	struct rpc_walk *w = arg;
+	void *th;
+	(void)id;
+	/* no key leaves the process: the store has none */
+	if (w->rpc->add(w->ctx, "{", &th) < 0)
+		return;
+	w->rpc->struct_add(th, "sssss", "impi", r->impi, "impu", r->impu, "state",
+	                   state_name(r->state), "ue_ip", r->ue_ip, "alg",
+	                   sec_alg_name(r->combo.alg));
+	w->rpc->struct_add(th, "sdddd", "ealg", sec_ealg_name(r->combo.ealg), "port_uc", r->port_uc,
+	                   "port_us", r->port_us, "port_pc", r->port_pc, "port_ps", r->port_ps);
+	w->rpc->struct_add(th, "uuuud", "spi_uc", r->spi_uc, "spi_us", r->spi_us, "spi_pc",
+	                   r->spi_pc, "spi_ps", r->spi_ps, "expires_in",
+	                   (int)(r->expires - w->now));
+}
+
+static const char *rpc_list_doc[] = {"List the security associations (no keys).", 0};
+static void rpc_list(rpc_t *rpc, void *c)
+{
+	struct rpc_walk w = {rpc, c, time(NULL)};
+	sa_store_foreach(store, rpc_list_one, &w);
+}
+
+static int match_impi_or_ip(const struct sa_rec *r, void *arg)
+{
+	const char *k = arg;
+	return strcmp(r->impi, k) == 0 || strcmp(r->ue_ip, k) == 0;
+}
+
+static const char *rpc_delete_doc[] = {"Delete the SAs of an IMPI or a UE address.", 0};
+static void rpc_delete(rpc_t *rpc, void *c)
+{
+	str key;
+	char k[SA_ID_MAX];
+	if (rpc->scan(c, "S", &key) < 1) {
+		rpc->fault(c, 400, "IMPI or UE address expected");
+		return;
+	}
+	copy_str(k, sizeof(k), &key);
+	rpc->add(c, "d", (int)sa_store_remove_if(store, match_impi_or_ip, k, delete_sas, NULL));
+}
+
+static rpc_export_t rpc_cmds[] = {
+        {"sec_agree.list", rpc_list, rpc_list_doc, RET_ARRAY},
+        {"sec_agree.delete", rpc_delete, rpc_delete_doc, 0},
+        {0, 0, 0, 0},
+};
+
+/* ---- module interface ---- */
+static int mod_init(void)
+{
+	struct sa_store_ops ops = {shm_alloc_cb, shm_release_cb, lock_cb, unlock_cb, NULL};
+	const char *why = NULL;
+	char err[256] = "";
+	int n;
+
+	if ((n = sec_policy_parse(algorithms, policy, SEC_MAX_COMBOS, &why)) < 0) {
+		LM_ERR("algorithms '%s': %s\n", algorithms, why);
+		return -1;
+	}
+	n_policy = (unsigned)n;
+	if (port_ps < 1 || port_ps > 65535 || port_pc < 1 || port_pc > 65535 ||
+	    port_ps == port_pc) {
+		LM_ERR("port_ps and port_pc must be two different ports\n");
+		return -1;
+	}
+	if (spi_min < 256 || spi_max < spi_min || max_sas < 1 || pending_lifetime < 10) {
+		LM_ERR("spi_min (>= 256), spi_max (>= spi_min), max_sas or pending_lifetime out of "
+		       "range\n");
+		return -1;
+	}
+	if (!(backend = sa_backend_find(backend_name))) {
+		LM_ERR("backend '%s' unknown (record, xfrm)\n", backend_name);
+		return -1;
+	}
+	if (backend->probe(err, sizeof(err)) != 0) {
+		LM_ERR("SA backend '%s' cannot work here: %s\n", backend->name, err);
+		return -1;
+	}
+	if (backend->warning)
+		LM_WARN("SA backend '%s': %s\n", backend->name, backend->warning);
+	if (sl_load_api(&slb) != 0) {
+		LM_ERR("cannot bind the sl module (load sl.so first)\n");
+		return -1;
+	}
+	if (!(store_lock = lock_alloc()) || !lock_init(store_lock)) {
+		LM_ERR("cannot create the SA store lock\n");
+		return -1;
+	}
+	ops.lock_arg = store_lock;
+	if (!(store = sa_store_new(&ops, (unsigned)max_sas)) ||
+	    !(spi_cursor = shm_malloc(sizeof(*spi_cursor)))) {
+		LM_ERR("cannot create the SA store (max_sas %d)\n", max_sas);
+		return -1;
+	}
+	*spi_cursor = (uint32_t)spi_min;
+	if (register_module_stats("sec_agree", mod_stats) != 0 ||
+	    rpc_register_array(rpc_cmds) != 0 || register_timer(purge_timer, NULL, 1) < 0) {
+		LM_ERR("cannot register statistics, RPC commands or the timer\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int child_init(int rank)
+{
+	(void)rank;
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	if (store) {
+		time_t forever = (time_t)1 << 62;
+		sa_store_remove_if(store, is_expired, &forever, delete_sas, NULL);
+		sa_store_destroy(store);
+		store = NULL;
+	}
+	if (spi_cursor) {
+		shm_free(spi_cursor);
+		spi_cursor = NULL;
+	}
+	if (store_lock) {
+		lock_destroy(store_lock);
+		lock_dealloc(store_lock);
+		store_lock = NULL;
+	}
+}
+
+static cmd_export_t cmds[] = {
+        {"sec_agree_register", (cmd_function)w_register, 0, 0, 0, REQUEST_ROUTE},
+        {"sec_agree_reply", (cmd_function)w_reply, 0, 0, 0, ONREPLY_ROUTE},
+        {"sec_agree_check_protected", (cmd_function)w_check, 0, 0, 0, REQUEST_ROUTE},
+        {"sec_agree_forward_to_ue", (cmd_function)w_to_ue, 0, 0, 0,
+         REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
+        {0, 0, 0, 0, 0, 0},
+};
+
+static param_export_t params[] = {
+        {"algorithms", PARAM_STRING, &algorithms},
+        {"port_ps", INT_PARAM, &port_ps},
+        {"port_pc", INT_PARAM, &port_pc},
+        {"pcscf_ip", PARAM_STRING, &pcscf_ip},
+        {"spi_min", INT_PARAM, &spi_min},
+        {"spi_max", INT_PARAM, &spi_max},
+        {"max_sas", INT_PARAM, &max_sas},
+        {"pending_lifetime", INT_PARAM, &pending_lifetime},
+        {"lifetime_margin", INT_PARAM, &lifetime_margin},
+        {"retire_grace", INT_PARAM, &retire_grace},
+        {"backend", PARAM_STRING, &backend_name},
+        {"add_q", INT_PARAM, &add_q},
+        {0, 0, 0},
+};
+
+struct module_exports exports = {
+        "sec_agree",     /* module name */
+        DEFAULT_DLFLAGS, /* dlopen flags */
+        cmds,            /* cfg functions */
+        params,          /* module parameters */
+        0,               /* RPC commands: registered in mod_init */
+        0,               /* pseudo-variables */
+        0,               /* response function */
+        mod_init,        /* module init */
+        child_init,      /* per-child init */
+        mod_destroy,     /* destroy */
+};
+
+/* clang-format off */
+static sr_kemi_t sr_kemi_sec_agree_exports[] = {
+	{ str_init("sec_agree"), str_init("sec_agree_register"),
+		SR_KEMIP_INT, sec_agree_register,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("sec_agree"), str_init("sec_agree_reply"),
+		SR_KEMIP_INT, sec_agree_reply,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("sec_agree"), str_init("sec_agree_check_protected"),
+		SR_KEMIP_INT, sec_agree_check_protected,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ str_init("sec_agree"), str_init("sec_agree_forward_to_ue"),
+		SR_KEMIP_INT, sec_agree_forward_to_ue,
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
+	},
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+/* clang-format on */
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	(void)path;
+	(void)dlflags;
+	(void)p1;
+	(void)p2;
+	sr_kemi_modules_add(sr_kemi_sec_agree_exports);
+	return 0;
+}

@@ -1,0 +1,192 @@
+"""RFC 3329 sec-agree at the P-CSCF (sec_agree) in front of the ims_aka S-CSCF, with sipp as the UE
+sending Security-Client headers the way phones do. The SA backend here is "record" (this host's
+kernel has no ESP); tests/ipsec-vm runs the same flows over real ESP."""
+import binascii
+import os
+import re
+
+import pytest
+
+from tests.integration.harness import ADDR, BUILD
+from tests.integration.harness.topology import SECAGREE_ROLES, Topology
+
+K, OP = b"secagree-key-001", b"presec-demo-op-1"
+PORT_PS, PORT_PC = 5064, 5066
+# What a Release 6+ phone offers: one mechanism per combination, its SPIs and ports.
+REL6_CLIENT = ", ".join(
+    "ipsec-3gpp;alg=%s;ealg=%s;prot=esp;mod=trans;spi-c=1111;spi-s=2222;port-c=%%(port)d;"
+    "port-s=%%(port)d" % (a, e)
+    for a, e in (("hmac-sha-1-96", "aes-cbc"), ("hmac-md5-96", "aes-cbc"),
+                 ("hmac-sha-1-96", "null"), ("hmac-md5-96", "null")))
+# A Release 5 phone: integrity only, no ealg at all.
+REL5_CLIENT = "ipsec-3gpp;alg=hmac-md5-96;spi-c=3333;spi-s=4444;port-c=%(port)d;port-s=%(port)d"
+USERS = ("alice", "bob", "carol", "dave", "erin", "frank", "gina")
+
+
+def hx(b):
+    return binascii.hexlify(b).decode()
+
+
+@pytest.fixture(scope="module")
+def topo():
+    logs = os.path.join(BUILD, "test-logs", "test_sec_agree")
+    with Topology(roles=SECAGREE_ROLES, keep_logs_in=logs) as t:
+        for i, user in enumerate(USERS):
+            t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user],
+                            hx(K), op=hx(OP), algorithms=("AKAv1-MD5",))
+            t.add_subscriber(user, user + "-pw")
+        yield t
+
+
+def ue(topo, user, n):
+    return topo.ue(user, "", n)
+
+
+def register(topo, user, n, client=REL6_CLIENT, **kw):
+    return ue(topo, user, n).register_secagree("%s@ims.example" % user, K.decode(), OP.decode(),
+                                              client % {"port": 5060}, **kw)
+
+
+def sas(topo):
+    """sec_agree.list as a list of dicts."""
+    out = topo.roles["pcscf"].rpc("sec_agree.list")
+    recs, cur = [], None
+    for line in out.splitlines():
+        line = line.strip()
+        if line == "{":
+            cur = {}
+        elif line == "}":
+            recs.append(cur)
+        elif ":" in line and cur is not None:
+            k, v = line.split(":", 1)
+            cur[k.strip()] = v.strip()
+    return recs
+
+
+def test_rel6_ue_registers_and_gets_encryption(topo):
+    r = register(topo, "alice", 1)
+    assert r.ok, r.stdout[-3000:]
+    challenge = r.received("SIP/2.0 401")[-1]
+    server = re.search(r"Security-Server: *([^\r\n]+)", challenge).group(1)
+    # TS 33.203 7.2: encryption preferred; our ports; SPIs of our own
+    first = server.split(",")[0]
+    assert first.startswith("ipsec-3gpp;q=1;alg=hmac-sha-1-96;ealg=aes-cbc;prot=esp;mod=trans")
+    assert "port-c=%d;port-s=%d" % (PORT_PC, PORT_PS) in first
+    spi_c, spi_s = map(int, re.search(r"spi-c=(\d+);spi-s=(\d+)", first).groups())
+    assert spi_c != spi_s and {spi_c, spi_s}.isdisjoint({1111, 2222})
+    # TS 24.229 5.2.2: CK and IK never reach the UE
+    www = re.search(r"WWW-Authenticate: *([^\r\n]+)", challenge).group(1)
+    assert not re.search(r"[ ,](ck|ik)=", www) and "nonce=" in www
+    # the protected REGISTER went to port_ps and was accepted
+    [sa] = [s for s in sas(topo) if s["impi"] == "alice@ims.example"]
+    assert sa["state"] == "active" and sa["alg"] == "hmac-sha-1-96" and sa["ealg"] == "aes-cbc"
+    assert (int(sa["spi_pc"]), int(sa["spi_ps"])) == (spi_c, spi_s)
+    assert (sa["spi_uc"], sa["spi_us"], sa["port_uc"]) == ("1111", "2222", "5060")
+    assert int(sa["expires_in"]) > 3600
+    assert topo.roles["pcscf"].stat("sec_agree:verified") >= 1
+
+
+def test_sec_agree_headers_do_not_leave_the_first_hop(topo):
+    # what the S-CSCF stored is a normal registration; the P-CSCF told it about the SA
+    rows = topo.pg.query("SELECT contact FROM location WHERE username = 'alice'")
+    assert rows, "alice must be registered"
+    log = topo.roles["scscf"].log()
+    assert "Security-Client" not in log and "sec-agree" not in log
+
+
+def test_release5_ue_gets_integrity_only(topo):
+    r = register(topo, "bob", 2, client=REL5_CLIENT)
+    assert r.ok, r.stdout[-3000:]
+    [sa] = [s for s in sas(topo) if s["impi"] == "bob@ims.example"]
+    assert (sa["alg"], sa["ealg"]) == ("hmac-md5-96", "null")
+
+
+def test_no_acceptable_mechanism_gets_494(topo):
+    before = topo.roles["pcscf"].stat("sec_agree:no_acceptable_mechanism")
+    client = ("ipsec-3gpp;alg=hmac-sha-256;spi-c=1;spi-s=2;port-c=%(port)d;port-s=%(port)d"
+              .replace("spi-c=1;spi-s=2", "spi-c=5555;spi-s=5556"))
+    r = register(topo, "carol", 3, client=client, attempts=1)
+    assert not r.ok
+    assert r.summary()[:2] == ["-> REGISTER", "<- 494 Security Agreement Required"]
+    resp = r.received("SIP/2.0 494")[0]
+    assert "Security-Server: ipsec-3gpp;q=1;alg=hmac-sha-1-96;ealg=aes-cbc" in resp
+    assert topo.roles["pcscf"].stat("sec_agree:no_acceptable_mechanism") == before + 1
+    assert not [s for s in sas(topo) if s["impi"] == "carol@ims.example"]
+
+
+def test_out_of_range_spi_gets_494_and_a_log_line(topo):
+    client = "ipsec-3gpp;alg=hmac-sha-1-96;spi-c=99999999999;spi-s=2;port-c=5060;port-s=5060"
+    r = register(topo, "carol", 3, client=client, attempts=1)
+    assert r.summary()[:2] == ["-> REGISTER", "<- 494 Security Agreement Required"]
+    assert "malformed Security-Client: spi-c/spi-s outside 256..4294967295" in \
+        topo.roles["pcscf"].log()
+
+
+def test_security_verify_mismatch_deletes_the_sas(topo):
+    before = topo.roles["pcscf"].stat("sec_agree:verify_mismatch")
+    # a man in the middle bid the UE down to integrity only: the UE's Verify is not what we sent
+    forged = ("ipsec-3gpp;q=1;alg=hmac-md5-96;prot=esp;mod=trans;spi-c=10000;spi-s=10001;"
+              "port-c=%d;port-s=%d" % (PORT_PC, PORT_PS))
+    r = register(topo, "dave", 4, verify=forged, attempts=1)
+    assert not r.ok
+    # (sipp ends an aborted call with a BYE of its own)
+    assert r.summary()[2:4] == ["-> REGISTER", "<- 494 Security Agreement Required"], r.summary()
+    assert topo.roles["pcscf"].stat("sec_agree:verify_mismatch") == before + 1
+    assert not [s for s in sas(topo) if s["impi"] == "dave@ims.example"]
+    assert "Security-Verify" in topo.roles["pcscf"].log()
+    assert topo.pg.query("SELECT count(*) FROM location WHERE username = 'dave'") == [["0"]]
+
+
+def test_register_without_sec_agree_gets_421(topo):
+    r = topo.ue("erin", "erin-pw", 5).register()
+    assert not r.ok
+    assert "<- 421 Extension Required" in r.summary()
+
+
+def test_requests_outside_the_sa_are_refused(topo):
+    # alice is registered with SAs; a SUBSCRIBE to the ordinary port is not over them
+    before = topo.roles["pcscf"].stat("sec_agree:unprotected_rejected")
+    r = ue(topo, "alice", 1).subscribe("bob", ".*")
+    assert not r.ok
+    assert "<- 403 Not over a security association" in r.summary()
+    # nor is one from an address that never registered, even on the protected port
+    intruder = ue(topo, "frank", 6)
+    intruder.proxy = "%s:%d" % (ADDR["pcscf"], PORT_PS)
+    r = intruder.subscribe("alice", ".*")
+    assert "<- 403 Not over a security association" in r.summary()
+    # (each aborted sipp call also sends a BYE outside the SA, which counts as well)
+    assert topo.roles["pcscf"].stat("sec_agree:unprotected_rejected") >= before + 2
+
+
+def test_requests_over_the_sa_pass_and_notify_comes_back_over_it(topo):
+    alice = ue(topo, "alice", 1)
+    alice.proxy = "%s:%d" % (ADDR["pcscf"], PORT_PS)
+    r = alice.subscribe("bob", ".*")
+    # bob has no rules, so what the NOTIFYs say is the PS's business; that they came is ours
+    assert r.summary()[:3] == ["-> SUBSCRIBE", "<- 200 OK", "<- NOTIFY"], r.summary()
+    notifies = r.received("NOTIFY ")
+    assert len(notifies) == 2, r.summary()
+    # TS 33.203 7.1: requests to the UE leave from our protected client port (the P-CSCF's Via)
+    for n in notifies:
+        assert "Via: SIP/2.0/UDP %s:%d;" % (ADDR["pcscf"], PORT_PC) in n, n
+
+
+def test_deregistration_removes_the_sas(topo):
+    r = register(topo, "gina", 7)
+    assert r.ok, r.stdout[-3000:]
+    assert [s for s in sas(topo) if s["impi"] == "gina@ims.example"]
+    r = register(topo, "gina", 7, expires=0)
+    assert r.ok, r.stdout[-3000:]
+    assert not [s for s in sas(topo) if s["impi"] == "gina@ims.example"
+                and s["state"] == "active"]
+
+
+def test_rpc_delete_by_impi(topo):
+    assert topo.roles["pcscf"].rpc("sec_agree.delete", "bob@ims.example").strip() == "1"
+    assert not [s for s in sas(topo) if s["impi"] == "bob@ims.example"]
+
+
+def test_no_key_material_in_the_logs(topo):
+    # CK and IK of every challenge would be 32 hex digits after ck= / ik=
+    for name in ("pcscf", "scscf"):
+        assert not re.search(r"\b[ci]k=\"?[0-9a-fA-F]{32}", topo.roles[name].log()), name

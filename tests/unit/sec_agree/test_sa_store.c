@@ -1,0 +1,154 @@
+/* The P-CSCF's SA records: lookups by Call-ID and by the UE's protected client port, SPI
+ * uniqueness, removal with a callback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+/* cmocka.h needs the headers above */
+#include <cmocka.h>
+
+#include "sa_store.h"
+
+static int locked;
+static void lk(void *a)
+{
+	(void)a;
+	assert_int_equal(locked, 0);
+	locked = 1;
+}
+static void ulk(void *a)
+{
+	(void)a;
+	assert_int_equal(locked, 1);
+	locked = 0;
+}
+static const struct sa_store_ops ops = {malloc, free, lk, ulk, NULL};
+
+static struct sa_rec rec(const char *impi, const char *ip, uint16_t port_uc, const char *cid,
+                         enum sa_state st, time_t expires)
+{
+	struct sa_rec r;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.impi, impi);
+	strcpy(r.ue_ip, ip);
+	strcpy(r.call_id, cid);
+	r.port_uc = port_uc;
+	r.spi_uc = 1111;
+	r.spi_us = 1112;
+	r.state = st;
+	r.expires = expires;
+	return r;
+}
+
+static void test_lookups(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 4);
+	struct sa_rec r = rec("alice@x", "10.0.0.1", 5060, "c1", SA_OFFERED, 100), out;
+	(void)state;
+	int a = sa_store_add(st, &r);
+	assert_true(a >= 0);
+	assert_int_equal(sa_store_by_call_id(st, "c1", SA_OFFERED, &out), a);
+	assert_int_equal(sa_store_by_call_id(st, "c1", SA_PENDING, &out), -1);
+	/* an offer carries no SA yet: nothing arrives over it */
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 50, &out), -1);
+	r.state = SA_PENDING;
+	assert_int_equal(sa_store_put(st, a, &r), 0);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 50, &out), a);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5061, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.2", 5060, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 100, &out), -1); /* expired */
+	/* the newest of two matches wins */
+	struct sa_rec r2 = rec("alice@x", "10.0.0.1", 5060, "c2", SA_ACTIVE, 200);
+	int b = sa_store_add(st, &r2);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 50, &out), b);
+	assert_string_equal(out.call_id, "c2");
+	assert_int_equal(sa_store_by_ue_ip(st, "10.0.0.1", 50, &out), b);
+	assert_int_equal(sa_store_count(st), 2);
+	sa_store_destroy(st);
+}
+
+static void test_bounded(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 2);
+	struct sa_rec r = rec("a@x", "10.0.0.1", 1, "c", SA_OFFERED, 100);
+	(void)state;
+	assert_true(sa_store_add(st, &r) >= 0);
+	assert_true(sa_store_add(st, &r) >= 0);
+	assert_int_equal(sa_store_add(st, &r), -1);
+	assert_null(sa_store_new(&ops, 0));
+	sa_store_destroy(st);
+}
+
+static void test_spis_are_unique_and_not_the_ues(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 8);
+	uint32_t cursor = 0;
+	struct sa_rec out;
+	uint32_t seen[16];
+	int n = 0;
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		struct sa_rec r = rec("a@x", "10.0.0.1", (uint16_t)i, "c", SA_OFFERED, 100);
+		int id = sa_store_add(st, &r);
+		/* the UE's own SPIs sit inside our range */
+		assert_int_equal(sa_store_assign_spis(st, id, &cursor, 1110, 1140), 0);
+		assert_int_equal(sa_store_get(st, id, SA_ANY, &out), 0);
+		assert_true(out.spi_pc != 1111 && out.spi_pc != 1112 && out.spi_ps != 1111 &&
+		            out.spi_ps != 1112 && out.spi_pc != out.spi_ps);
+		for (int j = 0; j < n; j++)
+			assert_true(seen[j] != out.spi_pc && seen[j] != out.spi_ps);
+		seen[n++] = out.spi_pc;
+		seen[n++] = out.spi_ps;
+	}
+	sa_store_destroy(st);
+	/* a range too small for two fresh SPIs fails cleanly */
+	st = sa_store_new(&ops, 2);
+	struct sa_rec r = rec("a@x", "10.0.0.1", 1, "c", SA_OFFERED, 100);
+	int id = sa_store_add(st, &r);
+	cursor = 0;
+	assert_int_equal(sa_store_assign_spis(st, id, &cursor, 1111, 1113), -1);
+	sa_store_destroy(st);
+}
+
+static int older_than(const struct sa_rec *r, void *arg)
+{
+	return r->expires <= *(time_t *)arg;
+}
+static int n_removed;
+static void removed(const struct sa_rec *r, void *arg)
+{
+	(void)r;
+	(void)arg;
+	assert_int_equal(locked, 0); /* the callback runs outside the lock */
+	n_removed++;
+}
+
+static void test_remove_if(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 4);
+	time_t t = 150;
+	(void)state;
+	struct sa_rec a = rec("a@x", "10.0.0.1", 1, "c1", SA_ACTIVE, 100);
+	struct sa_rec b = rec("b@x", "10.0.0.2", 1, "c2", SA_ACTIVE, 200);
+	sa_store_add(st, &a);
+	sa_store_add(st, &b);
+	n_removed = 0;
+	assert_int_equal(sa_store_remove_if(st, older_than, &t, removed, NULL), 1);
+	assert_int_equal(n_removed, 1);
+	assert_int_equal(sa_store_count(st), 1);
+	sa_store_destroy(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_lookups),
+	        cmocka_unit_test(test_bounded),
+	        cmocka_unit_test(test_spis_are_unique_and_not_the_ues),
+	        cmocka_unit_test(test_remove_if),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
