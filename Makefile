@@ -112,7 +112,8 @@ unit-asan:
 	$(MAKE) unit BUILD=$(BUILD)/asan UNIT_SAN="$(SAN_FLAGS)"
 
 integration: modules
-	PRESEC_BUILD=$(BUILD) $(PYTEST) -q -p no:cacheprovider tests/integration $(PYTEST_ARGS)
+	PRESEC_BUILD=$(BUILD) $(PYTEST) -q -p no:cacheprovider --basetemp=$(BUILD)/pytest-tmp \
+	  tests/integration $(PYTEST_ARGS)
 
 test: deps
 	$(MAKE) format-check

@@ -1,2 +1,2 @@
 # Libraries the sec_agree core links against (unit tests, fuzzers).
-CORE_LIBS_sec_agree :=
+CORE_LIBS_sec_agree := -lmnl

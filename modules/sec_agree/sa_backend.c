@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "sa_xfrm.h"
+
 static int record_probe(char *err, size_t errsz)
 {
 	(void)err;
@@ -45,7 +47,19 @@ static const struct sa_backend record = {
         record_remove,
 };
 
-static const struct sa_backend *const all[] = {&record};
+/* The kernel's own lifetime is not used: the module deletes SAs itself (sa_xfrm.c). */
+static int xfrm_update(const struct sa_rec *r, int lifetime)
+{
+	(void)r;
+	(void)lifetime;
+	return 0;
+}
+
+static const struct sa_backend xfrm = {
+        "xfrm", NULL, sa_xfrm_probe, sa_xfrm_install, xfrm_update, sa_xfrm_remove,
+};
+
+static const struct sa_backend *const all[] = {&record, &xfrm};
 
 const struct sa_backend *sa_backend_find(const char *name)
 {

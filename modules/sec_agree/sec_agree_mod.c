@@ -5,6 +5,7 @@
  * key expansion and the SA records; this file adapts them to Kamailio: parameters, cfg and KEMI
  * functions, header rewriting with lumps, the record store in shared memory, the SA backend,
  * RPC commands and statistics. */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
@@ -589,9 +590,9 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	strcpy(r.server, list);
 	if (backend->install(&r, auth_key, auth_len, enc_key, enc_len, pending_lifetime) != 0) {
 		update_stat(st_install_failed, 1);
-		LM_ERR("cannot install the SAs for %s (%s): the UE gets the 401 without "
+		LM_ERR("cannot install the SAs for %s (%s): %s; the UE gets the 401 without "
 		       "Security-Server\n",
-		       r.impi, r.ue_ip);
+		       r.impi, r.ue_ip, strerror(errno));
 		goto fail;
 	}
 	r.installed = 1;

@@ -4,10 +4,12 @@ kernel has no ESP); tests/ipsec-vm runs the same flows over real ESP."""
 import binascii
 import os
 import re
+import subprocess
 
 import pytest
 
 from tests.integration.harness import ADDR, BUILD
+from tests.integration.harness.kamailio import Bare, Role
 from tests.integration.harness.topology import SECAGREE_ROLES, Topology
 
 K, OP = b"secagree-key-001", b"presec-demo-op-1"
@@ -190,3 +192,35 @@ def test_no_key_material_in_the_logs(topo):
     # CK and IK of every challenge would be 32 hex digits after ck= / ik=
     for name in ("pcscf", "scscf"):
         assert not re.search(r"\b[ci]k=\"?[0-9a-fA-F]{32}", topo.roles[name].log()), name
+
+
+def kernel_has_esp():
+    """Whether this kernel accepts an ESP SA (the test machine's does not; tests/ipsec-vm's
+    Debian kernel does)."""
+    r = subprocess.run(["ip", "xfrm", "state", "add", "src", "192.0.2.1", "dst", "192.0.2.2",
+                        "proto", "esp", "spi", "0x7ffffff1", "mode", "transport",
+                        "enc", "cbc(aes)", "0x" + "00" * 16,
+                        "auth-trunc", "hmac(sha1)", "0x" + "00" * 20, "96"],
+                       capture_output=True, text=True)
+    if r.returncode == 0:
+        subprocess.run(["ip", "xfrm", "state", "delete", "src", "192.0.2.1", "dst", "192.0.2.2",
+                        "proto", "esp", "spi", "0x7ffffff1"], capture_output=True)
+    return r.returncode == 0
+
+
+def test_xfrm_backend_refuses_to_start_without_kernel_esp(tmp_path):
+    role = Role("pcscf", "pcscf.cfg", "127.0.1.5", workdir=str(tmp_path),
+                defines={"PCSCF_IP": Bare("127.0.1.5"), "SA_BACKEND": "xfrm",
+                         "CTL_SOCKET": "unix:%s/ctl.sock" % tmp_path})
+    try:
+        if kernel_has_esp():
+            role.start()
+            assert role.alive()
+        else:
+            with pytest.raises(RuntimeError):
+                role.start(timeout=10)
+            errors = [l for l in role.log().splitlines() if "SA backend 'xfrm'" in l]
+            assert len(errors) == 1, role.log()[-2000:]
+            assert "the kernel refuses an ESP SA" in errors[0]
+    finally:
+        role.stop()
