@@ -28,7 +28,7 @@ FUZZ_SECONDS ?= 60
 CLANG      ?= clang
 
 .PHONY: all deps deps-vm modules unit integration test demo install clean distclean help \
-        fuzz fuzz-build fuzz-smoke format format-check bench
+        fuzz fuzz-build fuzz-smoke format format-check bench test-ipsec-vm
 all: modules
 
 help:
@@ -37,6 +37,7 @@ help:
 	@echo "make modules  build every module against Debian's kamailio source ($(MODULES))"
 	@echo "make install  copy the modules into $(MODDIR)"
 	@echo "make fuzz     run every libFuzzer harness for FUZZ_SECONDS (default 60) each"
+	@echo "make test-ipsec-vm  the sec-agree flow over real ESP in a Debian kernel under qemu"
 	@echo "make bench    run every benchmark in bench/ (figures as ratios against the stock topology)"
 
 deps:
@@ -115,12 +116,17 @@ integration: modules
 	PRESEC_BUILD=$(BUILD) $(PYTEST) -q -p no:cacheprovider --basetemp=$(BUILD)/pytest-tmp \
 	  tests/integration $(PYTEST_ARGS)
 
-test: deps
+# Real kernel ESP between a UE and the P-CSCF, in a Debian kernel under qemu (tests/ipsec-vm).
+test-ipsec-vm: deps-vm modules
+	tests/ipsec-vm/run.sh $(BUILD)/ipsec-vm
+
+test: deps deps-vm
 	$(MAKE) format-check
 	$(MAKE) modules
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) test-ipsec-vm
 
 demo: deps
 	$(MAKE) modules

@@ -23,11 +23,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def scenario_copy(scenario, workdir, subst):
-    with open(os.path.join(HERE, "scenarios", scenario)) as f:
+    """A copy of bench/scenarios/<scenario> (or of a scenario given by its path) with the
+    placeholders filled in."""
+    src = scenario if os.path.isabs(scenario) else os.path.join(HERE, "scenarios", scenario)
+    with open(src) as f:
         text = f.read()
     for k, v in subst.items():
         text = text.replace(k, v)
-    path = os.path.join(workdir, scenario)
+    path = os.path.join(workdir, os.path.basename(scenario))
     with open(path, "w") as f:
         f.write(text)
     return path

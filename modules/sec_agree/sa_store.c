@@ -119,6 +119,7 @@ struct key {
 	unsigned states;
 	uint16_t port;
 	time_t now;
+	const char *call_id;
 };
 
 static int match_call_id(const struct sa_rec *r, const void *arg)
@@ -130,7 +131,7 @@ static int match_call_id(const struct sa_rec *r, const void *arg)
 int sa_store_by_call_id(struct sa_store *st, const char *call_id, unsigned states,
                         struct sa_rec *out)
 {
-	struct key k = {call_id, states, 0, 0};
+	struct key k = {call_id, states, 0, 0, NULL};
 	return find(st, match_call_id, &k, out);
 }
 
@@ -141,11 +142,18 @@ static int match_ue_client(const struct sa_rec *r, const void *arg)
 	       r->port_uc == k->port && strcmp(r->ue_ip, k->s) == 0;
 }
 
-int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc, time_t now,
-                          struct sa_rec *out)
+static int match_ue_client_call(const struct sa_rec *r, const void *arg)
 {
-	struct key k = {ue_ip, 0, port_uc, now};
-	return find(st, match_ue_client, &k, out);
+	const struct key *k = arg;
+	return match_ue_client(r, arg) && strcmp(r->call_id, k->call_id) == 0;
+}
+
+int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
+                          const char *call_id, time_t now, struct sa_rec *out)
+{
+	struct key k = {ue_ip, 0, port_uc, now, call_id};
+	int id = call_id ? find(st, match_ue_client_call, &k, out) : -1;
+	return id >= 0 ? id : find(st, match_ue_client, &k, out);
 }
 
 static int match_ue_ip(const struct sa_rec *r, const void *arg)
@@ -156,8 +164,27 @@ static int match_ue_ip(const struct sa_rec *r, const void *arg)
 
 int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct sa_rec *out)
 {
-	struct key k = {ue_ip, 0, 0, now};
+	struct key k = {ue_ip, 0, 0, now, NULL};
 	return find(st, match_ue_ip, &k, out);
+}
+
+unsigned sa_store_retire(struct sa_store *st, const char *ue_ip, int keep_id, unsigned states,
+                         time_t until)
+{
+	unsigned n = 0;
+	lock(st);
+	for (unsigned i = 0; i < st->max; i++) {
+		struct sa_rec *r = &st->slots[i].r;
+		if (!st->slots[i].used || (int)i == keep_id || !(r->state & states) ||
+		    strcmp(r->ue_ip, ue_ip) != 0)
+			continue;
+		r->state = SA_RETIRING;
+		if (r->expires > until)
+			r->expires = until;
+		n++;
+	}
+	unlock(st);
+	return n;
 }
 
 struct spi_arg {

@@ -58,11 +58,17 @@ int sa_store_put(struct sa_store *st, int id, const struct sa_rec *r);
 int sa_store_by_call_id(struct sa_store *st, const char *call_id, unsigned states,
                         struct sa_rec *out);
 /* The record whose SA carries traffic from ue_ip:port_uc to our port_ps (PENDING, ACTIVE or
- * RETIRING, unexpired at now); the newest one when several match. id or -1. */
-int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc, time_t now,
-                          struct sa_rec *out);
+ * RETIRING, unexpired at now). When several match (a re-registration's new SAs beside the old
+ * ones), the one of call_id (SM7 keeps the Call-ID of SM1), else the newest. id or -1. */
+int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
+                          const char *call_id, time_t now, struct sa_rec *out);
 /* The active record for a UE address (for requests towards the UE); id or -1. */
 int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct sa_rec *out);
+
+/* TS 33.203 7.4: every record of ue_ip in `states` other than keep_id (-1: none) becomes
+ * RETIRING and expires at `until` at the latest. Returns how many. */
+unsigned sa_store_retire(struct sa_store *st, const char *ue_ip, int keep_id, unsigned states,
+                         time_t until);
 
 /* Assigns spi_pc and spi_ps to record `id`: unique among every live record of the store and
  * different from the UE's SPIs (TS 33.203 7.1), from [lo, hi], in one locked step. 0 or -1. */

@@ -476,8 +476,10 @@ static int sec_agree_register(struct sip_msg *msg)
 	if (protected_port) {
 		struct sa_rec r;
 		char have[SA_SERVER_MAX];
-		int id = sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, time(NULL),
-		                               &r);
+		char cid[SA_CALLID_MAX];
+		copy_str(cid, sizeof(cid), &msg->callid->body);
+		int id = sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, cid,
+		                               time(NULL), &r);
 		if (id < 0) {
 			update_stat(st_unprotected, 1);
 			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA\n",
@@ -558,13 +560,21 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	int id, n, rc = -1;
 
 	copy_str(cid, sizeof(cid), call_id);
-	if ((id = sa_store_by_call_id(store, cid, SA_OFFERED, &r)) < 0)
-		return 1; /* not a sec-agree registration */
 	for (struct hdr_field *f = msg->headers; f; f = f->next)
 		if (f->type == HDR_WWW_AUTHENTICATE_T) {
 			www = f;
 			break;
 		}
+	if ((id = sa_store_by_call_id(store, cid, SA_OFFERED, &r)) < 0) {
+		/* no new SAs to set up (a re-challenge over existing SAs, or a UE without
+		 * sec-agree), but CK and IK still never go past the P-CSCF */
+		if (www && (n = auth_take_ck_ik(www->body.s, (size_t)www->body.len, body,
+		                                sizeof(body), ck, ik, &why)) >= 0) {
+			rc = replace_header(msg, www, body, n) == 0 ? 1 : -1;
+			goto out;
+		}
+		return 1;
+	}
 	if (!www || (n = auth_take_ck_ik(www->body.s, (size_t)www->body.len, body, sizeof(body), ck,
 	                                 ik, &why)) < 0) {
 		update_stat(st_no_keys, 1);
@@ -588,7 +598,12 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	if (print_server(&r, list, sizeof(list)) < 0)
 		goto fail;
 	strcpy(r.server, list);
-	if (backend->install(&r, auth_key, auth_len, enc_key, enc_len, pending_lifetime) != 0) {
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int irc = backend->install(&r, auth_key, auth_len, enc_key, enc_len, pending_lifetime);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long install_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+	if (irc != 0) {
 		update_stat(st_install_failed, 1);
 		LM_ERR("cannot install the SAs for %s (%s): %s; the UE gets the 401 without "
 		       "Security-Server\n",
@@ -604,9 +619,11 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, (size_t)n) != 0)
 		goto fail;
 	update_stat(st_installed, 1);
-	LM_INFO("SAs for %s: %s/%s, UE %s ports %u/%u spis %u/%u, P-CSCF ports %u/%u spis %u/%u\n",
+	LM_INFO("SAs for %s: %s/%s, UE %s ports %u/%u spis %u/%u, P-CSCF ports %u/%u spis %u/%u, "
+	        "installed by %s in %ld us\n",
 	        r.impi, sec_alg_name(r.combo.alg), sec_ealg_name(r.combo.ealg), r.ue_ip, r.port_uc,
-	        r.port_us, r.spi_uc, r.spi_us, r.port_pc, r.port_ps, r.spi_pc, r.spi_ps);
+	        r.port_us, r.spi_uc, r.spi_us, r.port_pc, r.port_ps, r.spi_pc, r.spi_ps,
+	        backend->name, install_us);
 	rc = 1;
 	goto out;
 fail:
@@ -617,19 +634,6 @@ out:
 	OPENSSL_cleanse(auth_key, sizeof(auth_key));
 	OPENSSL_cleanse(enc_key, sizeof(enc_key));
 	return rc;
-}
-
-struct retire_arg {
-	struct sa_rec *keep;
-	time_t until;
-};
-
-static int older_of_same_ue(const struct sa_rec *r, void *arg)
-{
-	const struct retire_arg *a = arg;
-	return r->state == SA_ACTIVE && strcmp(r->impi, a->keep->impi) == 0 &&
-	       strcmp(r->ue_ip, a->keep->ue_ip) == 0 &&
-	       (r->spi_ps != a->keep->spi_ps || r->created != a->keep->created);
 }
 
 static int sec_agree_reply(struct sip_msg *msg)
@@ -663,11 +667,10 @@ static int sec_agree_reply(struct sip_msg *msg)
 	}
 	unsigned int exp = reply_expires(msg);
 	if (exp == 0) {
-		/* de-registration: every SA of this UE goes */
+		/* de-registration: every SA of this UE goes, once this 200 has gone to the UE
+		 * over them (TS 33.203 7.4); the timer deletes retired SAs within a second */
 		LM_INFO("%s de-registered: SAs deleted\n", r.impi);
-		struct retire_arg a = {&r, 0};
-		sa_store_remove_if(store, older_of_same_ue, &a, delete_sas, NULL);
-		drop_record(&r);
+		sa_store_retire(store, r.ue_ip, -1, SA_PENDING | SA_ACTIVE, time(NULL) + 1);
 		return 1;
 	}
 	/* TS 33.203 7.1: the SAs live as long as the registration, plus a margin */
@@ -677,16 +680,8 @@ static int sec_agree_reply(struct sip_msg *msg)
 		LM_WARN("cannot extend the SA lifetime of %s in the kernel\n", r.impi);
 	sa_store_put(store, id, &r);
 	/* TS 33.203 7.4: the older SAs of the UE are kept only for messages already on the way */
-	struct retire_arg a = {&r, time(NULL) + retire_grace};
-	struct sa_rec old;
-	int oid;
-	while ((oid = sa_store_by_ue_ip(store, r.ue_ip, time(NULL), &old)) >= 0 && oid != id) {
-		old.state = SA_RETIRING;
-		old.expires = a.until;
-		sa_store_put(store, oid, &old);
-		LM_INFO("older SAs of %s (spi_ps %u) retire in %ds\n", old.impi, old.spi_ps,
-		        retire_grace);
-	}
+	if (sa_store_retire(store, r.ue_ip, id, SA_ACTIVE, time(NULL) + retire_grace) > 0)
+		LM_INFO("older SAs of %s (%s) retire in %ds\n", r.impi, r.ue_ip, retire_grace);
 	return 1;
 }
 
@@ -695,7 +690,8 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 {
 	struct sa_rec r;
 	if (msg->rcv.dst_port == port_ps &&
-	    sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, time(NULL), &r) >= 0 &&
+	    sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, NULL, time(NULL), &r) >=
+	            0 &&
 	    r.state != SA_OFFERED)
 		return 1;
 	update_stat(st_unprotected, 1);

@@ -53,18 +53,22 @@ static void test_lookups(void **state)
 	assert_int_equal(sa_store_by_call_id(st, "c1", SA_OFFERED, &out), a);
 	assert_int_equal(sa_store_by_call_id(st, "c1", SA_PENDING, &out), -1);
 	/* an offer carries no SA yet: nothing arrives over it */
-	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 50, &out), -1);
 	r.state = SA_PENDING;
 	assert_int_equal(sa_store_put(st, a, &r), 0);
-	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 50, &out), a);
-	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5061, 50, &out), -1);
-	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.2", 5060, 50, &out), -1);
-	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 100, &out), -1); /* expired */
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 50, &out), a);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5061, NULL, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.2", 5060, NULL, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 100, &out),
+	                 -1); /* expired */
 	/* the newest of two matches wins */
 	struct sa_rec r2 = rec("alice@x", "10.0.0.1", 5060, "c2", SA_ACTIVE, 200);
 	int b = sa_store_add(st, &r2);
-	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, 50, &out), b);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 50, &out), b);
 	assert_string_equal(out.call_id, "c2");
+	/* SM7 keeps the Call-ID of SM1: that registration's SAs, even when not the newest */
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, "c1", 50, &out), a);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, "c9", 50, &out), b);
 	assert_int_equal(sa_store_by_ue_ip(st, "10.0.0.1", 50, &out), b);
 	assert_int_equal(sa_store_count(st), 2);
 	sa_store_destroy(st);
@@ -142,6 +146,28 @@ static void test_remove_if(void **state)
 	sa_store_destroy(st);
 }
 
+/* TS 33.203 7.4: a new registration's SAs retire the older ones of the same UE */
+static void test_retire(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 4);
+	struct sa_rec out;
+	(void)state;
+	struct sa_rec a = rec("a@x", "10.0.0.1", 1, "c1", SA_ACTIVE, 1000);
+	struct sa_rec b = rec("a@x", "10.0.0.1", 2, "c2", SA_ACTIVE, 2000);
+	struct sa_rec c = rec("c@x", "10.0.0.9", 1, "c3", SA_ACTIVE, 1000);
+	int ia = sa_store_add(st, &a), ib = sa_store_add(st, &b), ic = sa_store_add(st, &c);
+	assert_int_equal(sa_store_retire(st, "10.0.0.1", ib, SA_ACTIVE, 500), 1);
+	assert_int_equal(sa_store_get(st, ia, SA_RETIRING, &out), 0);
+	assert_int_equal(out.expires, 500);
+	assert_int_equal(sa_store_get(st, ib, SA_ACTIVE, &out), 0);
+	assert_int_equal(sa_store_get(st, ic, SA_ACTIVE, &out), 0);
+	/* de-registration: all of them, never later than they would have expired anyway */
+	assert_int_equal(sa_store_retire(st, "10.0.0.1", -1, SA_PENDING | SA_ACTIVE, 5000), 1);
+	assert_int_equal(sa_store_get(st, ib, SA_RETIRING, &out), 0);
+	assert_int_equal(out.expires, 2000);
+	sa_store_destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +175,7 @@ int main(void)
 	        cmocka_unit_test(test_bounded),
 	        cmocka_unit_test(test_spis_are_unique_and_not_the_ues),
 	        cmocka_unit_test(test_remove_if),
+	        cmocka_unit_test(test_retire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,132 @@
+"""The real-ESP flow, run in the guest's `pcscf` namespace (guest.sh): PostgreSQL, the S-CSCF
+(ims_aka) and the PS on loopback, the P-CSCF with the xfrm backend on the veth towards the UE's
+namespace. A UE registers with sec-agree, subscribes over its SAs and gets the NOTIFY over them;
+a capture on the UE's link must show nothing but ESP between UE and P-CSCF after the 401; a UE
+with a wrong IK gets nothing through; de-registration removes the SAs from the kernel.
+Exit status 0 when every check passed."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, ROOT)
+from tests.integration.harness.kamailio import Bare  # noqa: E402
+from tests.integration.harness.topology import Topology  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+K, OP = "ipsecvm-key-0001", "presec-demo-op-1"
+PCSCF_IP, UE_IP = "10.9.0.1", "10.9.0.2"
+failed = []
+
+
+def check(ok, what):
+    print("  %s %s" % ("ok  " if ok else "FAIL", what), flush=True)
+    if not ok:
+        failed.append(what)
+    return ok
+
+
+def ue(*args):
+    r = subprocess.run(["ip", "netns", "exec", "ue", sys.executable, os.path.join(HERE, "ue.py")]
+                       + list(args), capture_output=True, text=True, timeout=120)
+    try:
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        out = {"steps": []}
+    for step in out.get("steps", []):
+        print("    UE: %s -> %s" % (step[0], step[1]), flush=True)
+    if r.stderr.strip():
+        print("    UE stderr: %s" % r.stderr.strip()[-1500:], flush=True)
+    return r.returncode, out
+
+
+def xfrm_states():
+    return subprocess.run(["ip", "-s", "xfrm", "state"], capture_output=True, text=True).stdout
+
+
+def hx(s):
+    return s.encode().hex()
+
+
+def main():
+    t0 = time.time()
+    work = os.path.join(ROOT, "build", "ipsec-vm-guest")
+    os.makedirs(work, exist_ok=True)
+    roles = {"scscf": ("scscf.cfg", "scscf"), "ps": ("stock/ps.cfg", "ps")}
+    with Topology(roles=roles, keep_logs_in=os.path.join(work, "logs"),
+                  defines={"scscf": {"TRUSTED_PCSCF": PCSCF_IP,
+                                     "PCSCF_IP": Bare(PCSCF_IP)}}) as t:
+        print("topology: PostgreSQL, S-CSCF, PS up after %.1fs" % (time.time() - t0), flush=True)
+        for user in ("alice", "mallory"):
+            t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user], hx(K),
+                            op=hx(OP), algorithms=("AKAv1-MD5",))
+        pcscf = t.start_role("pcscf", "pcscf.cfg", "pcscf", addr=PCSCF_IP,
+                             defines={"PCSCF_IP": Bare(PCSCF_IP), "SA_BACKEND": "xfrm"})
+        check(pcscf.alive() and "cannot work here" not in pcscf.log(),
+              "P-CSCF started with the xfrm backend (the kernel accepted its test SA)")
+        cap = os.path.join(work, "capture.json")
+        sniffer = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
+                                    os.path.join(HERE, "sniff.py"), "veth-ue", cap],
+                                   stdout=subprocess.PIPE, text=True)
+        sniffer.stdout.readline()  # READY
+
+        print("\n[1] alice registers with sec-agree and IMS AKA, subscribes over her SAs")
+        rc, out = ue("register", os.path.join(work, "alice.json"), "alice@ims.example", K, OP)
+        check(rc == 0, "registration, SUBSCRIBE and NOTIFY over the SAs")
+        check(not out.get("ck_ik_in_401", True), "no ck/ik in the 401 the UE received")
+        srv = out.get("security_server") or ""
+        check(srv.startswith("ipsec-3gpp;q=1;alg=hmac-sha-1-96;ealg=aes-cbc"),
+              "Security-Server offers AES-CBC with HMAC-SHA-1-96 first: %s" % srv[:90])
+        states = xfrm_states()
+        spis = re.findall(r"spi (0x[0-9a-f]+)", states)
+        check(len(spis) == 4, "four ESP SAs in the P-CSCF's kernel: %s" % spis)
+        took = re.findall(r"installed by xfrm in (\d+) us", pcscf.log())
+        print("  (time to install the four SAs and their policies: %s us)" % ", ".join(took))
+        pkts = [int(x) for x in re.findall(r"(\d+)\(packets\)", states)]
+        check(len(pkts) == 4 and all(p >= 1 for p in pkts),
+              "every one of them carried traffic (packets per SA: %s)" % pkts)
+
+        print("\n[2] alice de-registers over her SAs")
+        rc3, _ = ue("deregister", os.path.join(work, "alice.json"))
+        check(rc3 == 0, "REGISTER Expires: 0 answered 200 over the SA")
+        time.sleep(2.5)  # the retired SAs go with the next timer run
+        t_dereg = time.time()
+        check(not re.search(r"spi 0x", xfrm_states()), "alice's SAs are gone from the kernel")
+        pol = subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout
+        check(not pol.strip(), "and so are their policies")
+
+        print("\n[3] mallory's UE has a wrong IK: nothing it protects gets through")
+        rc2, out2 = ue("register", os.path.join(work, "mallory.json"), "mallory@ims.example", K,
+                       OP, "--wrong-ik")
+        check(["REGISTER (protected)", None] in out2.get("steps", []),
+              "the protected REGISTER got no answer")
+        st = xfrm_states()
+        failed_ctr = [int(x) for x in re.findall(r"replay \d+ failed (\d+)", st)]
+        check(any(f >= 1 for f in failed_ctr),
+              "the P-CSCF's kernel counted integrity failures (failed: %s)" % failed_ctr)
+        check(t.pg.query("SELECT count(*) FROM location WHERE username = 'mallory'") == [["0"]],
+              "mallory is not registered")
+
+        sniffer.terminate()
+        sniffer.wait(10)
+        packets = [json.loads(line) for line in open(cap)]
+        t401 = out.get("t401", 0)
+        link = [p for p in packets if {p["src"], p["dst"]} == {PCSCF_IP, UE_IP}]
+        after = [p for p in link if t401 + 0.001 < p["t"] < t_dereg]
+        before = [p for p in link if p["t"] <= t401 + 0.001]
+        print("\n[4] the link UE <-> P-CSCF: %d packets before the 401 (%s), %d from the 401 "
+              "to the de-registration"
+              % (len(before), sorted({p["proto"] for p in before}), len(after)))
+        check(len(after) >= 8, "traffic after the 401 was captured (%d packets)" % len(after))
+        plain = [p for p in after if p["proto"] != 50]
+        check(not plain, "after the 401 only ESP (protocol 50) crossed the link; "
+              "not ESP: %s" % plain[:5])
+    print("\nesp_flow: %d checks failed in %.1fs" % (len(failed), time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""A UE for the real-ESP test, run in the guest's `ue` network namespace: IMS AKA registration
+with sec-agree (TS 33.203 7.2), its own side of the four ESP SAs installed with `ip xfrm` from
+the same CK and IK (Annex I), then requests and responses over them.
+
+  ue.py register STATE.json IMPI K OP [--wrong-ik]   (K, OP: 16-character strings, as sipp)
+  ue.py deregister STATE.json
+Prints one JSON object: what happened at each step."""
+import base64
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from tests.integration.harness.aka_ue import digest_response, milenage, opc_of, parse_challenge  # noqa: E402
+
+UE_IP, PCSCF_IP, DOMAIN = "10.9.0.2", "10.9.0.1", "ims.example"
+PORT_UNPROTECTED, PORT_UC, PORT_US = 5060, 5062, 5064
+SPI_UC, SPI_US = 50001, 50002
+
+
+def sock(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((UE_IP, port))
+    return s
+
+
+def recv(s, timeout=5.0):
+    s.settimeout(timeout)
+    try:
+        return s.recv(65535).decode(errors="replace")
+    except socket.timeout:
+        return None
+
+
+def header(msg, name):
+    for line in msg.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        if k.strip().lower() == name.lower():
+            return v.strip()
+    return None
+
+
+def status(msg):
+    return int(msg.split(" ", 2)[1]) if msg and msg.startswith("SIP/2.0 ") else None
+
+
+def request(method, ruri, st, port, extra, cseq, expires=None):
+    lines = ["%s %s SIP/2.0" % (method, ruri),
+             "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport" % (UE_IP, port, uuid.uuid4().hex[:12]),
+             "Max-Forwards: 70",
+             "From: <sip:%s@%s>;tag=%s" % (st["user"], DOMAIN, st["tag"]),
+             "Call-ID: %s" % st["call_id"],
+             "CSeq: %d %s" % (cseq, method),
+             "Contact: <sip:%s@%s:%d>" % (st["user"], UE_IP, PORT_US)]
+    if expires is not None:
+        lines.append("Expires: %d" % expires)
+    return "\r\n".join(lines + extra + ["Content-Length: 0", "", ""]).encode()
+
+
+def security_client():
+    return ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;prot=esp;mod=trans;spi-c=%d;spi-s=%d;"
+            "port-c=%d;port-s=%d" % (SPI_UC, SPI_US, PORT_UC, PORT_US))
+
+
+def first_mechanism(server):
+    """TS 33.203 7.2: the UE takes the first mechanism of the Security-Server it supports."""
+    for mech in server.split(","):
+        p = dict(x.split("=", 1) for x in mech.strip().split(";")[1:] if "=" in x)
+        if p.get("alg") == "hmac-sha-1-96" and p.get("ealg") == "aes-cbc":
+            return {k: int(p[k]) for k in ("spi-c", "spi-s", "port-c", "port-s")}
+    raise SystemExit("no supported mechanism in Security-Server: %s" % server)
+
+
+def xfrm(*args):
+    subprocess.run(["ip", "xfrm"] + [str(a) for a in args], check=True)
+
+
+def install_sas(m, ck, ik):
+    """The UE's mirror of the P-CSCF's SAs (TS 33.203 7.1), keys as Annex I expands them."""
+    auth = "0x" + (ik + b"\0" * 4).hex()   # HMAC-SHA-1-96: IK || 32 zero bits
+    enc = "0x" + ck.hex()                 # AES-CBC: CK
+    flows = [  # src, sport, dst, dport, spi, dir
+        (UE_IP, PORT_UC, PCSCF_IP, m["port-s"], m["spi-s"], "out"),
+        (PCSCF_IP, m["port-s"], UE_IP, PORT_UC, SPI_UC, "in"),
+        (UE_IP, PORT_US, PCSCF_IP, m["port-c"], m["spi-c"], "out"),
+        (PCSCF_IP, m["port-c"], UE_IP, PORT_US, SPI_US, "in"),
+    ]
+    for src, sp, dst, dp, spi, d in flows:
+        xfrm("state", "add", "src", src, "dst", dst, "proto", "esp", "spi", spi, "reqid", spi,
+             "mode", "transport", "replay-window", 32, "enc", "cbc(aes)", enc,
+             "auth-trunc", "hmac(sha1)", auth, 96,
+             "sel", "src", src, "dst", dst, "proto", "udp", "sport", sp, "dport", dp)
+        xfrm("policy", "add", "src", src, "dst", dst, "proto", "udp", "sport", sp, "dport", dp,
+             "dir", d, "tmpl", "src", src, "dst", dst, "proto", "esp", "reqid", spi,
+             "mode", "transport")
+
+
+def register(state_file, impi, k, op, wrong_ik=False):
+    user = impi.split("@")[0]
+    st = {"user": user, "impi": impi, "tag": uuid.uuid4().hex[:8],
+          "call_id": uuid.uuid4().hex + "@" + UE_IP}
+    out = {"steps": []}
+    plain, uc, us = sock(PORT_UNPROTECTED), sock(PORT_UC), sock(PORT_US)
+    sec = ["Supported: path, sec-agree", "Require: sec-agree", "Proxy-Require: sec-agree",
+           "Security-Client: " + security_client()]
+    auth0 = ('Authorization: Digest username="%s", realm="%s", nonce="", uri="sip:%s", '
+             'response=""' % (impi, DOMAIN, DOMAIN))
+    plain.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UNPROTECTED,
+                         ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth0], 1, 600),
+                 (PCSCF_IP, 5060))
+    r = recv(plain)
+    out["t401"] = time.time()
+    out["steps"].append(["REGISTER (unprotected)", status(r)])
+    server = header(r, "Security-Server") if r else None
+    www = header(r, "WWW-Authenticate") if r else None
+    out["security_server"] = server
+    out["ck_ik_in_401"] = bool(www and re.search(r"[ ,](ck|ik)=", www))
+    if status(r) != 401 or not server:
+        print(json.dumps(out))
+        return 1
+    ch = parse_challenge(www)
+    rand = base64.b64decode(ch["nonce"])[:16]
+    kk, oo = k.encode(), op.encode()
+    v = milenage(kk, opc_of(kk, oo), rand)
+    ik = bytes(b ^ 0xff for b in v["ik"]) if wrong_ik else v["ik"]
+    m = first_mechanism(server)
+    install_sas(m, v["ck"], ik)
+    st.update({"mech": m, "server": server})
+    out["steps"].append(["SAs installed in the UE's namespace", m])
+    cnonce = uuid.uuid4().hex[:16]
+    resp = digest_response(impi, DOMAIN, v["res"], "REGISTER", "sip:" + DOMAIN, ch["nonce"],
+                           "00000001", cnonce)
+    auth = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
+            'response="%s", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="%s"'
+            % (impi, DOMAIN, ch["nonce"], DOMAIN, resp, cnonce))
+    uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
+                      ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec +
+                      ["Security-Verify: " + server, auth], 2, 600),
+              (PCSCF_IP, m["port-s"]))
+    r = recv(uc)
+    out["steps"].append(["REGISTER (protected)", status(r)])
+    if status(r) != 200:
+        with open(state_file, "w") as f:
+            json.dump(st, f)
+        print(json.dumps(out))
+        return 1
+    out["p_associated_uri"] = header(r, "P-Associated-URI")
+    # a SUBSCRIBE over the SA; the NOTIFY comes back over the other SA pair to port_us
+    sub = {"user": user, "tag": uuid.uuid4().hex[:8], "call_id": uuid.uuid4().hex + "@" + UE_IP}
+    uc.sendto(request("SUBSCRIBE", "sip:%s@%s" % (user, DOMAIN), sub, PORT_UC,
+                      ["To: <sip:%s@%s>" % (user, DOMAIN), "Event: presence",
+                       "Accept: application/pidf+xml"], 1, 60),
+              (PCSCF_IP, m["port-s"]))
+    r = recv(uc)
+    out["steps"].append(["SUBSCRIBE (protected)", status(r)])
+    n = recv(us)
+    out["steps"].append(["NOTIFY received on port_us", n.split(" ", 1)[0] if n else None])
+    if n and n.startswith("NOTIFY "):
+        hdrs = n.split("\r\n\r\n", 1)[0].split("\r\n")
+        keep = [h for h in hdrs[1:] if h.split(":")[0].lower() in
+                ("via", "from", "to", "call-id", "cseq")]
+        us.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
+                   "\r\nContent-Length: 0\r\n\r\n").encode(), (PCSCF_IP, m["port-c"]))
+        out["steps"].append(["200 OK to the NOTIFY (protected)", 200])
+    with open(state_file, "w") as f:
+        json.dump(st, f)
+    print(json.dumps(out))
+    return 0
+
+
+def deregister(state_file):
+    with open(state_file) as f:
+        st = json.load(f)
+    m = st["mech"]
+    uc = sock(PORT_UC)
+    sec = ["Supported: path, sec-agree", "Require: sec-agree", "Proxy-Require: sec-agree",
+           "Security-Client: " + security_client(), "Security-Verify: " + st["server"]]
+    # every REGISTER carries the IMPI; over the SA the S-CSCF needs no new challenge (the
+    # P-CSCF marks it integrity-protected, and ims_aka takes an empty nonce and response)
+    auth = ('Authorization: Digest username="%s", realm="%s", nonce="", uri="sip:%s", '
+            'response=""' % (st["impi"], DOMAIN, DOMAIN))
+    uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
+                      ["To: <sip:%s@%s>" % (st["user"], DOMAIN)] + sec + [auth], 3, 0),
+              (PCSCF_IP, m["port-s"]))
+    r = recv(uc)
+    # the UE forgets its side of the SAs too
+    xfrm("state", "flush")
+    xfrm("policy", "flush")
+    print(json.dumps({"steps": [["REGISTER Expires: 0 (protected)", status(r)]]}))
+    return 0 if status(r) == 200 else 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "register":
+        sys.exit(register(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
+                          "--wrong-ik" in sys.argv))
+    sys.exit(deregister(sys.argv[2]))
