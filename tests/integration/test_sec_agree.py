@@ -4,7 +4,9 @@ kernel has no ESP); tests/ipsec-vm runs the same flows over real ESP."""
 import binascii
 import os
 import re
+import socket
 import subprocess
+import uuid
 
 import pytest
 
@@ -32,7 +34,9 @@ def hx(b):
 @pytest.fixture(scope="module")
 def topo():
     logs = os.path.join(BUILD, "test-logs", "test_sec_agree")
-    with Topology(roles=SECAGREE_ROLES, keep_logs_in=logs) as t:
+    # every REGISTER is authenticated, so that a re-registration sets up new SAs (TS 33.203 7.4)
+    with Topology(roles=SECAGREE_ROLES, keep_logs_in=logs,
+                  defines={"scscf": {"AKA_PROTECTED_REREG": 0}}) as t:
         for i, user in enumerate(USERS):
             t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user],
                             hx(K), op=hx(OP), algorithms=("AKAv1-MD5",))
@@ -171,6 +175,62 @@ def test_requests_over_the_sa_pass_and_notify_comes_back_over_it(topo):
     # TS 33.203 7.1: requests to the UE leave from our protected client port (the P-CSCF's Via)
     for n in notifies:
         assert "Via: SIP/2.0/UDP %s:%d;" % (ADDR["pcscf"], PORT_PC) in n, n
+
+
+def test_a_rechallenge_over_the_sa_never_carries_ck_ik(topo):
+    """A REGISTER over existing SAs that the S-CSCF challenges again (here: a stale nonce) sets
+    up no new SAs, but its 401 must still lose ck and ik at the P-CSCF."""
+    r = register(topo, "frank", 6)
+    assert r.ok, r.stdout[-3000:]
+    server = re.search(r"Security-Server: *([^\r\n]+)", r.received("SIP/2.0 401")[-1]).group(1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.2.6", 5060))
+    s.settimeout(5)
+    msg = ("REGISTER sip:ims.example SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 127.0.2.6:5060;branch=z9hG4bK%s;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:frank@ims.example>;tag=f1\r\n"
+           "To: <sip:frank@ims.example>\r\nCall-ID: %s@127.0.2.6\r\nCSeq: 7 REGISTER\r\n"
+           "Contact: <sip:frank@127.0.2.6:5060>\r\nExpires: 600\r\n"
+           "Require: sec-agree\r\nProxy-Require: sec-agree\r\n"
+           "Security-Client: %s\r\nSecurity-Verify: %s\r\n"
+           "Authorization: Digest username=\"frank@ims.example\", realm=\"ims.example\", "
+           "nonce=\"c3RhbGVzdGFsZXN0YWxlc3RhbGVzdGFsZXN0YWxlc3Q=\", uri=\"sip:ims.example\", "
+           "response=\"00000000000000000000000000000000\", algorithm=AKAv1-MD5, qop=auth, "
+           "nc=00000001, cnonce=\"abc\"\r\nContent-Length: 0\r\n\r\n"
+           % (uuid.uuid4().hex[:10], uuid.uuid4().hex, REL6_CLIENT % {"port": 5060}, server))
+    try:
+        s.sendto(msg.encode(), (ADDR["pcscf"], PORT_PS))
+        while True:
+            resp = s.recv(65535).decode(errors="replace")
+            if not resp.startswith("SIP/2.0 1"):
+                break
+    finally:
+        s.close()
+    assert resp.startswith("SIP/2.0 401"), resp
+    www = re.search(r"WWW-Authenticate: *([^\r\n]+)", resp).group(1)
+    assert "nonce=" in www and not re.search(r"[ ,](ck|ik)=", www), www
+
+
+def test_reregistration_sets_up_new_sas_and_retires_the_old(topo):
+    """TS 33.203 7.4: a re-registration over the SAs offers new SPIs, gets new SAs from the
+    401; the 200 makes them active and the old ones retire."""
+    r = register(topo, "alice", 1)  # fresh SAs, and the Security-Server that goes with them
+    assert r.ok, r.stdout[-3000:]
+    old_server = re.search(r"Security-Server: *([^\r\n]+)", r.received("SIP/2.0 401")[-1]).group(1)
+    [old] = [s for s in sas(topo) if s["impi"] == "alice@ims.example" and s["state"] == "active"]
+    alice = ue(topo, "alice", 1)
+    alice.proxy = "%s:%d" % (ADDR["pcscf"], PORT_PS)
+    client = REL6_CLIENT.replace("spi-c=1111;spi-s=2222", "spi-c=3111;spi-s=3222")
+    r = alice.register_secagree("alice@ims.example", K.decode(), OP.decode(),
+                                client % {"port": 5060}, first_verify=old_server)
+    assert r.ok, r.stdout[-3000:]
+    mine = {s["spi_ps"]: s for s in sas(topo) if s["impi"] == "alice@ims.example"}
+    assert mine[old["spi_ps"]]["state"] == "retiring"
+    assert 0 < int(mine[old["spi_ps"]]["expires_in"]) <= 32
+    [new] = [s for s in mine.values() if s["state"] == "active"]
+    assert (new["spi_uc"], new["spi_us"]) == ("3111", "3222")
+    assert new["spi_ps"] != old["spi_ps"] and new["spi_pc"] != old["spi_pc"]
 
 
 def test_deregistration_removes_the_sas(topo):

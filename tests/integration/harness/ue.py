@@ -36,12 +36,16 @@ class UE:
                              k, op, expires, attempts)
 
     def register_secagree(self, impi, k, op, client, verify="[$server]", expires=3600,
-                          attempts=5):
+                          attempts=5, first_verify=None):
         """The same with RFC 3329 sec-agree through the P-CSCF: `client` is the Security-Client
-        body the UE offers, `verify` what it sends back in Security-Verify."""
+        body the UE offers, `verify` what it sends back in Security-Verify. A re-registration
+        over existing SAs (self.proxy on the protected port) gives their Security-Server as
+        `first_verify`."""
+        first = "      Security-Verify: %s\n" % first_verify if first_verify else ""
         return self._aka_run("register-secagree.xml",
                              {"@IMPI@": impi, "@K@": k, "@OP@": op, "@CLIENT@": client,
-                              "@VERIFY@": verify}, k, op, expires, attempts)
+                              "@VERIFY@": verify, "      @FIRST_VERIFY@\n": first},
+                             k, op, expires, attempts)
 
     def _aka_run(self, scenario, subst, k, op, expires, attempts):
         # sipp does not expand keywords inside [authentication]: fill in a copy of the scenario
