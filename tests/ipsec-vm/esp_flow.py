@@ -19,6 +19,7 @@ from tests.integration.harness.topology import Topology  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 K, OP = "ipsecvm-key-0001", "presec-demo-op-1"
 PCSCF_IP, UE_IP = "10.9.0.1", "10.9.0.2"
+TRUST = "127.0.1.0/24 %s" % PCSCF_IP  # the P-CSCF sits on the veth here
 failed = []
 
 
@@ -57,14 +58,15 @@ def main():
     os.makedirs(work, exist_ok=True)
     roles = {"scscf": ("scscf.cfg", "scscf"), "ps": ("stock/ps.cfg", "ps")}
     with Topology(roles=roles, keep_logs_in=os.path.join(work, "logs"),
-                  defines={"scscf": {"TRUSTED_PCSCF": PCSCF_IP,
-                                     "PCSCF_IP": Bare(PCSCF_IP)}}) as t:
+                  defines={"scscf": {"TRUSTED_PCSCF": PCSCF_IP, "PCSCF_IP": Bare(PCSCF_IP),
+                                     "TRUST_DOMAIN": TRUST}}) as t:
         print("topology: PostgreSQL, S-CSCF, PS up after %.1fs" % (time.time() - t0), flush=True)
         for user in ("alice", "mallory"):
             t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user], hx(K),
                             op=hx(OP), algorithms=("AKAv1-MD5",))
         pcscf = t.start_role("pcscf", "pcscf.cfg", "pcscf", addr=PCSCF_IP,
-                             defines={"PCSCF_IP": Bare(PCSCF_IP), "SA_BACKEND": "xfrm"})
+                             defines={"PCSCF_IP": Bare(PCSCF_IP), "SA_BACKEND": "xfrm",
+                                      "TRUST_DOMAIN": TRUST})
         check(pcscf.alive() and "cannot work here" not in pcscf.log(),
               "P-CSCF started with the xfrm backend (the kernel accepted its test SA)")
         cap = os.path.join(work, "capture.json")

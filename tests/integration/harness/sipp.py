@@ -58,10 +58,10 @@ class SippResult:
         return [m for d, m in self.messages() if d == "received" and m.startswith(startswith)]
 
 
-def run(scenario, remote, local_ip, local_port=SIP_PORT, service=None, keys=None, calls=1,
-        timeout=30, extra=None, workdir=None):
-    """Run `scenario` (a file in tests/integration/scenarios or a path) against remote
-    ("host[:port]") from local_ip:local_port."""
+def start(scenario, remote, local_ip, local_port=SIP_PORT, service=None, keys=None, calls=1,
+          timeout=30, extra=None, workdir=None):
+    """Start `scenario` (a file in tests/integration/scenarios or a path) against remote
+    ("host[:port]") from local_ip:local_port, in the background; finish() waits for it."""
     sf = scenario if os.path.isabs(scenario) else os.path.join(SCENARIO_DIR, scenario)
     own_wd = workdir is None
     wd = workdir or tempfile.mkdtemp(prefix="presec-sipp-")
@@ -77,9 +77,21 @@ def run(scenario, remote, local_ip, local_port=SIP_PORT, service=None, keys=None
     for k, v in (keys or {}).items():
         cmd += ["-key", k, str(v)]
     cmd += list(extra or [])
-    r = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                       timeout=timeout + 30)
-    res = SippResult(os.path.basename(sf), r.returncode, stdout=r.stdout + r.stderr)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    return {"proc": proc, "sf": sf, "base": base, "wd": wd, "own_wd": own_wd,
+            "timeout": timeout}
+
+
+def finish(h):
+    """Wait for a sipp started with start(); its exit status, statistics and message trace."""
+    try:
+        out, _ = h["proc"].communicate(timeout=h["timeout"] + 30)
+    except subprocess.TimeoutExpired:
+        h["proc"].kill()
+        out, _ = h["proc"].communicate()
+    res = SippResult(os.path.basename(h["sf"]), h["proc"].returncode, stdout=out)
+    base = h["base"]
     for attr, ext in (("trace", ".msg"), ("errors", ".err")):
         try:
             with open(base + ext, errors="replace") as f:
@@ -93,6 +105,13 @@ def run(scenario, remote, local_ip, local_port=SIP_PORT, service=None, keys=None
             res.stats = dict(zip(rows[0], rows[-1]))
     except OSError:
         pass
-    if own_wd:
-        remove_tree(wd)
+    if h["own_wd"]:
+        remove_tree(h["wd"])
     return res
+
+
+def run(scenario, remote, local_ip, local_port=SIP_PORT, service=None, keys=None, calls=1,
+        timeout=30, extra=None, workdir=None):
+    """Run `scenario` to its end; see start()."""
+    return finish(start(scenario, remote, local_ip, local_port, service, keys, calls, timeout,
+                        extra, workdir))

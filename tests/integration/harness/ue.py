@@ -63,6 +63,26 @@ class UE:
             if r.ok or not sipp_res_has_nul(r, k.encode(), op.encode()):
                 return r
         return r
+    def message(self, to, headers=(), status=200):
+        """Sends one MESSAGE to `to` with extra header lines; expects `status`."""
+        with open(os.path.join(SCENARIO_DIR, "message-uac.xml")) as f:
+            text = f.read()
+        extra = "".join("      %s\n" % h for h in headers)
+        text = text.replace("      @EXTRA@\n", extra).replace("@TO@", to)
+        text = text.replace("@STATUS@", str(status))
+        wd = self.workdir or "/tmp"
+        path = os.path.join(wd, "%s-message-uac.xml" % self.user)
+        with open(path, "w") as f:
+            f.write(text)
+        return self.run(path)
+
+    def receive_message(self, timeout=15):
+        """Starts a UAS for one MESSAGE on this UE's address; sipp.finish() on the handle gives
+        the trace (the MESSAGE as it arrived)."""
+        return sipp.start("message-uas.xml", self.proxy, self.addr, SIP_PORT,
+                          service=self.user, keys={"domain": self.domain}, timeout=timeout,
+                          workdir=self.workdir)
+
     def publish(self, note):
         return self.run("publish.xml", {"note": note})
 

@@ -1,0 +1,2 @@
+# Libraries the privacy core links against (unit tests, fuzzers): none.
+CORE_LIBS_privacy :=

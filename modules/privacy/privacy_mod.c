@@ -1,0 +1,535 @@
+/* privacy: the RFC 3323 privacy service and the RFC 3325 trust domain for P-Asserted-Identity,
+ * at the P-CSCF, the S-CSCF and the edge proxy (TS 33.141 subscriber anonymity, TR 33.cde
+ * 6.1.2). The Kamailio glue.
+ *
+ * The cores (privhdr.c, trust.c, regstore.c) parse the headers, match the trust domain and keep
+ * what each UE registered; this file adapts them to Kamailio: parameters, cfg and KEMI
+ * functions, header rewriting with lumps, the registration table in shared memory, RPC and
+ * statistics. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/counters.h"
+#include "core/data_lump.h"
+#include "core/dprint.h"
+#include "core/ip_addr.h"
+#include "core/kemi.h"
+#include "core/locking.h"
+#include "core/mem/mem.h"
+#include "core/mem/shm_mem.h"
+#include "core/parser/contact/parse_contact.h"
+#include "core/parser/msg_parser.h"
+#include "core/parser/parse_cseq.h"
+#include "core/parser/parse_from.h"
+#include "core/parser/parse_uri.h"
+#include "core/rpc.h"
+#include "core/rpc_lookup.h"
+#include "core/sr_module.h"
+#include "core/timer.h"
+#include "core/ut.h"
+#include "modules/sl/sl.h"
+
+#include "privhdr.h"
+#include "regstore.h"
+#include "trust.h"
+
+MODULE_VERSION
+
+_Static_assert(REG_IMPU_MAX == IDENT_URI_MAX, "P-Associated-URI entries go into reg_entry.impu");
+
+/* ---- module parameters ---- */
+static char *trusted = "";
+static int max_registrations = 4096;
+static char *topology_hiding_module = "topoh";
+
+/* ---- state ---- */
+static struct trust_list trust;
+static sl_api_t slb;
+static gen_lock_t *reg_lock;
+static struct regstore *regs;
+
+static stat_var *st_stripped, *st_asserted_preferred, *st_asserted_default, *st_ppi_refused,
+        *st_applied, *st_unavailable, *st_malformed, *st_unregistered;
+static stat_export_t mod_stats[] = {
+        {"identity_stripped_untrusted", 0, &st_stripped},
+        {"asserted_preferred", 0, &st_asserted_preferred},
+        {"asserted_default", 0, &st_asserted_default},
+        {"preferred_identity_refused", 0, &st_ppi_refused},
+        {"privacy_applied", 0, &st_applied},
+        {"privacy_unavailable", 0, &st_unavailable},
+        {"malformed_headers", 0, &st_malformed},
+        {"unregistered_originator", 0, &st_unregistered},
+        {0, 0, 0},
+};
+
+static void *shm_alloc_cb(size_t n)
+{
+	return shm_malloc(n);
+}
+static void shm_release_cb(void *p)
+{
+	shm_free(p);
+}
+static void lock_cb(void *arg)
+{
+	lock_get((gen_lock_t *)arg);
+}
+static void unlock_cb(void *arg)
+{
+	lock_release((gen_lock_t *)arg);
+}
+
+static void purge_timer(unsigned int ticks, void *param)
+{
+	(void)ticks;
+	(void)param;
+	if (regs)
+		regstore_purge(regs, time(NULL));
+}
+
+/* ---- helpers ---- */
+static const char *src_ip(struct sip_msg *msg)
+{
+	return ip_addr2a(&msg->rcv.src_ip);
+}
+
+static const char *what(struct sip_msg *msg)
+{
+	return msg->first_line.type == SIP_REQUEST ? "request" : "reply";
+}
+
+static int remove_header(struct sip_msg *msg, struct hdr_field *h)
+{
+	return del_lump(msg, (int)(h->name.s - msg->buf), h->len, 0) ? 0 : -1;
+}
+
+static int remove_all(struct sip_msg *msg, enum _hdr_types_t type)
+{
+	int n = 0;
+	for (struct hdr_field *h = msg->headers; h; h = h->next)
+		if (h->type == type && remove_header(msg, h) == 0)
+			n++;
+	return n;
+}
+
+/* Adds a complete header line (with CRLF) after the last header. */
+static int add_header(struct sip_msg *msg, const char *text, int len)
+{
+	struct lump *anchor = anchor_lump(msg, (int)(msg->unparsed - msg->buf), 0, 0);
+	char *s;
+	if (!anchor || !(s = pkg_malloc(len)))
+		return -1;
+	memcpy(s, text, len);
+	if (!insert_new_lump_after(anchor, s, len, 0)) {
+		pkg_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int replace_body(struct sip_msg *msg, struct hdr_field *h, const char *body, int len)
+{
+	struct lump *l = del_lump(msg, (int)(h->body.s - msg->buf), h->body.len, 0);
+	char *s;
+	if (!l || !(s = pkg_malloc(len)))
+		return -1;
+	memcpy(s, body, len);
+	if (!insert_new_lump_after(l, s, len, 0)) {
+		pkg_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- privacy_from_trusted / privacy_to_trusted ---- */
+static int from_trusted(struct sip_msg *msg)
+{
+	return trust_match(&trust, src_ip(msg)) ? 1 : -1;
+}
+
+static int next_hop_host(struct sip_msg *msg, char *out, size_t outsz)
+{
+	struct sip_uri u;
+	str *t = msg->dst_uri.len ? &msg->dst_uri : GET_RURI(msg);
+	if (parse_uri(t->s, t->len, &u) < 0 || u.host.len <= 0 || (size_t)u.host.len >= outsz)
+		return -1;
+	memcpy(out, u.host.s, u.host.len);
+	out[u.host.len] = '\0';
+	return 0;
+}
+
+static int to_trusted(struct sip_msg *msg)
+{
+	char host[TRUST_NAME_MAX];
+	if (msg->first_line.type != SIP_REQUEST || next_hop_host(msg, host, sizeof(host)) != 0)
+		return -1;
+	return trust_match(&trust, host) ? 1 : -1;
+}
+
+/* ---- privacy_strip_untrusted ---- */
+/* RFC 3325 5: identity headers from outside the trust domain are not believed */
+static int strip_untrusted(struct sip_msg *msg)
+{
+	int n;
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	if (trust_match(&trust, src_ip(msg)))
+		return 2;
+	n = 0;
+	for (struct hdr_field *h = msg->headers; h; h = h->next)
+		if ((h->type == HDR_PAI_T || h->type == HDR_PPI_T) && remove_header(msg, h) == 0) {
+			LM_NOTICE("%s from untrusted %s: %.*s removed (%.*s)\n", what(msg),
+			          src_ip(msg), h->name.len, h->name.s,
+			          h->body.len > 80 ? 80 : h->body.len, h->body.s);
+			n++;
+		}
+	if (n)
+		update_stat(st_stripped, n);
+	return n ? 1 : 2;
+}
+
+/* ---- privacy_assert_identity (P-CSCF, originating) ---- */
+static int assert_identity(struct sip_msg *msg)
+{
+	struct reg_entry e;
+	struct ident_list ppi;
+	const char *chosen = NULL, *why = NULL;
+	char hdr[REG_IMPU_MAX + 32];
+
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	if (regstore_get(regs, src_ip(msg), time(NULL), &e) != 0 || e.n == 0) {
+		update_stat(st_unregistered, 1);
+		LM_NOTICE(
+		        "%.*s from %s: no registration known for this UE, no identity to assert\n",
+		        msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		        src_ip(msg));
+		return -1;
+	}
+	memset(&ppi, 0, sizeof(ppi));
+	for (struct hdr_field *h = msg->headers; h; h = h->next) {
+		if (h->type != HDR_PPI_T)
+			continue;
+		if (ident_parse(h->body.s, (size_t)h->body.len, &ppi, &why) != 0) {
+			update_stat(st_malformed, 1);
+			LM_NOTICE("P-Preferred-Identity from %s ignored: %s\n", src_ip(msg), why);
+		}
+	}
+	/* TS 24.229 5.2.6.3.1: a preferred identity that is one of the registered IMPUs is
+	 * asserted; anything else yields the default IMPU */
+	for (unsigned i = 0; i < ppi.n && !chosen; i++)
+		for (unsigned k = 0; k < e.n && !chosen; k++)
+			if (ident_same(ppi.id[i].uri, e.impu[k]))
+				chosen = e.impu[k];
+	if (ppi.n && !chosen) {
+		update_stat(st_ppi_refused, 1);
+		LM_NOTICE("P-Preferred-Identity %s from %s is not a registered IMPU: default IMPU "
+		          "asserted\n",
+		          ppi.id[0].uri, src_ip(msg));
+	}
+	remove_all(msg, HDR_PPI_T);
+	if (remove_all(msg, HDR_PAI_T))
+		LM_NOTICE("P-Asserted-Identity sent by the UE %s removed\n", src_ip(msg));
+	int n = snprintf(hdr, sizeof(hdr), "P-Asserted-Identity: <%s>\r\n",
+	                 chosen ? chosen : e.impu[0]);
+	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, n) != 0)
+		return -1;
+	update_stat(chosen ? st_asserted_preferred : st_asserted_default, 1);
+	return chosen ? 1 : 2;
+}
+
+/* ---- privacy_learn_registration (P-CSCF, 200 OK to REGISTER) ---- */
+static int learn_registration(struct sip_msg *msg)
+{
+	struct reg_entry e;
+	const char *why = NULL;
+	unsigned int best = 0;
+	int have_contact = 0;
+
+	if (msg->first_line.type != SIP_REPLY || msg->first_line.u.reply.statuscode != 200 ||
+	    parse_headers(msg, HDR_EOH_F, 0) < 0 || !msg->cseq)
+		return -1;
+	struct cseq_body *cs = get_cseq(msg);
+	if (cs->method.len != 8 || strncasecmp(cs->method.s, "REGISTER", 8) != 0)
+		return -1;
+	memset(&e, 0, sizeof(e));
+	for (struct hdr_field *h = msg->headers; h; h = h->next) {
+		if (h->type == HDR_CONTACT_T && parse_contact(h) == 0 && h->parsed) {
+			for (contact_t *c = ((contact_body_t *)h->parsed)->contacts; c;
+			     c = c->next) {
+				struct sip_uri u;
+				unsigned int v = 0;
+				if (c->expires && str2int(&c->expires->body, &v) == 0 && v > best)
+					best = v;
+				if (!have_contact && parse_uri(c->uri.s, c->uri.len, &u) == 0 &&
+				    u.host.len > 0 && (size_t)u.host.len < sizeof(e.ue_ip)) {
+					memcpy(e.ue_ip, u.host.s, u.host.len);
+					have_contact = 1;
+				}
+			}
+		}
+		if (h->name.len == 16 && strncasecmp(h->name.s, "P-Associated-URI", 16) == 0) {
+			int k = uri_list_parse(h->body.s, (size_t)h->body.len, e.impu, REG_IMPUS,
+			                       &why);
+			if (k < 0) {
+				update_stat(st_malformed, 1);
+				LM_ERR("P-Associated-URI of the 200 OK is malformed: %s\n", why);
+				return -1;
+			}
+			e.n = (unsigned)k;
+		}
+	}
+	if (!have_contact)
+		return -1;
+	e.expires = time(NULL) + best;
+	if (regstore_set(regs, &e, time(NULL)) != 0) {
+		LM_ERR("registration table full (max_registrations %d)\n", max_registrations);
+		return -1;
+	}
+	LM_INFO("UE %s: %u registered IMPUs%s\n", e.ue_ip, e.n, best ? "" : " (de-registered)");
+	return 1;
+}
+
+/* ---- privacy_apply (towards an untrusted hop) ---- */
+static const enum _hdr_types_t header_privacy[] = {HDR_CALLINFO_T, HDR_ORGANIZATION_T,
+                                                   HDR_USERAGENT_T, HDR_SERVER_T, HDR_SUBJECT_T};
+static const char *const header_privacy_names[] = {"Reply-To", "In-Reply-To", "Warning"};
+
+static int apply(struct sip_msg *msg)
+{
+	unsigned mask = 0, unavailable = 0;
+	const char *why = NULL;
+	int is_req = msg->first_line.type == SIP_REQUEST;
+
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	for (struct hdr_field *h = msg->headers; h; h = h->next)
+		if (h->type == HDR_PRIVACY_T &&
+		    priv_parse(h->body.s, (size_t)h->body.len, &mask, &why) != 0) {
+			update_stat(st_malformed, 1);
+			LM_NOTICE("%s from %s: malformed Privacy (%s): treated as id;header;user\n",
+			          what(msg), src_ip(msg), why);
+			/* what the user wanted is unclear: hide what can be hidden */
+			mask |= PRIV_ID | PRIV_HEADER | PRIV_USER;
+		}
+	if (mask == 0 || mask == PRIV_NONE)
+		return 1;
+	/* RFC 3323 5.1: a proxy cannot anonymize media (session) nor honour a priv-value it does
+	 * not know; Via and Record-Route can only be hidden by a topology hiding module that
+	 * restores them */
+	if (mask & PRIV_SESSION)
+		unavailable |= PRIV_SESSION;
+	if (mask & PRIV_OTHER)
+		unavailable |= PRIV_OTHER;
+	if ((mask & PRIV_HEADER) && !module_loaded(topology_hiding_module))
+		unavailable |= PRIV_HEADER;
+	if (unavailable && (mask & PRIV_CRITICAL)) {
+		update_stat(st_unavailable, 1);
+		LM_NOTICE("%s from %s asks for critical privacy that cannot be provided (%s%s%s): "
+		          "500\n",
+		          what(msg), src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
+		          unavailable & PRIV_HEADER ? "header (no topology hiding) " : "",
+		          unavailable & PRIV_OTHER ? "unknown priv-value" : "");
+		if (is_req) {
+			str reason = str_init("Privacy Unavailable");
+			slb.freply(msg, 500, &reason);
+		}
+		return -2;
+	}
+	if (unavailable)
+		LM_NOTICE("%s from %s: privacy %s%s%snot provided (not critical)\n", what(msg),
+		          src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
+		          unavailable & PRIV_HEADER ? "header (Via/Record-Route) " : "",
+		          unavailable & PRIV_OTHER ? "extension " : "");
+	/* RFC 3325 9.3: the identity stays inside the trust domain and goes at its border */
+	if ((mask & PRIV_ID) && remove_all(msg, HDR_PAI_T) > 0)
+		LM_INFO("%s from %s: Privacy id, P-Asserted-Identity removed at the trust "
+		        "domain's border\n",
+		        what(msg), src_ip(msg));
+	/* RFC 3323 5.1 header privacy: what identifies the user beyond the URIs */
+	if (mask & PRIV_HEADER) {
+		for (size_t i = 0; i < sizeof(header_privacy) / sizeof(header_privacy[0]); i++)
+			remove_all(msg, header_privacy[i]);
+		for (struct hdr_field *h = msg->headers; h; h = h->next)
+			for (size_t i = 0; i < sizeof(header_privacy_names) / sizeof(char *); i++)
+				if ((size_t)h->name.len == strlen(header_privacy_names[i]) &&
+				    strncasecmp(h->name.s, header_privacy_names[i], h->name.len) ==
+				            0)
+					remove_header(msg, h);
+	}
+	/* RFC 3323 4.1.1 / 5.1 user privacy: the anonymous From, with its tag */
+	if ((mask & PRIV_USER) && is_req && parse_from_header(msg) == 0) {
+		char from[256];
+		int n = priv_anonymous_from(msg->from->body.s, (size_t)msg->from->body.len, from,
+		                            sizeof(from));
+		if (n < 0 || replace_body(msg, msg->from, from, n) != 0) {
+			LM_ERR("cannot anonymize the From of the %s from %s\n", what(msg),
+			       src_ip(msg));
+			return -1;
+		}
+	}
+	update_stat(st_applied, 1);
+	return 1;
+}
+
+/* ---- cfg wrappers ---- */
+#define WRAP(name, fn)                                                                             \
+	static int name(struct sip_msg *msg, char *a, char *b)                                     \
+	{                                                                                          \
+		(void)a;                                                                           \
+		(void)b;                                                                           \
+		return fn(msg);                                                                    \
+	}
+WRAP(w_from_trusted, from_trusted)
+WRAP(w_to_trusted, to_trusted)
+WRAP(w_strip_untrusted, strip_untrusted)
+WRAP(w_assert_identity, assert_identity)
+WRAP(w_learn_registration, learn_registration)
+WRAP(w_apply, apply)
+
+/* ---- RPC ---- */
+static const char *rpc_trusted_doc[] = {"The trust domain: addresses, blocks and names.", 0};
+static void rpc_trusted(rpc_t *rpc, void *c)
+{
+	for (unsigned i = 0; i < trust.n; i++) {
+		char a[64] = "";
+		const struct trust_entry *e = &trust.e[i];
+		if (e->family && inet_ntop(e->family, e->addr, a, sizeof(a)))
+			rpc->rpl_printf(c, "%s/%u", a, e->prefix);
+		else
+			rpc->rpl_printf(c, "%s", e->name);
+	}
+}
+
+static const char *rpc_reg_doc[] = {"The IMPUs a UE address may assert.", 0};
+static void rpc_registration(rpc_t *rpc, void *c)
+{
+	str ip;
+	char k[REG_IP_MAX];
+	struct reg_entry e;
+	if (rpc->scan(c, "S", &ip) < 1 || ip.len <= 0 || ip.len >= (int)sizeof(k)) {
+		rpc->fault(c, 400, "UE address expected");
+		return;
+	}
+	memcpy(k, ip.s, ip.len);
+	k[ip.len] = '\0';
+	if (regstore_get(regs, k, time(NULL), &e) != 0) {
+		rpc->fault(c, 404, "no registration for this address");
+		return;
+	}
+	for (unsigned i = 0; i < e.n; i++)
+		rpc->rpl_printf(c, "%s", e.impu[i]);
+}
+
+static rpc_export_t rpc_cmds[] = {
+        {"privacy.trusted", rpc_trusted, rpc_trusted_doc, RET_ARRAY},
+        {"privacy.registration", rpc_registration, rpc_reg_doc, RET_ARRAY},
+        {0, 0, 0, 0},
+};
+
+/* ---- module interface ---- */
+static int mod_init(void)
+{
+	struct reg_ops ops = {shm_alloc_cb, shm_release_cb, lock_cb, unlock_cb, NULL};
+	const char *why = NULL;
+	if (trust_parse(trusted, &trust, &why) != 0) {
+		LM_ERR("trusted '%s': %s\n", trusted, why);
+		return -1;
+	}
+	if (trust.n == 0)
+		LM_WARN("empty trust domain: every P-Asserted-Identity received will be removed\n");
+	if (sl_load_api(&slb) != 0) {
+		LM_ERR("cannot bind the sl module (load sl.so first)\n");
+		return -1;
+	}
+	if (!(reg_lock = lock_alloc()) || !lock_init(reg_lock)) {
+		LM_ERR("cannot create the lock\n");
+		return -1;
+	}
+	ops.lock_arg = reg_lock;
+	if (max_registrations < 1 || !(regs = regstore_new(&ops, (unsigned)max_registrations))) {
+		LM_ERR("cannot create the registration table (max_registrations %d)\n",
+		       max_registrations);
+		return -1;
+	}
+	if (register_module_stats("privacy", mod_stats) != 0 || rpc_register_array(rpc_cmds) != 0 ||
+	    register_timer(purge_timer, NULL, 10) < 0) {
+		LM_ERR("cannot register statistics, RPC commands or the timer\n");
+		return -1;
+	}
+	return 0;
+}
+
+static void mod_destroy(void)
+{
+	if (regs) {
+		regstore_destroy(regs);
+		regs = NULL;
+	}
+	if (reg_lock) {
+		lock_destroy(reg_lock);
+		lock_dealloc(reg_lock);
+		reg_lock = NULL;
+	}
+}
+
+static cmd_export_t cmds[] = {
+        {"privacy_from_trusted", (cmd_function)w_from_trusted, 0, 0, 0, ANY_ROUTE},
+        {"privacy_to_trusted", (cmd_function)w_to_trusted, 0, 0, 0,
+         REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
+        {"privacy_strip_untrusted", (cmd_function)w_strip_untrusted, 0, 0, 0,
+         REQUEST_ROUTE | ONREPLY_ROUTE},
+        {"privacy_assert_identity", (cmd_function)w_assert_identity, 0, 0, 0, REQUEST_ROUTE},
+        {"privacy_learn_registration", (cmd_function)w_learn_registration, 0, 0, 0, ONREPLY_ROUTE},
+        {"privacy_apply", (cmd_function)w_apply, 0, 0, 0,
+         REQUEST_ROUTE | ONREPLY_ROUTE | BRANCH_ROUTE},
+        {0, 0, 0, 0, 0, 0},
+};
+
+static param_export_t params[] = {
+        {"trusted", PARAM_STRING, &trusted},
+        {"max_registrations", INT_PARAM, &max_registrations},
+        {"topology_hiding_module", PARAM_STRING, &topology_hiding_module},
+        {0, 0, 0},
+};
+
+struct module_exports exports = {
+        "privacy",       /* module name */
+        DEFAULT_DLFLAGS, /* dlopen flags */
+        cmds,            /* cfg functions */
+        params,          /* module parameters */
+        0,               /* RPC commands: registered in mod_init */
+        0,               /* pseudo-variables */
+        0,               /* response function */
+        mod_init,        /* module init */
+        0,               /* per-child init */
+        mod_destroy,     /* destroy */
+};
+
+/* clang-format off */
+#define KEMI0(name, fn) \
+	{ str_init("privacy"), str_init(name), SR_KEMIP_INT, fn, \
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE, \
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+static sr_kemi_t sr_kemi_privacy_exports[] = {
+	KEMI0("privacy_from_trusted", from_trusted),
+	KEMI0("privacy_to_trusted", to_trusted),
+	KEMI0("privacy_strip_untrusted", strip_untrusted),
+	KEMI0("privacy_assert_identity", assert_identity),
+	KEMI0("privacy_learn_registration", learn_registration),
+	KEMI0("privacy_apply", apply),
+	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+};
+/* clang-format on */
+
+int mod_register(char *path, int *dlflags, void *p1, void *p2)
+{
+	(void)path;
+	(void)dlflags;
+	(void)p1;
+	(void)p2;
+	sr_kemi_modules_add(sr_kemi_privacy_exports);
+	return 0;
+}
