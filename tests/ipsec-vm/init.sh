@@ -20,6 +20,7 @@ mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot || {
   echo "presec-init: overlay failed"; poweroff -f; }
 for d in proc sys dev; do mount --move /$d /newroot/$d; done
+# a clean /run for the guest's own state; /tmp stays as the overlay shows it (a checkout may
+# live there, and writes land in the tmpfs upper layer anyway)
 mount -t tmpfs tmpfs /newroot/run
-mount -t tmpfs tmpfs /newroot/tmp
 exec switch_root /newroot "${presec_script:-/bin/sh}"
