@@ -16,7 +16,8 @@ SAN_FLAGS   ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 MODULES := $(patsubst modules/%/Makefile,%,$(wildcard modules/*/Makefile))
 # A module's pure core: every .c in its folder except the Kamailio glue (*_mod.c).
 core_srcs = $(filter-out modules/$(1)/$(1)_mod.c,$(wildcard modules/$(1)/*.c))
-# Extra link flags of a module's core (libcrypto, libxml2, ...), from modules/<m>/core.mk.
+# Extra compile and link flags of a module's core (libcrypto, libxml2, ...), from
+# modules/<m>/core.mk (CORE_CFLAGS_<m>, CORE_LIBS_<m>).
 -include $(wildcard modules/*/core.mk)
 
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
@@ -27,9 +28,20 @@ FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_SECONDS ?= 60
 CLANG      ?= clang
 
-.PHONY: all deps deps-vm modules unit integration test demo install clean distclean help \
+.PHONY: all tools deps deps-vm modules unit integration test demo install clean distclean help \
         fuzz fuzz-build fuzz-smoke format format-check bench test-ipsec-vm
-all: modules
+all: modules tools
+
+# Operator tools on the same cores as the modules (no Kamailio): tools/<name>/*.c with the
+# cores they name in TOOL_CORES_<name>.
+TOOLS := presec-policy
+TOOL_CORES_presec-policy := pidf_filter
+tools: $(addprefix $(BUILD)/tools/,$(TOOLS))
+$(BUILD)/tools/%: tools/%/*.c FORCE
+	@mkdir -p $(dir $@)
+	@$(CC) $(CORE_CFLAGS) $(foreach m,$(TOOL_CORES_$*),-Imodules/$(m) $(CORE_CFLAGS_$(m))) \
+	  -o $@ $(wildcard tools/$*/*.c) $(foreach m,$(TOOL_CORES_$*),$(call core_srcs,$(m))) \
+	  $(foreach m,$(TOOL_CORES_$*),$(CORE_LIBS_$(m)))
 
 help:
 	@echo "make demo     install what is missing, build, run the reference topology and the main flow"
@@ -62,7 +74,8 @@ modules: $(BUILD)/corepath
 unit_mod = $(firstword $(subst /, ,$(1)))
 $(BUILD)/unit/%: tests/unit/%.c FORCE
 	@mkdir -p $(dir $@)
-	@$(CC) $(CORE_CFLAGS) $(UNIT_SAN) -Imodules/$(call unit_mod,$*) -o $@ $< \
+	@$(CC) $(CORE_CFLAGS) $(CORE_CFLAGS_$(call unit_mod,$*)) $(UNIT_SAN) \
+	  -Imodules/$(call unit_mod,$*) -o $@ $< \
 	  $(call core_srcs,$(call unit_mod,$*)) $(CORE_LIBS_$(call unit_mod,$*)) -lcmocka
 FORCE:
 
@@ -71,7 +84,8 @@ FORCE:
 $(BUILD)/fuzz/%: tests/fuzz/%.c FORCE
 	@mkdir -p $(dir $@)
 	@$(CLANG) -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all -Iinclude -Imodules/$(call unit_mod,$*) -o $@ $< \
+	  -fno-sanitize-recover=all -Iinclude -Imodules/$(call unit_mod,$*) \
+	  $(CORE_CFLAGS_$(call unit_mod,$*)) -o $@ $< \
 	  $(call core_srcs,$(call unit_mod,$*)) $(CORE_LIBS_$(call unit_mod,$*))
 
 fuzz-build: $(FUZZ_BINS)
@@ -101,7 +115,8 @@ unit: $(UNIT_BINS)
 	done; echo "unit: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 # Our C follows .clang-format; format-check fails on any file that clang-format would change.
-C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*/*.[ch] tests/fuzz/*/*.c tools/*/*.[ch])
+C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*/*.[ch] tests/fuzz/*/*.c \
+           tools/*/*.[ch])
 format:
 	clang-format -i $(C_SRCS)
 
@@ -112,7 +127,7 @@ format-check:
 unit-asan:
 	$(MAKE) unit BUILD=$(BUILD)/asan UNIT_SAN="$(SAN_FLAGS)"
 
-integration: modules
+integration: modules tools
 	PRESEC_BUILD=$(BUILD) $(PYTEST) -q -p no:cacheprovider --basetemp=$(BUILD)/pytest-tmp \
 	  tests/integration $(PYTEST_ARGS)
 
@@ -122,7 +137,7 @@ test-ipsec-vm: deps-vm modules
 
 test: deps deps-vm
 	$(MAKE) format-check
-	$(MAKE) modules
+	$(MAKE) modules tools
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
@@ -137,12 +152,13 @@ BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/__init__.py,$(wildcard ben
 bench: deps modules
 	@set -e; for b in $(BENCHES); do PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.$$b; done
 
-install: modules
-	install -d $(DESTDIR)$(MODDIR)
+install: modules tools
+	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)/usr/local/bin
 	install -m 0644 $(addprefix $(BUILD)/modules/,$(addsuffix .so,$(MODULES))) $(DESTDIR)$(MODDIR)/
+	install -m 0755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)/usr/local/bin/
 
 clean:
-	rm -rf $(BUILD)/unit $(BUILD)/asan $(BUILD)/modules
+	rm -rf $(BUILD)/unit $(BUILD)/asan $(BUILD)/modules $(BUILD)/tools
 	for m in $(MODULES); do rm -f modules/$$m/*.o modules/$$m/*.d modules/$$m/*.so; done
 
 distclean: clean

@@ -1,0 +1,46 @@
+/* The transformations of RFC 5025 3.2 as one set of permissions: what a watcher may see of a
+ * presence document. Rules combine by union (RFC 4745 10.2): booleans by OR, lists by union,
+ * provide-user-input by maximum. Pure core. */
+#ifndef PRESEC_PERM_H
+#define PRESEC_PERM_H
+
+#define PERM_LIST_MAX 8
+#define PERM_STR_MAX  128
+
+struct perm_list {
+	unsigned n;
+	char v[PERM_LIST_MAX][PERM_STR_MAX];
+};
+
+/* provide-services / provide-persons / provide-devices (RFC 5025 3.2.1-3.2.3) */
+struct perm_select {
+	int all;
+	struct perm_list service_uri, service_uri_scheme; /* services only */
+	struct perm_list device_id;                       /* devices only */
+	struct perm_list occurrence_id, class_;
+};
+
+enum perm_user_input { UI_FALSE = 0, UI_BARE, UI_THRESHOLDS, UI_FULL };
+
+struct perm_unknown {
+	unsigned n;
+	struct {
+		char ns[PERM_STR_MAX], name[PERM_STR_MAX];
+	} e[PERM_LIST_MAX];
+};
+
+struct pres_perm {
+	struct perm_select services, persons, devices;
+	int activities, class_, device_id, mood, place_is, place_type, privacy, relationship,
+	        status_icon, sphere, time_offset, note, all_attributes;
+	enum perm_user_input user_input;
+	struct perm_unknown unknown;
+};
+
+/* *into |= *add; 0, or -1 when a list would overflow (the entries that fit are kept). */
+int perm_union(struct pres_perm *into, const struct pres_perm *add);
+/* Appends v to l unless present; 0 or -1 when full or too long. */
+int perm_list_add(struct perm_list *l, const char *v);
+int perm_list_has(const struct perm_list *l, const char *v);
+
+#endif

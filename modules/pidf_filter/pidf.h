@@ -1,0 +1,46 @@
+/* Presence documents (RFC 3863 PIDF with the RFC 4479 data model, RFC 4480 RPID): safe parsing,
+ * composition of several publications into one document, and the RFC 5025 transformations that
+ * decide what one watcher sees. Pure core on libxml2: no Kamailio header. */
+#ifndef PRESEC_PIDF_H
+#define PRESEC_PIDF_H
+#include <stddef.h>
+
+#include "perm.h"
+
+#define NS_PIDF "urn:ietf:params:xml:ns:pidf"
+#define NS_DM   "urn:ietf:params:xml:ns:pidf:data-model"
+#define NS_RPID "urn:ietf:params:xml:ns:pidf:rpid"
+
+#define PIDF_MAX_BYTES (256 * 1024) /* a presence document larger than this is refused */
+#define PIDF_MAX_DEPTH 32
+
+struct pidf_doc; /* an xmlDoc that passed pidf_parse() */
+
+/* Parses a PIDF document without network access, DTDs or entity expansion, and checks it: root
+ * <presence> in the PIDF namespace, an entity attribute (equal to `entity` when that is not
+ * NULL, compared as identities), bounded size and depth. NULL with *why on any problem. */
+struct pidf_doc *pidf_parse(const char *buf, size_t len, const char *entity, const char **why);
+void pidf_free(struct pidf_doc *d);
+
+/* RFC 4479 4.3 composition: one document for `entity` from the documents published by its
+ * sources, given oldest publication first. Tuples, persons and devices are kept by id; for an
+ * id published twice the element with the newer <timestamp> wins, then the later publication.
+ * Returns a new document or NULL with *why. */
+struct pidf_doc *pidf_compose(struct pidf_doc *const *docs, unsigned n, const char *entity,
+                              const char **why);
+
+/* RFC 5025 3.2: a copy of d that keeps only what `perm` grants. NULL with *why on failure. */
+struct pidf_doc *pidf_filter(const struct pidf_doc *d, const struct pres_perm *perm,
+                             const char **why);
+
+/* RFC 5025 3.2.1 polite-block: a document that shows the presentity as offline. */
+struct pidf_doc *pidf_polite_block(const char *entity, const char **why);
+
+/* Serializes a document (UTF-8, with XML declaration); the caller frees *out with free().
+ * 0 or -1. */
+int pidf_dump(const struct pidf_doc *d, char **out, size_t *len);
+
+/* An RFC 3339 date-time as seconds since 1970 (UTC), -1 when it is not one. */
+long long pidf_time(const char *s);
+
+#endif

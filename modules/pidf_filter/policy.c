@@ -1,0 +1,444 @@
+/* RFC 4745 (conditions, combining), RFC 5025 3 (pres-rules), OMA XDM common-policy. */
+#include "policy.h"
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pidf.h"
+
+static int is(xmlNodePtr n, const char *ns, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	       strcmp((const char *)n->ns->href, ns) == 0 &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+static int copy_prop(xmlNodePtr n, const char *attr, char *out, size_t outsz)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
+	int rc = -1;
+	if (v && strlen((const char *)v) < outsz) {
+		strcpy(out, (const char *)v);
+		rc = 0;
+	}
+	xmlFree(v);
+	return rc;
+}
+
+/* the trimmed text content of n into out */
+static int copy_text(xmlNodePtr n, char *out, size_t outsz)
+{
+	xmlChar *v = xmlNodeGetContent(n);
+	const char *b = (const char *)v;
+	size_t len;
+	int rc = -1;
+	if (!v)
+		return -1;
+	while (*b == ' ' || *b == '\t' || *b == '\n' || *b == '\r')
+		b++;
+	len = strlen(b);
+	while (len && (b[len - 1] == ' ' || b[len - 1] == '\t' || b[len - 1] == '\n' ||
+	               b[len - 1] == '\r'))
+		len--;
+	if (len < outsz) {
+		memcpy(out, b, len);
+		out[len] = '\0';
+		rc = 0;
+	}
+	xmlFree(v);
+	return rc;
+}
+
+static int boolean(xmlNodePtr n, int *out, const char **why)
+{
+	char v[8];
+	if (copy_text(n, v, sizeof(v)) != 0 || (strcmp(v, "true") && strcmp(v, "false"))) {
+		*why = "a provide-* value is not true or false";
+		return -1;
+	}
+	*out = strcmp(v, "true") == 0;
+	return 0;
+}
+
+/* <pr:provide-services>, -persons, -devices: all-*, or a list of selectors (RFC 5025 3.2.1-3) */
+static int selector(xmlNodePtr n, struct perm_select *s, const char *all, const char **why)
+{
+	char v[PERM_STR_MAX];
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		struct perm_list *l = NULL;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (is(c, NS_PR, all)) {
+			s->all = 1;
+			continue;
+		}
+		if (is(c, NS_PR, "service-uri"))
+			l = &s->service_uri;
+		else if (is(c, NS_PR, "service-uri-scheme"))
+			l = &s->service_uri_scheme;
+		else if (is(c, NS_PR, "deviceID"))
+			l = &s->device_id;
+		else if (is(c, NS_PR, "occurrence-id"))
+			l = &s->occurrence_id;
+		else if (is(c, NS_PR, "class"))
+			l = &s->class_;
+		if (!l) {
+			*why = "unknown selector in provide-services/persons/devices";
+			return -1;
+		}
+		if (copy_text(c, v, sizeof(v)) != 0 || !*v || perm_list_add(l, v) != 0) {
+			*why = "selector value empty, too long or too many";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int transformations(xmlNodePtr n, struct pres_perm *p, const char **why)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+	        {"provide-activities", offsetof(struct pres_perm, activities)},
+	        {"provide-class", offsetof(struct pres_perm, class_)},
+	        {"provide-deviceID", offsetof(struct pres_perm, device_id)},
+	        {"provide-mood", offsetof(struct pres_perm, mood)},
+	        {"provide-place-is", offsetof(struct pres_perm, place_is)},
+	        {"provide-place-type", offsetof(struct pres_perm, place_type)},
+	        {"provide-privacy", offsetof(struct pres_perm, privacy)},
+	        {"provide-relationship", offsetof(struct pres_perm, relationship)},
+	        {"provide-status-icon", offsetof(struct pres_perm, status_icon)},
+	        {"provide-sphere", offsetof(struct pres_perm, sphere)},
+	        {"provide-time-offset", offsetof(struct pres_perm, time_offset)},
+	        {"provide-note", offsetof(struct pres_perm, note)},
+	};
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		int done = 0;
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]) && !done; i++)
+			if (is(c, NS_PR, flags[i].name)) {
+				if (boolean(c, (int *)((char *)p + flags[i].off), why) != 0)
+					return -1;
+				done = 1;
+			}
+		if (done)
+			continue;
+		if (is(c, NS_PR, "provide-services")) {
+			if (selector(c, &p->services, "all-services", why) != 0)
+				return -1;
+		} else if (is(c, NS_PR, "provide-persons")) {
+			if (selector(c, &p->persons, "all-persons", why) != 0)
+				return -1;
+		} else if (is(c, NS_PR, "provide-devices")) {
+			if (selector(c, &p->devices, "all-devices", why) != 0)
+				return -1;
+		} else if (is(c, NS_PR, "provide-user-input")) {
+			char v[16];
+			copy_text(c, v, sizeof(v));
+			/* RFC 5025 3.2.9 */
+			if (!strcmp(v, "false"))
+				p->user_input = UI_FALSE;
+			else if (!strcmp(v, "bare"))
+				p->user_input = UI_BARE;
+			else if (!strcmp(v, "thresholds"))
+				p->user_input = UI_THRESHOLDS;
+			else if (!strcmp(v, "full"))
+				p->user_input = UI_FULL;
+			else {
+				*why = "provide-user-input is not false, bare, thresholds or full";
+				return -1;
+			}
+		} else if (is(c, NS_PR, "provide-unknown-attribute")) {
+			int on = 0;
+			if (p->unknown.n == PERM_LIST_MAX ||
+			    copy_prop(c, "ns", p->unknown.e[p->unknown.n].ns, PERM_STR_MAX) != 0 ||
+			    copy_prop(c, "name", p->unknown.e[p->unknown.n].name, PERM_STR_MAX) !=
+			            0) {
+				*why = "provide-unknown-attribute needs ns and name (or too many)";
+				return -1;
+			}
+			if (boolean(c, &on, why) != 0)
+				return -1;
+			if (on)
+				p->unknown.n++;
+		} else if (is(c, NS_PR, "provide-all-attributes")) {
+			p->all_attributes = 1;
+		}
+		/* RFC 4745 11: transformations of other namespaces are not ours to apply; they
+		 * grant nothing */
+	}
+	return 0;
+}
+
+static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (is(c, NS_CP, "identity")) {
+			r->has_identity = 1;
+			for (xmlNodePtr i = c->children; i; i = i->next) {
+				if (is(i, NS_CP, "one")) {
+					if (r->n_one == POL_ONE_MAX ||
+					    copy_prop(i, "id", r->one[r->n_one], POL_ID_MAX) != 0) {
+						*why = "<one> without id, or too many";
+						return -1;
+					}
+					r->n_one++;
+				} else if (is(i, NS_CP, "many")) {
+					if (r->n_many == POL_MANY_MAX) {
+						*why = "too many <many>";
+						return -1;
+					}
+					struct pol_many *m = &r->many[r->n_many++];
+					copy_prop(i, "domain", m->domain, sizeof(m->domain));
+					for (xmlNodePtr e = i->children; e; e = e->next) {
+						if (!is(e, NS_CP, "except"))
+							continue;
+						if (m->n_except == POL_EXCEPT_MAX) {
+							*why = "too many <except>";
+							return -1;
+						}
+						copy_prop(e, "id", m->except[m->n_except].id,
+						          POL_ID_MAX);
+						copy_prop(e, "domain",
+						          m->except[m->n_except].domain,
+						          POL_ID_MAX);
+						m->n_except++;
+					}
+				}
+			}
+		} else if (is(c, NS_CP, "sphere")) {
+			r->has_sphere = 1;
+			if (copy_prop(c, "value", r->sphere, sizeof(r->sphere)) != 0) {
+				*why = "<sphere> without value";
+				return -1;
+			}
+		} else if (is(c, NS_CP, "validity")) {
+			r->has_validity = 1;
+			for (xmlNodePtr f = c->children; f; f = f->next) {
+				char from[64], until[64];
+				if (!is(f, NS_CP, "from"))
+					continue;
+				xmlNodePtr u = f->next;
+				while (u && u->type != XML_ELEMENT_NODE)
+					u = u->next;
+				if (r->n_validity == 4 || !u || !is(u, NS_CP, "until") ||
+				    copy_text(f, from, sizeof(from)) ||
+				    copy_text(u, until, sizeof(until))) {
+					*why = "<validity> needs <from>/<until> pairs";
+					return -1;
+				}
+				r->validity[r->n_validity].from = pidf_time(from);
+				r->validity[r->n_validity].until = pidf_time(until);
+				if (r->validity[r->n_validity].from < 0 ||
+				    r->validity[r->n_validity].until < 0) {
+					*why = "<validity> time is not RFC 3339";
+					return -1;
+				}
+				r->n_validity++;
+			}
+		} else if (is(c, NS_OCP, "anonymous-request")) {
+			r->anonymous_request = 1;
+		} else if (is(c, NS_OCP, "other-identity")) {
+			r->other_identity = 1;
+		} else if (is(c, NS_OCP, "external-list")) {
+			/* needs the user's resource-lists: not resolved here, so never matches */
+			r->external_list = 1;
+		} else {
+			/* RFC 4745 7: a condition we do not understand makes the rule not match */
+			r->external_list = 1;
+		}
+	}
+	return 0;
+}
+
+int policy_compile(const char *xml, size_t len, struct policy *p, const char **why)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	unsigned n = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (len > PIDF_MAX_BYTES) {
+		*why = "rules document too large";
+		return -1;
+	}
+	doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	                            XML_PARSE_NOBLANKS);
+	if (!doc) {
+		*why = "rules are not well-formed XML";
+		return -1;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (doc->intSubset || doc->extSubset || !root || !is(root, NS_CP, "ruleset")) {
+		*why = "the rules' root is not a common-policy <ruleset> (or has a DOCTYPE)";
+		goto bad;
+	}
+	for (xmlNodePtr r = root->children; r; r = r->next)
+		n += is(r, NS_CP, "rule");
+	if (n > 256) {
+		*why = "more than 256 rules";
+		goto bad;
+	}
+	p->rules = calloc(n ? n : 1, sizeof(*p->rules));
+	if (!p->rules) {
+		*why = "out of memory";
+		goto bad;
+	}
+	for (xmlNodePtr r = root->children; r; r = r->next) {
+		struct pol_rule *rule;
+		if (!is(r, NS_CP, "rule"))
+			continue;
+		rule = &p->rules[p->n++];
+		if (copy_prop(r, "id", rule->id, sizeof(rule->id)) != 0) {
+			*why = "a rule without id (or an id too long)";
+			goto bad;
+		}
+		for (xmlNodePtr c = r->children; c; c = c->next) {
+			if (is(c, NS_CP, "conditions")) {
+				if (conditions(c, rule, why) != 0)
+					goto bad;
+			} else if (is(c, NS_CP, "actions")) {
+				for (xmlNodePtr a = c->children; a; a = a->next) {
+					char v[16];
+					if (!is(a, NS_PR, "sub-handling"))
+						continue;
+					copy_text(a, v, sizeof(v));
+					rule->has_sub_handling = 1;
+					if (!strcmp(v, "block"))
+						rule->sub_handling = SH_BLOCK;
+					else if (!strcmp(v, "confirm"))
+						rule->sub_handling = SH_CONFIRM;
+					else if (!strcmp(v, "polite-block"))
+						rule->sub_handling = SH_POLITE_BLOCK;
+					else if (!strcmp(v, "allow"))
+						rule->sub_handling = SH_ALLOW;
+					else {
+						*why = "sub-handling is not block, confirm, "
+						       "polite-block "
+						       "or allow";
+						goto bad;
+					}
+				}
+			} else if (is(c, NS_CP, "transformations")) {
+				if (transformations(c, &rule->perm, why) != 0)
+					goto bad;
+			}
+		}
+	}
+	xmlFreeDoc(doc);
+	return 0;
+bad:
+	xmlFreeDoc(doc);
+	policy_free(p);
+	return -1;
+}
+
+void policy_free(struct policy *p)
+{
+	free(p->rules);
+	p->rules = NULL;
+	p->n = 0;
+}
+
+/* the identity part of a SIP/tel URI after the scheme, and its domain */
+static const char *after_scheme(const char *u)
+{
+	const char *c = strchr(u, ':');
+	return c ? c + 1 : u;
+}
+
+static int same_id(const char *a, const char *b)
+{
+	return strcasecmp(after_scheme(a), after_scheme(b)) == 0;
+}
+
+static int in_domain(const char *uri, const char *domain)
+{
+	const char *at = strrchr(uri, '@');
+	return at && strcasecmp(at + 1, domain) == 0;
+}
+
+/* RFC 4745 7.1: identity conditions match authenticated identities only */
+static int identity_matches(const struct pol_rule *r, const struct pol_watcher *w)
+{
+	if (!w->authenticated || w->anonymous || !w->uri)
+		return 0;
+	for (unsigned i = 0; i < r->n_one; i++)
+		if (same_id(r->one[i], w->uri))
+			return 1;
+	for (unsigned i = 0; i < r->n_many; i++) {
+		const struct pol_many *m = &r->many[i];
+		int excepted = 0;
+		if (*m->domain && !in_domain(w->uri, m->domain))
+			continue;
+		for (unsigned k = 0; k < m->n_except; k++)
+			excepted |=
+			        (*m->except[k].id && same_id(m->except[k].id, w->uri)) ||
+			        (*m->except[k].domain && in_domain(w->uri, m->except[k].domain));
+		if (!excepted)
+			return 1;
+	}
+	return 0;
+}
+
+static int rule_matches(const struct policy *p, const struct pol_rule *r,
+                        const struct pol_watcher *w)
+{
+	if (r->external_list)
+		return 0;
+	if (r->has_identity && !identity_matches(r, w))
+		return 0;
+	if (r->has_sphere && (!w->sphere || strcmp(w->sphere, r->sphere) != 0))
+		return 0;
+	if (r->has_validity) {
+		int in = 0;
+		for (unsigned i = 0; i < r->n_validity; i++)
+			in |= w->at >= r->validity[i].from && w->at < r->validity[i].until;
+		if (!in)
+			return 0;
+	}
+	/* OMA: an anonymous request is matched by anonymous-request only */
+	if (r->anonymous_request && !w->anonymous)
+		return 0;
+	if (r->other_identity) {
+		/* OMA: an authenticated watcher no other rule names by identity */
+		if (!w->authenticated || w->anonymous)
+			return 0;
+		for (unsigned i = 0; i < p->n; i++)
+			if (&p->rules[i] != r && p->rules[i].has_identity &&
+			    identity_matches(&p->rules[i], w))
+				return 0;
+	}
+	return 1;
+}
+
+void policy_decide(const struct policy *p, const struct pol_watcher *w, struct pol_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->sub_handling = SH_BLOCK;
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct pol_rule *r = &p->rules[i];
+		if (!rule_matches(p, r, w))
+			continue;
+		if (d->n_rules < POL_MATCH_MAX)
+			d->rules[d->n_rules++] = r->id;
+		if (r->has_sub_handling && r->sub_handling > d->sub_handling)
+			d->sub_handling = r->sub_handling;
+		perm_union(&d->perm, &r->perm);
+	}
+}
+
+const char *sub_handling_name(enum sub_handling s)
+{
+	static const char *const names[] = {"block", "confirm", "polite-block", "allow"};
+	return (unsigned)s < 4 ? names[s] : "block";
+}

@@ -1,0 +1,78 @@
+/* The presentity's authorization rules: RFC 4745 common-policy with the RFC 5025 pres-rules
+ * actions and transformations and the OMA common-policy extensions (anonymous-request,
+ * other-identity), compiled from the XML document into a policy and evaluated for one watcher.
+ * Pure core on libxml2: no Kamailio header. */
+#ifndef PRESEC_POLICY_H
+#define PRESEC_POLICY_H
+#include <stddef.h>
+
+#include "perm.h"
+
+#define NS_CP  "urn:ietf:params:xml:ns:common-policy"
+#define NS_PR  "urn:ietf:params:xml:ns:pres-rules"
+#define NS_OCP "urn:oma:xml:xdm:common-policy"
+
+/* RFC 5025 3.2.1: ordered so that combining rules is taking the maximum */
+enum sub_handling { SH_BLOCK = 0, SH_CONFIRM = 1, SH_POLITE_BLOCK = 2, SH_ALLOW = 3 };
+
+#define POL_ID_MAX     128
+#define POL_ONE_MAX    16
+#define POL_MANY_MAX   8
+#define POL_EXCEPT_MAX 8
+
+struct pol_many {
+	char domain[POL_ID_MAX]; /* "" : any authenticated identity */
+	unsigned n_except;
+	struct {
+		char id[POL_ID_MAX], domain[POL_ID_MAX];
+	} except[POL_EXCEPT_MAX];
+};
+
+struct pol_rule {
+	char id[64];
+	int has_identity, has_sphere, has_validity, anonymous_request, other_identity,
+	        external_list;
+	unsigned n_one, n_many, n_validity;
+	char one[POL_ONE_MAX][POL_ID_MAX];
+	struct pol_many many[POL_MANY_MAX];
+	char sphere[64];
+	struct {
+		long long from, until;
+	} validity[4];
+	int has_sub_handling;
+	enum sub_handling sub_handling;
+	struct pres_perm perm;
+};
+
+struct policy {
+	unsigned n;
+	struct pol_rule *rules;
+};
+
+/* Compiles a pres-rules document. 0, or -1 with *why naming the offending rule or element. */
+int policy_compile(const char *xml, size_t len, struct policy *p, const char **why);
+void policy_free(struct policy *p);
+
+struct pol_watcher {
+	const char *uri;    /* the watcher's identity as the PS knows it */
+	int authenticated;  /* P-Asserted-Identity from the trust domain, or digest at the PS */
+	int anonymous;      /* Privacy: id: matched as anonymous, never by its identity */
+	long long at;       /* the time of the decision (seconds since 1970) */
+	const char *sphere; /* the presentity's current sphere, or NULL */
+};
+
+#define POL_MATCH_MAX 32
+struct pol_decision {
+	enum sub_handling sub_handling;
+	unsigned n_rules;
+	const char *rules[POL_MATCH_MAX]; /* ids of the matching rules (point into the policy) */
+	struct pres_perm perm;
+};
+
+/* RFC 4745 10: every matching rule counts; sub-handling is the maximum of theirs (block when
+ * none matches), the permissions their union. */
+void policy_decide(const struct policy *p, const struct pol_watcher *w, struct pol_decision *d);
+
+const char *sub_handling_name(enum sub_handling s);
+
+#endif

@@ -1,0 +1,89 @@
+"""The presec-policy tool (make tools): decide and filter on the documents of the unit tests,
+through its command line, exit codes included."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.integration.harness import BUILD, ROOT
+
+TOOL = os.path.join(BUILD, "tools", "presec-policy")
+DATA = os.path.join(ROOT, "tests", "unit", "pidf_filter", "data")
+RULES = os.path.join(DATA, "rules.xml")
+ALICE = os.path.join(DATA, "alice.xml")
+AT = "2026-11-24T12:00:00Z"
+
+
+def run(*args):
+    assert os.path.exists(TOOL), "build the tools first (make tools)"
+    return subprocess.run([TOOL] + list(args), capture_output=True, text=True)
+
+
+def decide(watcher, *flags):
+    r = run("decide", "--rules", RULES, "--presentity", "sip:alice@ims.example",
+            "--watcher", watcher, "--at", AT, *flags)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("watcher,flags,sub_handling,rules", [
+    ("sip:bob@ims.example", (), "allow", ["allow-bob", "colleagues"]),
+    ("sip:carol@ims.example", (), "block", ["block-carol"]),
+    ("sip:dave@ims.example", (), "polite-block", ["colleagues", "polite-dave"]),
+    ("sip:bob@ims.example", ("--anonymous",), "confirm", ["anonymous"]),
+    ("sip:bob@ims.example", ("--unauthenticated",), "block", []),
+    ("sip:zed@elsewhere.example", (), "polite-block", ["strangers"]),
+])
+def test_decide(watcher, flags, sub_handling, rules):
+    d = decide(watcher, *flags)
+    assert d["sub_handling"] == sub_handling and d["rules"] == rules
+
+
+def test_decide_prints_the_permissions():
+    p = decide("sip:bob@ims.example")["permissions"]
+    assert p["provide-services"] == {"service-uri-scheme": ["sip"]}
+    assert p["provide-persons"] == {"all-persons": True}
+    assert p["provide-user-input"] == "thresholds"
+    assert p["provide-activities"] is True and p["provide-mood"] is False
+
+
+def filter_for(watcher, *docs):
+    return run("filter", "--rules", RULES, "--presentity", "sip:alice@ims.example",
+               "--watcher", watcher, "--at", AT, *(docs or (ALICE,)))
+
+
+def test_filter_allowed_watcher_gets_the_filtered_document():
+    r = filter_for("sip:bob@ims.example")
+    assert r.returncode == 0, r.stderr
+    assert 'id="sip-phone"' in r.stdout and 'id="im"' not in r.stdout
+    assert "meeting" in r.stdout and "mood" not in r.stdout and "geopriv" not in r.stdout
+
+
+def test_filter_polite_block_gets_the_offline_document():
+    r = filter_for("sip:dave@ims.example")
+    assert r.returncode == 0 and "<basic>closed</basic>" in r.stdout
+    assert "meeting" not in r.stdout
+
+
+@pytest.mark.parametrize("watcher", ["sip:carol@ims.example", "sip:bob@ims.example;x"])
+def test_filter_blocked_or_pending_prints_nothing_and_exits_3(watcher):
+    args = ["filter", "--rules", RULES, "--presentity", "sip:alice@ims.example", "--watcher",
+            watcher, "--at", AT]
+    if watcher.endswith(";x"):
+        args[6] = "sip:bob@ims.example"
+        args.insert(1, "--anonymous")  # confirm
+    r = run(*(args + [ALICE]))
+    assert r.returncode == 3 and r.stdout == ""
+
+
+def test_filter_errors_exit_2_with_a_message(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<presence")
+    r = filter_for("sip:bob@ims.example", str(bad))
+    assert r.returncode == 2 and "not well-formed XML" in r.stderr
+    r = run("filter", "--rules", ALICE, "--presentity", "sip:alice@ims.example", "--watcher",
+            "sip:bob@ims.example", ALICE)
+    assert r.returncode == 2 and "ruleset" in r.stderr
+    r = run("decide", "--rules", RULES)
+    assert r.returncode == 2 and "usage" in r.stderr
