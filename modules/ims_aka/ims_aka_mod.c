@@ -29,6 +29,7 @@
 #include "core/timer.h"
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
+#include "presec/kamailio_shm.h"
 
 #include "aka.h"
 #include "digest.h"
@@ -107,23 +108,6 @@ static stat_export_t mod_stats[] = {
 };
 
 /* ---- shared-memory store plumbing ---- */
-static void *shm_alloc_cb(size_t n)
-{
-	return shm_malloc(n);
-}
-static void shm_release_cb(void *p)
-{
-	shm_free(p);
-}
-static void lock_cb(void *arg)
-{
-	lock_get((gen_lock_t *)arg);
-}
-static void unlock_cb(void *arg)
-{
-	lock_release((gen_lock_t *)arg);
-}
-
 static void purge_timer(unsigned int ticks, void *param)
 {
 	(void)ticks;
@@ -873,7 +857,7 @@ static rpc_export_t rpc_cmds[] = {
 /* ---- module interface ---- */
 static int mod_init(void)
 {
-	struct vstore_ops ops = {shm_alloc_cb, shm_release_cb, lock_cb, unlock_cb, NULL};
+	struct presec_store_ops ops;
 
 	if (!db_url.s || db_url.len == 0) {
 		LM_ERR("db_url is required\n");
@@ -907,11 +891,10 @@ static int mod_init(void)
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
 	}
-	if (!(store_lock = lock_alloc()) || !lock_init(store_lock)) {
+	if (presec_shm_store_ops(&ops, &store_lock) != 0) {
 		LM_ERR("cannot create the challenge store lock\n");
 		return -1;
 	}
-	ops.lock_arg = store_lock;
 	if (!(store = vstore_new(&ops, 4096, (unsigned)max_pending))) {
 		LM_ERR("cannot create the challenge store\n");
 		return -1;
@@ -952,11 +935,7 @@ static void mod_destroy(void)
 		vstore_destroy(store);
 		store = NULL;
 	}
-	if (store_lock) {
-		lock_destroy(store_lock);
-		lock_dealloc(store_lock);
-		store_lock = NULL;
-	}
+	presec_shm_lock_free(&store_lock);
 }
 
 static cmd_export_t cmds[] = {

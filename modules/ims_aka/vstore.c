@@ -4,7 +4,7 @@
 #include <string.h>
 
 struct vstore {
-	struct vstore_ops ops;
+	struct presec_store_ops ops;
 	unsigned mask, count, max_entries;
 	struct vstore_entry *buckets[];
 };
@@ -18,7 +18,8 @@ static unsigned bucket_of(const struct vstore *vs, const char *s, size_t n)
 	return h & vs->mask;
 }
 
-struct vstore *vstore_new(const struct vstore_ops *ops, unsigned nbuckets, unsigned max_entries)
+struct vstore *vstore_new(const struct presec_store_ops *ops, unsigned nbuckets,
+                          unsigned max_entries)
 {
 	if (nbuckets == 0 || (nbuckets & (nbuckets - 1)) != 0)
 		return NULL;

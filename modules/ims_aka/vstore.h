@@ -11,6 +11,8 @@
 #include "aka.h"
 #include "digest.h"
 
+#include "presec/store_ops.h"
+
 #define VSTORE_IMPI_MAX  256
 #define VSTORE_NONCE_MAX 64
 #define VSTORE_IMPUS_MAX 1024
@@ -31,18 +33,11 @@ struct vstore_entry {
 	struct vstore_entry *next;
 };
 
-struct vstore_ops {
-	void *(*alloc)(size_t n);
-	void (*release)(void *p);
-	void (*lock)(void *arg);
-	void (*unlock)(void *arg);
-	void *lock_arg;
-};
-
 struct vstore;
 
 /* nbuckets: a power of two; max_entries bounds the memory held by challenges. */
-struct vstore *vstore_new(const struct vstore_ops *ops, unsigned nbuckets, unsigned max_entries);
+struct vstore *vstore_new(const struct presec_store_ops *ops, unsigned nbuckets,
+                          unsigned max_entries);
 void vstore_destroy(struct vstore *vs);
 
 /* Adds a copy of e (impi, nonce, impus, av, algorithm, expires must be set). Returns 0, -1 when

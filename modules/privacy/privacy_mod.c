@@ -30,6 +30,8 @@
 #include "core/timer.h"
 #include "core/ut.h"
 #include "modules/sl/sl.h"
+#include "presec/kamailio_cfg.h"
+#include "presec/kamailio_shm.h"
 
 #include "privhdr.h"
 #include "regstore.h"
@@ -63,23 +65,6 @@ static stat_export_t mod_stats[] = {
         {"unregistered_originator", 0, &st_unregistered},
         {0, 0, 0},
 };
-
-static void *shm_alloc_cb(size_t n)
-{
-	return shm_malloc(n);
-}
-static void shm_release_cb(void *p)
-{
-	shm_free(p);
-}
-static void lock_cb(void *arg)
-{
-	lock_get((gen_lock_t *)arg);
-}
-static void unlock_cb(void *arg)
-{
-	lock_release((gen_lock_t *)arg);
-}
 
 static void purge_timer(unsigned int ticks, void *param)
 {
@@ -375,19 +360,12 @@ static int apply(struct sip_msg *msg)
 }
 
 /* ---- cfg wrappers ---- */
-#define WRAP(name, fn)                                                                             \
-	static int name(struct sip_msg *msg, char *a, char *b)                                     \
-	{                                                                                          \
-		(void)a;                                                                           \
-		(void)b;                                                                           \
-		return fn(msg);                                                                    \
-	}
-WRAP(w_from_trusted, from_trusted)
-WRAP(w_to_trusted, to_trusted)
-WRAP(w_strip_untrusted, strip_untrusted)
-WRAP(w_assert_identity, assert_identity)
-WRAP(w_learn_registration, learn_registration)
-WRAP(w_apply, apply)
+PRESEC_CFG_WRAP0(w_from_trusted, from_trusted)
+PRESEC_CFG_WRAP0(w_to_trusted, to_trusted)
+PRESEC_CFG_WRAP0(w_strip_untrusted, strip_untrusted)
+PRESEC_CFG_WRAP0(w_assert_identity, assert_identity)
+PRESEC_CFG_WRAP0(w_learn_registration, learn_registration)
+PRESEC_CFG_WRAP0(w_apply, apply)
 
 /* ---- RPC ---- */
 static const char *rpc_trusted_doc[] = {"The trust domain: addresses, blocks and names.", 0};
@@ -432,7 +410,7 @@ static rpc_export_t rpc_cmds[] = {
 /* ---- module interface ---- */
 static int mod_init(void)
 {
-	struct reg_ops ops = {shm_alloc_cb, shm_release_cb, lock_cb, unlock_cb, NULL};
+	struct presec_store_ops ops;
 	const char *why = NULL;
 	if (trust_parse(trusted, &trust, &why) != 0) {
 		LM_ERR("trusted '%s': %s\n", trusted, why);
@@ -444,11 +422,10 @@ static int mod_init(void)
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
 	}
-	if (!(reg_lock = lock_alloc()) || !lock_init(reg_lock)) {
+	if (presec_shm_store_ops(&ops, &reg_lock) != 0) {
 		LM_ERR("cannot create the lock\n");
 		return -1;
 	}
-	ops.lock_arg = reg_lock;
 	if (max_registrations < 1 || !(regs = regstore_new(&ops, (unsigned)max_registrations))) {
 		LM_ERR("cannot create the registration table (max_registrations %d)\n",
 		       max_registrations);
@@ -468,11 +445,7 @@ static void mod_destroy(void)
 		regstore_destroy(regs);
 		regs = NULL;
 	}
-	if (reg_lock) {
-		lock_destroy(reg_lock);
-		lock_dealloc(reg_lock);
-		reg_lock = NULL;
-	}
+	presec_shm_lock_free(&reg_lock);
 }
 
 static cmd_export_t cmds[] = {

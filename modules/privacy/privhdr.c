@@ -133,25 +133,32 @@ static int one_ident(const char *s, size_t n, struct ident *id, const char **why
 	return 0;
 }
 
+/* Where the list item starting at i ends: the next comma outside quotes and <>, or n (an
+ * escape at the very end may step one past n, which callers clamp). */
+static size_t item_end(const char *s, size_t n, size_t i)
+{
+	int q = 0, a = 0;
+	while (i < n && (q || a || s[i] != ',')) {
+		if (s[i] == '"' && !a)
+			q = !q;
+		else if (q && s[i] == '\\')
+			i++;
+		else if (!q && s[i] == '<')
+			a = 1;
+		else if (!q && s[i] == '>')
+			a = 0;
+		i++;
+	}
+	return i;
+}
+
 int ident_parse(const char *s, size_t n, struct ident_list *l, const char **why)
 {
 	struct ident_list tmp = *l;
 	size_t i = 0;
 	while (i <= n) {
 		size_t b = i;
-		int q = 0, a = 0;
-		/* split at commas outside quotes and <> */
-		while (i < n && (q || a || s[i] != ',')) {
-			if (s[i] == '"' && !a)
-				q = !q;
-			else if (q && s[i] == '\\')
-				i++;
-			else if (!q && s[i] == '<')
-				a = 1;
-			else if (!q && s[i] == '>')
-				a = 0;
-			i++;
-		}
+		i = item_end(s, n, i);
 		if (tmp.n == IDENT_MAX) {
 			*why = "more than two identities";
 			return -1;
@@ -263,18 +270,7 @@ int uri_list_parse(const char *s, size_t n, char (*out)[IDENT_URI_MAX], unsigned
 	size_t i = 0;
 	while (i <= n && k < max) {
 		size_t b = i;
-		int q = 0, a = 0;
-		while (i < n && (q || a || s[i] != ',')) {
-			if (s[i] == '"' && !a)
-				q = !q;
-			else if (q && s[i] == '\\')
-				i++;
-			else if (!q && s[i] == '<')
-				a = 1;
-			else if (!q && s[i] == '>')
-				a = 0;
-			i++;
-		}
+		i = item_end(s, n, i);
 		struct ident id;
 		/* P-Associated-URI entries may carry header parameters after '>': cut them */
 		size_t e = i > n ? n : i;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 struct regstore {
-	struct reg_ops ops;
+	struct presec_store_ops ops;
 	unsigned max, count;
 	struct {
 		int used;
@@ -12,7 +12,7 @@ struct regstore {
 	} slot[];
 };
 
-struct regstore *regstore_new(const struct reg_ops *ops, unsigned max)
+struct regstore *regstore_new(const struct presec_store_ops *ops, unsigned max)
 {
 	size_t sz = sizeof(struct regstore) + (size_t)max * sizeof(((struct regstore *)0)->slot[0]);
 	struct regstore *rs;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "presec/store_ops.h"
+
 #define REG_IP_MAX   48
 #define REG_IMPUS    8
 #define REG_IMPU_MAX 256
@@ -17,16 +19,8 @@ struct reg_entry {
 	time_t expires;
 };
 
-struct reg_ops {
-	void *(*alloc)(size_t n);
-	void (*release)(void *p);
-	void (*lock)(void *arg);
-	void (*unlock)(void *arg);
-	void *lock_arg;
-};
-
 struct regstore;
-struct regstore *regstore_new(const struct reg_ops *ops, unsigned max);
+struct regstore *regstore_new(const struct presec_store_ops *ops, unsigned max);
 void regstore_destroy(struct regstore *rs);
 /* Sets (or replaces) the entry of e->ue_ip; e->n == 0 or an expiry in the past removes it.
  * 0, or -1 when the table is full. */

@@ -11,13 +11,13 @@ struct slot {
 };
 
 struct sa_store {
-	struct sa_store_ops ops;
+	struct presec_store_ops ops;
 	unsigned max, count;
 	unsigned long seq;
 	struct slot slots[];
 };
 
-struct sa_store *sa_store_new(const struct sa_store_ops *ops, unsigned max)
+struct sa_store *sa_store_new(const struct presec_store_ops *ops, unsigned max)
 {
 	struct sa_store *st;
 	size_t sz = sizeof(*st) + (size_t)max * sizeof(struct slot);

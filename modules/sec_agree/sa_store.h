@@ -10,6 +10,8 @@
 
 #include "negotiate.h"
 
+#include "presec/store_ops.h"
+
 #define SA_IP_MAX     48
 #define SA_ID_MAX     256 /* IMPI, IMPU */
 #define SA_CALLID_MAX 256
@@ -36,16 +38,8 @@ struct sa_rec {
 	int installed; /* kernel state exists for the four SAs */
 };
 
-struct sa_store_ops {
-	void *(*alloc)(size_t n);
-	void (*release)(void *p);
-	void (*lock)(void *arg);
-	void (*unlock)(void *arg);
-	void *lock_arg;
-};
-
 struct sa_store;
-struct sa_store *sa_store_new(const struct sa_store_ops *ops, unsigned max);
+struct sa_store *sa_store_new(const struct presec_store_ops *ops, unsigned max);
 void sa_store_destroy(struct sa_store *st);
 
 /* Adds a record; returns its id (>= 0) or -1 when the store is full. */

@@ -34,6 +34,8 @@
 #include "core/sr_module.h"
 #include "core/timer.h"
 #include "modules/sl/sl.h"
+#include "presec/kamailio_cfg.h"
+#include "presec/kamailio_shm.h"
 
 #include "authhdr.h"
 #include "negotiate.h"
@@ -94,24 +96,6 @@ static stat_export_t mod_stats[] = {
         {"challenge_without_keys", 0, &st_no_keys},
         {0, 0, 0},
 };
-
-/* ---- shm store plumbing ---- */
-static void *shm_alloc_cb(size_t n)
-{
-	return shm_malloc(n);
-}
-static void shm_release_cb(void *p)
-{
-	shm_free(p);
-}
-static void lock_cb(void *arg)
-{
-	lock_get((gen_lock_t *)arg);
-}
-static void unlock_cb(void *arg)
-{
-	lock_release((gen_lock_t *)arg);
-}
 
 /* ---- helpers ---- */
 static const char *src_ip(struct sip_msg *msg)
@@ -735,30 +719,10 @@ static int sec_agree_forward_to_ue(struct sip_msg *msg)
 }
 
 /* ---- cfg wrappers ---- */
-static int w_register(struct sip_msg *msg, char *a, char *b)
-{
-	(void)a;
-	(void)b;
-	return sec_agree_register(msg);
-}
-static int w_reply(struct sip_msg *msg, char *a, char *b)
-{
-	(void)a;
-	(void)b;
-	return sec_agree_reply(msg);
-}
-static int w_check(struct sip_msg *msg, char *a, char *b)
-{
-	(void)a;
-	(void)b;
-	return sec_agree_check_protected(msg);
-}
-static int w_to_ue(struct sip_msg *msg, char *a, char *b)
-{
-	(void)a;
-	(void)b;
-	return sec_agree_forward_to_ue(msg);
-}
+PRESEC_CFG_WRAP0(w_register, sec_agree_register)
+PRESEC_CFG_WRAP0(w_reply, sec_agree_reply)
+PRESEC_CFG_WRAP0(w_check, sec_agree_check_protected)
+PRESEC_CFG_WRAP0(w_to_ue, sec_agree_forward_to_ue)
 
 /* ---- RPC ---- */
 struct rpc_walk {
@@ -835,7 +799,7 @@ static rpc_export_t rpc_cmds[] = {
 /* ---- module interface ---- */
 static int mod_init(void)
 {
-	struct sa_store_ops ops = {shm_alloc_cb, shm_release_cb, lock_cb, unlock_cb, NULL};
+	struct presec_store_ops ops;
 	const char *why = NULL;
 	char err[256] = "";
 	int n;
@@ -869,11 +833,10 @@ static int mod_init(void)
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
 	}
-	if (!(store_lock = lock_alloc()) || !lock_init(store_lock)) {
+	if (presec_shm_store_ops(&ops, &store_lock) != 0) {
 		LM_ERR("cannot create the SA store lock\n");
 		return -1;
 	}
-	ops.lock_arg = store_lock;
 	if (!(store = sa_store_new(&ops, (unsigned)max_sas)) ||
 	    !(spi_cursor = shm_malloc(sizeof(*spi_cursor)))) {
 		LM_ERR("cannot create the SA store (max_sas %d)\n", max_sas);
@@ -906,11 +869,7 @@ static void mod_destroy(void)
 		shm_free(spi_cursor);
 		spi_cursor = NULL;
 	}
-	if (store_lock) {
-		lock_destroy(store_lock);
-		lock_dealloc(store_lock);
-		store_lock = NULL;
-	}
+	presec_shm_lock_free(&store_lock);
 }
 
 static cmd_export_t cmds[] = {

@@ -24,7 +24,7 @@ static void ulk(void *a)
 	assert_int_equal(locked, 1);
 	locked = 0;
 }
-static const struct vstore_ops ops = {malloc, free, lk, ulk, NULL};
+static const struct presec_store_ops ops = {malloc, free, lk, ulk, NULL};
 
 static struct vstore_entry entry(const char *impi, const char *nonce, time_t expires)
 {

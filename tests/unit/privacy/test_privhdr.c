@@ -167,7 +167,7 @@ static void nolock(void *a)
 
 static void test_registrations(void **state)
 {
-	struct reg_ops ops = {malloc, free, nolock, nolock, NULL};
+	struct presec_store_ops ops = {malloc, free, nolock, nolock, NULL};
 	struct regstore *rs = regstore_new(&ops, 2);
 	struct reg_entry e, out;
 	(void)state;

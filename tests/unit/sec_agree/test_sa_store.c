@@ -25,7 +25,7 @@ static void ulk(void *a)
 	assert_int_equal(locked, 1);
 	locked = 0;
 }
-static const struct sa_store_ops ops = {malloc, free, lk, ulk, NULL};
+static const struct presec_store_ops ops = {malloc, free, lk, ulk, NULL};
 
 static struct sa_rec rec(const char *impi, const char *ip, uint16_t port_uc, const char *cid,
                          enum sa_state st, time_t expires)
