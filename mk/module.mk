@@ -1,5 +1,6 @@
-# Shared build fragment for presec's Kamailio modules. A module's Makefile sets NAME (foo.so) and
-# LIBS, then includes this file. COREPATH is the Debian-configured Kamailio source tree prepared by
+# Shared build fragment for presec's Kamailio modules. A module's Makefile sets NAME (foo.so),
+# MOD_LIBS and extra compile flags (PRESEC_MOD_CFLAGS; Kamailio owns MOD_CFLAGS), then includes
+# this file. COREPATH is the Debian-configured Kamailio source tree prepared by
 # scripts/kamailio-src.sh (the top-level Makefile passes it), so the .so carries the exact
 # version and compile-flag string that the stock /usr/sbin/kamailio checks at load time.
 ifeq ($(COREPATH),)
@@ -17,6 +18,6 @@ ifeq ($(USE_SRDB1),1)
 LIBS += -L$(KAMAILIO_LIBDIR) -l:libsrdb1.so.1 -Wl,-rpath,$(KAMAILIO_LIBDIR)
 endif
 # Kamailio headers come in through -isystem so that our own -Wextra -Werror applies to our files only.
-DEFS += -isystem $(COREPATH) -I$(PRESEC_ROOT)/include -std=gnu11 -Wextra -Werror \
+DEFS += -isystem $(COREPATH) -I$(PRESEC_ROOT)/include $(PRESEC_MOD_CFLAGS) -std=gnu11 -Wextra -Werror \
         -Wno-missing-field-initializers
 include $(COREPATH)/Makefile.modules

@@ -1,6 +1,7 @@
 /* RFC 4745 10.2: the union of the permissions of every matching rule. */
-#include "perm.h"
+#include "presec/pres_perm.h"
 
+#include <stddef.h>
 #include <string.h>
 
 int perm_list_has(const struct perm_list *l, const char *v)
@@ -73,4 +74,110 @@ int perm_union(struct pres_perm *into, const struct pres_perm *add)
 		into->unknown.e[into->unknown.n++] = add->unknown.e[i];
 	}
 	return rc ? -1 : 0;
+}
+
+static int word(struct pres_perm *p, const char *w, size_t n, const char **why)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+	        {"activities", offsetof(struct pres_perm, activities)},
+	        {"class", offsetof(struct pres_perm, class_)},
+	        {"deviceID", offsetof(struct pres_perm, device_id)},
+	        {"mood", offsetof(struct pres_perm, mood)},
+	        {"place-is", offsetof(struct pres_perm, place_is)},
+	        {"place-type", offsetof(struct pres_perm, place_type)},
+	        {"privacy", offsetof(struct pres_perm, privacy)},
+	        {"relationship", offsetof(struct pres_perm, relationship)},
+	        {"status-icon", offsetof(struct pres_perm, status_icon)},
+	        {"sphere", offsetof(struct pres_perm, sphere)},
+	        {"time-offset", offsetof(struct pres_perm, time_offset)},
+	        {"note", offsetof(struct pres_perm, note)},
+	        {"all-attributes", offsetof(struct pres_perm, all_attributes)},
+	        {"all-services", offsetof(struct pres_perm, services.all)},
+	        {"all-persons", offsetof(struct pres_perm, persons.all)},
+	        {"all-devices", offsetof(struct pres_perm, devices.all)},
+	};
+	const struct {
+		const char *key;
+		struct perm_list *l;
+	} lists[] = {
+	        {"service-uri=", &p->services.service_uri},
+	        {"service-scheme=", &p->services.service_uri_scheme},
+	        {"service-id=", &p->services.occurrence_id},
+	        {"service-class=", &p->services.class_},
+	        {"person-id=", &p->persons.occurrence_id},
+	        {"person-class=", &p->persons.class_},
+	        {"device=", &p->devices.device_id},
+	        {"device-id=", &p->devices.occurrence_id},
+	        {"device-class=", &p->devices.class_},
+	};
+	char v[2 * PERM_STR_MAX];
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strlen(flags[i].name) == n && strncmp(w, flags[i].name, n) == 0) {
+			*(int *)((char *)p + flags[i].off) = 1;
+			return 0;
+		}
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		size_t k = strlen(lists[i].key);
+		if (n > k && strncmp(w, lists[i].key, k) == 0) {
+			if (n - k >= PERM_STR_MAX) {
+				*why = "permission value too long";
+				return -1;
+			}
+			memcpy(v, w + k, n - k);
+			v[n - k] = '\0';
+			if (perm_list_add(lists[i].l, v) != 0) {
+				*why = "too many values in one permission list";
+				return -1;
+			}
+			return 0;
+		}
+	}
+	if (n > 11 && strncmp(w, "user-input=", 11) == 0) {
+		static const char *const levels[] = {"false", "bare", "thresholds", "full"};
+		for (int i = 0; i < 4; i++)
+			if (n - 11 == strlen(levels[i]) &&
+			    strncmp(w + 11, levels[i], n - 11) == 0) {
+				if ((enum perm_user_input)i > p->user_input)
+					p->user_input = (enum perm_user_input)i;
+				return 0;
+			}
+		*why = "user-input is false, bare, thresholds or full";
+		return -1;
+	}
+	if (n > 8 && strncmp(w, "unknown=", 8) == 0) {
+		const char *hash = memchr(w + 8, '#', n - 8);
+		size_t nsl = hash ? (size_t)(hash - (w + 8)) : 0, nml = hash ? n - 9 - nsl : 0;
+		if (!hash || !nsl || !nml || nsl >= PERM_STR_MAX || nml >= PERM_STR_MAX) {
+			*why = "unknown= needs NAMESPACE#NAME";
+			return -1;
+		}
+		if (p->unknown.n == PERM_LIST_MAX) {
+			*why = "too many unknown attributes";
+			return -1;
+		}
+		memcpy(p->unknown.e[p->unknown.n].ns, w + 8, nsl);
+		p->unknown.e[p->unknown.n].ns[nsl] = '\0';
+		memcpy(p->unknown.e[p->unknown.n].name, hash + 1, nml);
+		p->unknown.e[p->unknown.n].name[nml] = '\0';
+		p->unknown.n++;
+		return 0;
+	}
+	*why = "unknown permission word";
+	return -1;
+}
+
+int perm_parse(const char *s, struct pres_perm *p, const char **why)
+{
+	while (*s) {
+		while (*s == ' ' || *s == ';' || *s == '\t')
+			s++;
+		size_t n = strcspn(s, " ;\t");
+		if (n && word(p, s, n, why) != 0)
+			return -1;
+		s += n;
+	}
+	return 0;
 }

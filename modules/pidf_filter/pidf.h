@@ -5,7 +5,7 @@
 #define PRESEC_PIDF_H
 #include <stddef.h>
 
-#include "perm.h"
+#include "presec/pres_perm.h"
 
 #define NS_PIDF "urn:ietf:params:xml:ns:pidf"
 #define NS_DM   "urn:ietf:params:xml:ns:pidf:data-model"

@@ -6,7 +6,7 @@
 #define PRESEC_POLICY_H
 #include <stddef.h>
 
-#include "perm.h"
+#include "presec/pres_perm.h"
 
 #define NS_CP  "urn:ietf:params:xml:ns:common-policy"
 #define NS_PR  "urn:ietf:params:xml:ns:pres-rules"

@@ -63,13 +63,15 @@ class UE:
             if r.ok or not sipp_res_has_nul(r, k.encode(), op.encode()):
                 return r
         return r
-    def message(self, to, headers=(), status=200):
-        """Sends one MESSAGE to `to` with extra header lines; expects `status`."""
+    def message(self, to, headers=(), status=200, body="presec privacy test",
+                content_type="text/plain"):
+        """Sends one MESSAGE to `to` with extra header lines and a body; expects `status`."""
         with open(os.path.join(SCENARIO_DIR, "message-uac.xml")) as f:
             text = f.read()
         extra = "".join("      %s\n" % h for h in headers)
         text = text.replace("      @EXTRA@\n", extra).replace("@TO@", to)
-        text = text.replace("@STATUS@", str(status))
+        text = text.replace("@STATUS@", str(status)).replace("@CTYPE@", content_type)
+        text = text.replace("@BODY@", body)
         wd = self.workdir or "/tmp"
         path = os.path.join(wd, "%s-message-uac.xml" % self.user)
         with open(path, "w") as f:

@@ -1,8 +1,8 @@
 /* The transformations of RFC 5025 3.2 as one set of permissions: what a watcher may see of a
  * presence document. Rules combine by union (RFC 4745 10.2): booleans by OR, lists by union,
  * provide-user-input by maximum. Pure core. */
-#ifndef PRESEC_PERM_H
-#define PRESEC_PERM_H
+#ifndef PRESEC_PRES_PERM_H
+#define PRESEC_PRES_PERM_H
 
 #define PERM_LIST_MAX 8
 #define PERM_STR_MAX  128
@@ -42,5 +42,16 @@ int perm_union(struct pres_perm *into, const struct pres_perm *add);
 /* Appends v to l unless present; 0 or -1 when full or too long. */
 int perm_list_add(struct perm_list *l, const char *v);
 int perm_list_has(const struct perm_list *l, const char *v);
+
+/* The permissions in a compact text form, for cfg scripts and RPC: words separated by spaces or
+ * ';', each an RFC 5025 transformation without its "provide-" prefix:
+ *   all-services all-persons all-devices
+ *   service-uri=URI service-scheme=SCHEME service-id=ID service-class=CLASS
+ *   person-id=ID person-class=CLASS device=DEVICEID device-id=ID device-class=CLASS
+ *   activities class deviceID mood place-is place-type privacy relationship status-icon
+ *   sphere time-offset note all-attributes user-input=false|bare|thresholds|full
+ *   unknown=NAMESPACE#NAME
+ * ORed into *p. 0, or -1 with *why naming the word. */
+int perm_parse(const char *s, struct pres_perm *p, const char **why);
 
 #endif
