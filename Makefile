@@ -116,7 +116,7 @@ unit: $(UNIT_BINS)
 
 # Our C follows .clang-format; format-check fails on any file that clang-format would change.
 C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*/*.[ch] tests/fuzz/*/*.c \
-           tools/*/*.[ch])
+           tools/*/*.[ch] bench/*.c)
 format:
 	clang-format -i $(C_SRCS)
 
@@ -149,8 +149,13 @@ demo: deps
 
 # Benchmarks print figures as ratios against the stock topology measured in the same run.
 BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/__init__.py,$(wildcard bench/bench_*.py)))
-bench: deps modules
+bench: deps modules tools $(BUILD)/bench/pidf_filter_bench
 	@set -e; for b in $(BENCHES); do PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.$$b; done
+
+$(BUILD)/bench/pidf_filter_bench: bench/pidf_filter_bench.c FORCE
+	@mkdir -p $(dir $@)
+	@$(CC) $(CORE_CFLAGS) -Imodules/pidf_filter $(CORE_CFLAGS_pidf_filter) -o $@ $< \
+	  $(call core_srcs,pidf_filter) $(CORE_LIBS_pidf_filter)
 
 install: modules tools
 	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)/usr/local/bin
