@@ -4,6 +4,8 @@
 #ifndef PRESEC_PRES_PERM_H
 #define PRESEC_PRES_PERM_H
 
+#include <stddef.h>
+
 #define PERM_LIST_MAX 8
 #define PERM_STR_MAX  128
 
@@ -36,6 +38,27 @@ struct pres_perm {
 	enum perm_user_input user_input;
 	struct perm_unknown unknown;
 };
+
+/* The boolean transformations of RFC 5025 3.2: the word after "provide-", the RPID (RFC 4480)
+ * element it governs where there is one, and where it sits in struct pres_perm. One table for
+ * the rules' XML, the compact text form and the filter. */
+struct perm_flag {
+	const char *word;
+	const char *rpid_element; /* NULL: not an RPID element (deviceID, note) */
+	size_t offset;
+};
+extern const struct perm_flag perm_flags[];
+extern const unsigned perm_n_flags;
+
+static inline int *perm_flag(struct pres_perm *p, const struct perm_flag *f)
+{
+	return (int *)((char *)p + f->offset);
+}
+
+static inline int perm_flag_value(const struct pres_perm *p, const struct perm_flag *f)
+{
+	return *(const int *)((const char *)p + f->offset);
+}
 
 /* *into |= *add; 0, or -1 when a list would overflow (the entries that fit are kept). */
 int perm_union(struct pres_perm *into, const struct pres_perm *add);

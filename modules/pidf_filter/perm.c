@@ -4,6 +4,22 @@
 #include <stddef.h>
 #include <string.h>
 
+const struct perm_flag perm_flags[] = {
+        {"activities", "activities", offsetof(struct pres_perm, activities)},
+        {"class", "class", offsetof(struct pres_perm, class_)},
+        {"deviceID", NULL, offsetof(struct pres_perm, device_id)},
+        {"mood", "mood", offsetof(struct pres_perm, mood)},
+        {"place-is", "place-is", offsetof(struct pres_perm, place_is)},
+        {"place-type", "place-type", offsetof(struct pres_perm, place_type)},
+        {"privacy", "privacy", offsetof(struct pres_perm, privacy)},
+        {"relationship", "relationship", offsetof(struct pres_perm, relationship)},
+        {"status-icon", "status-icon", offsetof(struct pres_perm, status_icon)},
+        {"sphere", "sphere", offsetof(struct pres_perm, sphere)},
+        {"time-offset", "time-offset", offsetof(struct pres_perm, time_offset)},
+        {"note", NULL, offsetof(struct pres_perm, note)},
+};
+const unsigned perm_n_flags = sizeof(perm_flags) / sizeof(perm_flags[0]);
+
 int perm_list_has(const struct perm_list *l, const char *v)
 {
 	for (unsigned i = 0; i < l->n; i++)
@@ -45,18 +61,9 @@ int perm_union(struct pres_perm *into, const struct pres_perm *add)
 	int rc = select_union(&into->services, &add->services) |
 	         select_union(&into->persons, &add->persons) |
 	         select_union(&into->devices, &add->devices);
-	into->activities |= add->activities;
-	into->class_ |= add->class_;
-	into->device_id |= add->device_id;
-	into->mood |= add->mood;
-	into->place_is |= add->place_is;
-	into->place_type |= add->place_type;
-	into->privacy |= add->privacy;
-	into->relationship |= add->relationship;
-	into->status_icon |= add->status_icon;
-	into->sphere |= add->sphere;
-	into->time_offset |= add->time_offset;
-	into->note |= add->note;
+	for (unsigned i = 0; i < perm_n_flags; i++)
+		*perm_flag(into, &perm_flags[i]) |=
+		        *perm_flag((struct pres_perm *)add, &perm_flags[i]);
 	into->all_attributes |= add->all_attributes;
 	if (add->user_input > into->user_input)
 		into->user_input = add->user_input;
@@ -82,18 +89,6 @@ static int word(struct pres_perm *p, const char *w, size_t n, const char **why)
 		const char *name;
 		size_t off;
 	} flags[] = {
-	        {"activities", offsetof(struct pres_perm, activities)},
-	        {"class", offsetof(struct pres_perm, class_)},
-	        {"deviceID", offsetof(struct pres_perm, device_id)},
-	        {"mood", offsetof(struct pres_perm, mood)},
-	        {"place-is", offsetof(struct pres_perm, place_is)},
-	        {"place-type", offsetof(struct pres_perm, place_type)},
-	        {"privacy", offsetof(struct pres_perm, privacy)},
-	        {"relationship", offsetof(struct pres_perm, relationship)},
-	        {"status-icon", offsetof(struct pres_perm, status_icon)},
-	        {"sphere", offsetof(struct pres_perm, sphere)},
-	        {"time-offset", offsetof(struct pres_perm, time_offset)},
-	        {"note", offsetof(struct pres_perm, note)},
 	        {"all-attributes", offsetof(struct pres_perm, all_attributes)},
 	        {"all-services", offsetof(struct pres_perm, services.all)},
 	        {"all-persons", offsetof(struct pres_perm, persons.all)},
@@ -114,6 +109,11 @@ static int word(struct pres_perm *p, const char *w, size_t n, const char **why)
 	        {"device-class=", &p->devices.class_},
 	};
 	char v[2 * PERM_STR_MAX];
+	for (unsigned i = 0; i < perm_n_flags; i++)
+		if (strlen(perm_flags[i].word) == n && strncmp(w, perm_flags[i].word, n) == 0) {
+			*perm_flag(p, &perm_flags[i]) = 1;
+			return 0;
+		}
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strlen(flags[i].name) == n && strncmp(w, flags[i].name, n) == 0) {
 			*(int *)((char *)p + flags[i].off) = 1;

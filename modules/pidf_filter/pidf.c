@@ -312,21 +312,6 @@ static int unknown_allowed(xmlNodePtr n, const struct pres_perm *p)
 /* RFC 5025 3.2.4 - 3.2.16: which child of a tuple, person or device stays */
 static int attribute_allowed(xmlNodePtr n, const struct pres_perm *p)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} rpid[] = {
-	        {"activities", offsetof(struct pres_perm, activities)},
-	        {"class", offsetof(struct pres_perm, class_)},
-	        {"mood", offsetof(struct pres_perm, mood)},
-	        {"place-is", offsetof(struct pres_perm, place_is)},
-	        {"place-type", offsetof(struct pres_perm, place_type)},
-	        {"privacy", offsetof(struct pres_perm, privacy)},
-	        {"relationship", offsetof(struct pres_perm, relationship)},
-	        {"status-icon", offsetof(struct pres_perm, status_icon)},
-	        {"sphere", offsetof(struct pres_perm, sphere)},
-	        {"time-offset", offsetof(struct pres_perm, time_offset)},
-	};
 	if (p->all_attributes)
 		return 1;
 	/* the basic presence of a service, and the time a component was described */
@@ -340,9 +325,10 @@ static int attribute_allowed(xmlNodePtr n, const struct pres_perm *p)
 	if (is(n, NS_RPID, "user-input"))
 		return p->user_input != UI_FALSE;
 	if (in_ns(n, NS_RPID))
-		for (size_t i = 0; i < sizeof(rpid) / sizeof(rpid[0]); i++)
-			if (strcmp((const char *)n->name, rpid[i].name) == 0)
-				return *(const int *)((const char *)p + rpid[i].off);
+		for (unsigned i = 0; i < perm_n_flags; i++)
+			if (perm_flags[i].rpid_element &&
+			    strcmp((const char *)n->name, perm_flags[i].rpid_element) == 0)
+				return perm_flag_value(p, &perm_flags[i]);
 	return unknown_allowed(n, p);
 }
 

@@ -100,33 +100,19 @@ static int selector(xmlNodePtr n, struct perm_select *s, const char *all, const 
 
 static int transformations(xmlNodePtr n, struct pres_perm *p, const char **why)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} flags[] = {
-	        {"provide-activities", offsetof(struct pres_perm, activities)},
-	        {"provide-class", offsetof(struct pres_perm, class_)},
-	        {"provide-deviceID", offsetof(struct pres_perm, device_id)},
-	        {"provide-mood", offsetof(struct pres_perm, mood)},
-	        {"provide-place-is", offsetof(struct pres_perm, place_is)},
-	        {"provide-place-type", offsetof(struct pres_perm, place_type)},
-	        {"provide-privacy", offsetof(struct pres_perm, privacy)},
-	        {"provide-relationship", offsetof(struct pres_perm, relationship)},
-	        {"provide-status-icon", offsetof(struct pres_perm, status_icon)},
-	        {"provide-sphere", offsetof(struct pres_perm, sphere)},
-	        {"provide-time-offset", offsetof(struct pres_perm, time_offset)},
-	        {"provide-note", offsetof(struct pres_perm, note)},
-	};
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		int done = 0;
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]) && !done; i++)
-			if (is(c, NS_PR, flags[i].name)) {
-				if (boolean(c, (int *)((char *)p + flags[i].off), why) != 0)
-					return -1;
-				done = 1;
-			}
+		/* provide-<word> of the shared table */
+		if (c->ns && c->ns->href && strcmp((const char *)c->ns->href, NS_PR) == 0 &&
+		    strncmp((const char *)c->name, "provide-", 8) == 0)
+			for (unsigned i = 0; i < perm_n_flags && !done; i++)
+				if (strcmp((const char *)c->name + 8, perm_flags[i].word) == 0) {
+					if (boolean(c, perm_flag(p, &perm_flags[i]), why) != 0)
+						return -1;
+					done = 1;
+				}
 		if (done)
 			continue;
 		if (is(c, NS_PR, "provide-services")) {

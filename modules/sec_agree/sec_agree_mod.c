@@ -159,23 +159,35 @@ static int replace_header(struct sip_msg *msg, struct hdr_field *h, const char *
 	return 0;
 }
 
-/* Does an option-tag list (Require, Proxy-Require) contain sec-agree? */
+/* The next option tag of a list (Require, Proxy-Require) from *p: [*b, *e), trimmed. 0 at the
+ * end of the list. */
+static int next_tag(const char **p, const char *end, const char **b, const char **e)
+{
+	while (*p < end && (**p == ' ' || **p == '\t' || **p == ','))
+		(*p)++;
+	if (*p >= end)
+		return 0;
+	*b = *p;
+	while (*p < end && **p != ',')
+		(*p)++;
+	*e = *p;
+	while (*e > *b &&
+	       ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r' || (*e)[-1] == '\n'))
+		(*e)--;
+	return 1;
+}
+
+static int is_sec_agree(const char *b, const char *e)
+{
+	return e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0;
+}
+
 static int has_sec_agree(const str *body)
 {
-	const char *p = body->s, *end = body->s + body->len;
-	while (p < end) {
-		const char *b, *e;
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-			p++;
-		b = p;
-		while (p < end && *p != ',')
-			p++;
-		e = p;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-			e--;
-		if (e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0)
+	const char *p = body->s, *end = body->s + body->len, *b, *e;
+	while (next_tag(&p, end, &b, &e))
+		if (is_sec_agree(b, e))
 			return 1;
-	}
 	return 0;
 }
 
@@ -185,18 +197,9 @@ static int strip_sec_agree_tag(struct sip_msg *msg, struct hdr_field *h)
 {
 	char out[512];
 	size_t n = 0;
-	const char *p = h->body.s, *end = h->body.s + h->body.len;
-	while (p < end) {
-		const char *b, *e;
-		while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
-			p++;
-		b = p;
-		while (p < end && *p != ',')
-			p++;
-		e = p;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e == b || (e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0))
+	const char *p = h->body.s, *end = h->body.s + h->body.len, *b, *e;
+	while (next_tag(&p, end, &b, &e)) {
+		if (e == b || is_sec_agree(b, e))
 			continue;
 		if (n + (size_t)(e - b) + 2 >= sizeof(out))
 			return -1;
