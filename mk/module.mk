@@ -8,7 +8,8 @@ $(error COREPATH is not set: build modules through the top-level Makefile)
 endif
 PRESEC_ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 include $(COREPATH)/Makefile.defs
-auto_gen=
+# sources a module shares with another module's core (PRESEC_SHARED_SOURCES, relative paths)
+auto_gen=$(PRESEC_SHARED_SOURCES)
 # Makefile.defs sets LIBS, so modules name theirs MOD_LIBS. Modules that use Kamailio's database
 # layer (USE_SRDB1 = 1) link the libsrdb1 Debian installed, not a copy built from the tree, and
 # find it at run time where the stock kamailio finds its own.

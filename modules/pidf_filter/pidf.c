@@ -157,6 +157,42 @@ long long pidf_time(const char *s)
 	return t - off;
 }
 
+static void repoint_ns(xmlNodePtr n, xmlNsPtr from, xmlNsPtr to)
+{
+	if (n->type != XML_ELEMENT_NODE)
+		return;
+	if (n->ns == from)
+		n->ns = to;
+	for (xmlAttrPtr a = n->properties; a; a = a->next)
+		if (a->ns == from)
+			a->ns = to;
+	for (xmlNodePtr c = n->children; c; c = c->next)
+		repoint_ns(c, from, to);
+}
+
+/* A declaration that repeats one in scope above (same prefix, same namespace) is dropped and
+ * its users pointed at the one above. */
+static void drop_redundant_ns(xmlDocPtr doc, xmlNodePtr n)
+{
+	xmlNsPtr *link = &n->nsDef;
+	while (*link) {
+		xmlNsPtr ns = *link, up = NULL;
+		if (n->parent && n->parent->type == XML_ELEMENT_NODE)
+			up = xmlSearchNs(doc, n->parent, ns->prefix);
+		if (up && xmlStrEqual(up->href, ns->href)) {
+			repoint_ns(n, ns, up);
+			*link = ns->next;
+			ns->next = NULL;
+			xmlFreeNs(ns);
+		} else {
+			link = &ns->next;
+		}
+	}
+	for (xmlNodePtr c = n->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			drop_redundant_ns(doc, c);
+}
+
 struct pidf_doc *pidf_compose(struct pidf_doc *const *docs, unsigned n, const char *entity,
                               const char **why)
 {
@@ -218,7 +254,10 @@ struct pidf_doc *pidf_compose(struct pidf_doc *const *docs, unsigned n, const ch
 			} else {
 				xmlAddChild(root, copy);
 			}
+			/* the copy brought its own namespace declarations: reuse the root's where
+			 * they are the same, so the composed document declares each once */
 			xmlReconciliateNs(out, copy);
+			drop_redundant_ns(out, copy);
 			xmlFree(id);
 		}
 	}

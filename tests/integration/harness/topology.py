@@ -29,6 +29,8 @@ SECAGREE_ROLES = {
     "scscf": ("scscf.cfg", "scscf"),
     "ps": ("stock/ps.cfg", "ps"),
 }
+# The stock topology with the presec Presence Server (presence_authz + pidf_filter).
+AUTHZ_ROLES = dict(STOCK_ROLES, ps=("ps.cfg", "ps"))
 # The same with the edge proxy towards visited.example (the border of the trust domain).
 PRIVACY_ROLES = dict(SECAGREE_ROLES, edge=("edge.cfg", "pcscf"))
 XCAP_PORT = 8080

@@ -1,0 +1,126 @@
+"""presence_authz at the PS: the presentity's pres-rules (put over XCAP) decide every
+subscription, and each allowed watcher's NOTIFY carries only what its rule grants; stock P-CSCF
+and S-CSCF in front, sipp UEs."""
+import os
+
+import pytest
+
+from tests.integration.harness import BUILD
+from tests.integration.harness.topology import AUTHZ_ROLES, Topology
+
+RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
+RULES = """<?xml version="1.0" encoding="UTF-8"?>
+<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
+            xmlns:pr="urn:ietf:params:xml:ns:pres-rules">
+  <cr:rule id="bob">
+    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+    <cr:transformations>
+      <pr:provide-services><pr:all-services/></pr:provide-services>
+    </cr:transformations>
+  </cr:rule>
+  <cr:rule id="frank">
+    <cr:conditions><cr:identity><cr:one id="sip:frank@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+    <cr:transformations>
+      <pr:provide-services><pr:all-services/></pr:provide-services>
+      <pr:provide-note>true</pr:provide-note>
+    </cr:transformations>
+  </cr:rule>
+  <cr:rule id="carol">
+    <cr:conditions><cr:identity><cr:one id="sip:carol@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>block</pr:sub-handling></cr:actions>
+  </cr:rule>
+  <cr:rule id="dave">
+    <cr:conditions><cr:identity><cr:one id="sip:dave@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>polite-block</pr:sub-handling></cr:actions>
+  </cr:rule>
+</cr:ruleset>
+"""
+NOTE = "alice is in a secret meeting"
+USERS = ("alice", "bob", "carol", "dave", "erin", "frank")
+
+
+@pytest.fixture(scope="module")
+def topo():
+    logs = os.path.join(BUILD, "test-logs", "test_presence_authz")
+    with Topology(roles=AUTHZ_ROLES, keep_logs_in=logs) as t:
+        for i, user in enumerate(USERS):
+            t.add_subscriber(user, user + "-pw")
+            r = t.ue(user, user + "-pw", i + 1).register()
+            assert r.ok, r.stdout[-2000:]
+        alice = t.ue("alice", "alice-pw", 1)
+        assert alice.publish(NOTE).ok
+        status, _ = t.xcap("PUT", "alice", "alice-pw", RULES_PATH, RULES,
+                           "application/auth-policy+xml")
+        assert status in (200, 201)
+        yield t
+
+
+def notify_of(topo, user, n):
+    r = topo.ue(user, user + "-pw", n).run("subscribe-once.xml",
+                                            {"presentity": "alice", "expires": 60})
+    assert r.ok, r.stdout[-2000:]
+    [notify] = r.received("NOTIFY ")
+    return notify
+
+
+def header(msg, name):
+    for line in msg.splitlines():
+        if line.lower().startswith(name.lower() + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def body(msg):
+    return msg.split("\n\n", 1)[1] if "\n\n" in msg else ""
+
+
+def test_allowed_watcher_gets_only_what_the_rule_grants(topo):
+    n = notify_of(topo, "bob", 2)
+    assert header(n, "Subscription-State").startswith("active")
+    b = body(n)
+    assert 'id="t-alice-1"' in b and "<basic>open</basic>" in b
+    assert NOTE not in b, "provide-note was not granted"
+
+
+def test_another_rule_grants_the_note(topo):
+    n = notify_of(topo, "frank", 6)
+    assert NOTE in body(n)
+
+
+def test_blocked_watcher_is_rejected(topo):
+    n = notify_of(topo, "carol", 3)
+    assert header(n, "Subscription-State").startswith("terminated;reason=rejected")
+    assert NOTE not in n and "<presence" not in n
+
+
+def test_polite_blocked_watcher_sees_alice_offline(topo):
+    n = notify_of(topo, "dave", 4)
+    assert header(n, "Subscription-State").startswith("active")
+    b = body(n)
+    assert "<basic>closed</basic>" in b and NOTE not in b and "t-alice-1" not in b
+
+
+def test_watcher_no_rule_names_is_blocked(topo):
+    # RFC 4745 10: no matching rule, no permission
+    n = notify_of(topo, "erin", 5)
+    assert header(n, "Subscription-State").startswith("terminated;reason=rejected")
+    assert NOTE not in n
+
+
+def test_presentity_without_rules_gets_the_operator_default(topo):
+    # frank has published nothing and put no rules: the default policy asks him (confirm)
+    r = topo.ue("bob", "bob-pw", 2).run("subscribe-once.xml", {"presentity": "frank",
+                                                                 "expires": 60})
+    assert r.ok, r.stdout[-2000:]
+    [n] = r.received("NOTIFY ")
+    assert header(n, "Subscription-State").startswith("pending")
+
+
+def test_decisions_are_counted(topo):
+    ps = topo.roles["ps"]
+    assert ps.stat("presence_authz:decisions_allow") >= 2
+    assert ps.stat("presence_authz:decisions_block") >= 1
+    assert ps.stat("presence_authz:decisions_polite_block") >= 1
+    assert ps.stat("presence_authz:decisions_confirm") >= 1
