@@ -15,6 +15,7 @@
 #include "core/counters.h"
 #include "core/dprint.h"
 #include "core/mem/mem.h"
+#include "core/parser/parse_uri.h"
 #include "core/sr_module.h"
 #include "lib/srdb1/db.h"
 #include "modules/presence/bind_presence.h"
@@ -125,15 +126,43 @@ static int get_rules_doc(str *user, str *domain, str **rules_doc)
 	return *rules_doc ? 0 : -1;
 }
 
+/* The presentity's rules for a subscription: the document presence fetched, or ours when it
+ * did not (presence leaves auth_rules_doc empty on some NOTIFY paths). *own set when the
+ * caller must free it. */
+static str *rules_of(subs_t *subs, int *own)
+{
+	str *doc = NULL;
+	struct sip_uri u;
+	*own = 0;
+	if (subs->auth_rules_doc)
+		return subs->auth_rules_doc;
+	if (parse_uri(subs->pres_uri.s, subs->pres_uri.len, &u) < 0 ||
+	    get_rules_doc(&u.user, &u.host, &doc) != 0)
+		return NULL;
+	*own = 1;
+	return doc;
+}
+
+static void free_doc(str *doc)
+{
+	if (doc) {
+		pkg_free(doc->s);
+		pkg_free(doc);
+	}
+}
+
 /* The decision for one subscription; -1 when the rules cannot be compiled. */
 static int decide(subs_t *subs, struct pol_decision *d)
 {
 	struct policy pol;
 	const char *why = NULL;
 	char watcher[300];
-	if (!subs->auth_rules_doc ||
-	    policy_compile(subs->auth_rules_doc->s, (size_t)subs->auth_rules_doc->len, &pol,
-	                   &why) != 0) {
+	int own, rc;
+	str *doc = rules_of(subs, &own);
+	rc = doc ? policy_compile(doc->s, (size_t)doc->len, &pol, &why) : -1;
+	if (own)
+		free_doc(doc);
+	if (rc != 0) {
 		update_stat(st_bad_rules, 1);
 		LM_ERR("pres-rules of %.*s refused: %s; the watcher is blocked\n",
 		       subs->pres_uri.len, subs->pres_uri.s, why ? why : "no document");
@@ -185,15 +214,19 @@ static int get_auth_status(subs_t *subs)
 	return 0;
 }
 
-/* presence asks: what does this watcher get of the composed document? */
-static int apply_auth_nbody(str *body, subs_t *subs, str **final)
+/* presence asks, for every NOTIFY of every path: what does this watcher get of the composed
+ * document? (aux_body_processing: presence calls it for each watcher whether or not it fetched
+ * the rules itself, which its apply_auth_nbody path depends on.) */
+static str *watcher_body(subs_t *subs, str *body)
 {
 	struct pol_decision d;
 	char entity[300], *out = NULL;
 	int out_len = 0, rc;
 	const char *why = NULL;
+	str *r;
 
-	*final = NULL;
+	if (!body || !body->s)
+		return NULL;
 	if (decide(subs, &d) != 0 ||
 	    (d.sub_handling != SH_ALLOW && d.sub_handling != SH_POLITE_BLOCK))
 		d.sub_handling = SH_POLITE_BLOCK; /* never the unfiltered document */
@@ -202,20 +235,30 @@ static int apply_auth_nbody(str *body, subs_t *subs, str **final)
 		rc = pfapi.filter(body->s, body->len, entity, &d.perm, &out, &out_len, &why);
 	else
 		rc = pfapi.polite_block(entity, &out, &out_len, &why);
-	if (rc != 0) {
-		LM_ERR("cannot produce the document of %s for %.*s@%.*s: %s\n", entity,
-		       subs->watcher_user.len, subs->watcher_user.s, subs->watcher_domain.len,
-		       subs->watcher_domain.s, why);
-		return -1;
+	if (rc != 0 && d.sub_handling == SH_ALLOW) {
+		LM_ERR("cannot filter the document of %s for %.*s@%.*s (%s): offline document "
+		       "sent\n",
+		       entity, subs->watcher_user.len, subs->watcher_user.s,
+		       subs->watcher_domain.len, subs->watcher_domain.s, why);
+		rc = pfapi.polite_block(entity, &out, &out_len, &why);
 	}
-	if (!(* final = pkg_malloc(sizeof(str)))) {
-		pfapi.free_doc(out);
-		return -1;
+	if (rc != 0 || !(r = pkg_malloc(sizeof(str)))) {
+		/* presence sends the original body when given nothing: an empty one instead */
+		LM_ERR("no document for %.*s@%.*s: %s\n", subs->watcher_user.len,
+		       subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
+		       why ? why : "out of memory");
+		if (rc == 0)
+			pfapi.free_doc(out);
+		if ((r = pkg_malloc(sizeof(str)))) {
+			r->s = strdup("");
+			r->len = 0;
+		}
+		return r;
 	}
-	(*final)->s = out; /* freed with free_body() */
-	(*final)->len = out_len;
+	r->s = out; /* freed with free_body() */
+	r->len = out_len;
 	update_stat(st_filtered, 1);
-	return 1;
+	return r;
 }
 
 /* RFC 4479 4.3: one document from the publications of all sources (off_index: a publication
@@ -278,7 +321,8 @@ static int add_events(void)
 	ev.req_auth = 1;
 	ev.get_rules_doc = get_rules_doc;
 	ev.get_auth_status = get_auth_status;
-	ev.apply_auth_nbody = apply_auth_nbody;
+	ev.aux_body_processing = watcher_body;
+	ev.aux_free_body = free_body;
 	ev.agg_nbody = agg_nbody;
 	ev.free_body = free_body;
 	ev.default_expires = (unsigned)default_expires;

@@ -2,10 +2,11 @@
 subscription, and each allowed watcher's NOTIFY carries only what its rule grants; stock P-CSCF
 and S-CSCF in front, sipp UEs."""
 import os
+import time
 
 import pytest
 
-from tests.integration.harness import BUILD
+from tests.integration.harness import BUILD, sipp
 from tests.integration.harness.topology import AUTHZ_ROLES, Topology
 
 RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
@@ -30,6 +31,10 @@ RULES = """<?xml version="1.0" encoding="UTF-8"?>
   <cr:rule id="carol">
     <cr:conditions><cr:identity><cr:one id="sip:carol@ims.example"/></cr:identity></cr:conditions>
     <cr:actions><pr:sub-handling>block</pr:sub-handling></cr:actions>
+  </cr:rule>
+  <cr:rule id="erin-asks">
+    <cr:conditions><cr:identity><cr:one id="sip:erin@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>
   </cr:rule>
   <cr:rule id="dave">
     <cr:conditions><cr:identity><cr:one id="sip:dave@ims.example"/></cr:identity></cr:conditions>
@@ -103,10 +108,43 @@ def test_polite_blocked_watcher_sees_alice_offline(topo):
 
 
 def test_watcher_no_rule_names_is_blocked(topo):
-    # RFC 4745 10: no matching rule, no permission
-    n = notify_of(topo, "erin", 5)
+    # RFC 4745 10: no matching rule, no permission (zed has an account but no rule)
+    topo.add_subscriber("zed", "zed-pw")
+    assert topo.ue("zed", "zed-pw", 7).register().ok
+    n = notify_of(topo, "zed", 7)
     assert header(n, "Subscription-State").startswith("terminated;reason=rejected")
     assert NOTE not in n
+
+
+def test_confirmed_over_ut_the_pending_watcher_gets_the_document_at_once(topo):
+    """erin's rule says confirm: her subscription waits; alice allows her over Ut and erin gets
+    a NOTIFY with the document without subscribing again."""
+    erin = topo.ue("erin", "erin-pw", 5)
+    h = sipp.start("subscribe-twice.xml", erin.proxy, erin.addr, service="erin",
+                   keys={"domain": "ims.example", "presentity": "alice", "expires": 120},
+                   timeout=20, workdir=erin.workdir)
+    deadline = time.time() + 10
+    while time.time() < deadline and not topo.pg.query(
+            "SELECT 1 FROM watchers WHERE watcher_username = 'erin' AND status = 2"):
+        time.sleep(0.2)
+    allowed = RULES.replace(
+        '<pr:sub-handling>confirm</pr:sub-handling></cr:actions>',
+        '<pr:sub-handling>allow</pr:sub-handling></cr:actions><cr:transformations>'
+        '<pr:provide-services><pr:all-services/></pr:provide-services></cr:transformations>')
+    assert allowed != RULES
+    status, _ = topo.xcap("PUT", "alice", "alice-pw", RULES_PATH, allowed,
+                          "application/auth-policy+xml")
+    assert status in (200, 201)
+    r = sipp.finish(h)
+    assert r.ok, r.stdout[-2000:]
+    notifies = r.received("NOTIFY ")
+    assert len(notifies) >= 2, [header(n, "Subscription-State") for n in notifies]
+    first, second = notifies[0], notifies[1]
+    assert header(first, "Subscription-State").startswith("pending")
+    assert header(second, "Subscription-State").startswith("active")
+    assert 'id="t-alice-1"' in body(second) and NOTE not in body(second)
+    # put the rules back for the other tests
+    topo.xcap("PUT", "alice", "alice-pw", RULES_PATH, RULES, "application/auth-policy+xml")
 
 
 def test_presentity_without_rules_gets_the_operator_default(topo):
