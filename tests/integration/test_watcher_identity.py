@@ -1,0 +1,103 @@
+"""At the presec PS the watcher is who the network asserted (P-Asserted-Identity from the
+S-CSCF), and a watcher asking for Privacy: id is matched as anonymous only and shows up
+nowhere by name: UEs registered through sec-agree + AKA, the privacy P-CSCF and S-CSCF, the
+presence_authz PS."""
+import binascii
+import os
+
+import pytest
+
+from tests.integration.harness import ADDR, BUILD, SCENARIO_DIR
+from tests.integration.harness.topology import PRIVACY_ROLES, Topology
+
+K, OP = b"watcher-key-0001", b"presec-demo-op-1"
+CLIENT = ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=1111;spi-s=2222;port-c=5060;"
+          "port-s=5060")
+RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
+RULES = """<?xml version="1.0" encoding="UTF-8"?>
+<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
+            xmlns:pr="urn:ietf:params:xml:ns:pres-rules"
+            xmlns:ocp="urn:oma:xml:xdm:common-policy">
+  <cr:rule id="bob">
+    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+    <cr:transformations>
+      <pr:provide-services><pr:all-services/></pr:provide-services>
+    </cr:transformations>
+  </cr:rule>
+  <cr:rule id="anonymous">
+    <cr:conditions><ocp:anonymous-request/></cr:conditions>
+    <cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>
+  </cr:rule>
+</cr:ruleset>
+"""
+
+
+def hx(b):
+    return binascii.hexlify(b).decode()
+
+
+@pytest.fixture(scope="module")
+def topo():
+    logs = os.path.join(BUILD, "test-logs", "test_watcher_identity")
+    with Topology(roles=dict(PRIVACY_ROLES, ps=("ps.cfg", "ps")), keep_logs_in=logs) as t:
+        for n, user in enumerate(("alice", "bob"), 1):
+            t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user], hx(K),
+                            op=hx(OP), algorithms=("AKAv1-MD5",))
+            t.add_subscriber(user, user + "-pw")  # XCAP (Ut) credentials
+            r = t.ue(user, "", n).register_secagree("%s@ims.example" % user, K.decode(),
+                                                     OP.decode(), CLIENT)
+            assert r.ok, r.stdout[-2000:]
+        assert protected(t, "alice", 1).publish("alice over sec-agree").ok
+        status, _ = t.xcap("PUT", "alice", "alice-pw", RULES_PATH, RULES,
+                           "application/auth-policy+xml")
+        assert status in (200, 201)
+        yield t
+
+
+def protected(topo, user, n):
+    u = topo.ue(user, "", n)
+    u.proxy = "%s:%d" % (ADDR["pcscf"], 5064)
+    return u
+
+
+def subscribe(topo, user, n, extra_header=None):
+    with open(os.path.join(SCENARIO_DIR, "subscribe-once.xml")) as f:
+        text = f.read()
+    if extra_header:
+        text = text.replace("      Event: presence\n", "      Event: presence\n      %s\n"
+                            % extra_header)
+    path = os.path.join(topo.tmp, "subscribe-%s.xml" % user)
+    with open(path, "w") as f:
+        f.write(text)
+    r = protected(topo, user, n).run(path, {"presentity": "alice", "expires": 60})
+    assert r.ok, r.stdout[-2000:]
+    [notify] = r.received("NOTIFY ")
+    return notify
+
+
+def state(notify):
+    return [l.split(":", 1)[1].strip() for l in notify.splitlines()
+            if l.lower().startswith("subscription-state:")][0]
+
+
+def test_the_asserted_watcher_is_authorized_by_its_identity(topo):
+    n = subscribe(topo, "bob", 2)
+    assert state(n).startswith("active")
+    assert "alice over sec-agree" not in n and 'id="t-alice-1"' in n
+    rows = topo.pg.query("SELECT watcher_username, watcher_domain FROM watchers "
+                         "WHERE presentity_uri = 'sip:alice@ims.example'")
+    assert ["bob", "ims.example"] in rows
+
+
+def test_an_anonymous_watcher_is_matched_as_anonymous_and_not_named(topo):
+    n = subscribe(topo, "bob", 2, "Privacy: id")
+    assert state(n).startswith("pending"), "bob's own rule must not apply to anonymous bob"
+    rows = topo.pg.query("SELECT watcher_username, watcher_domain, status FROM watchers "
+                         "WHERE presentity_uri = 'sip:alice@ims.example' "
+                         "AND watcher_domain = 'anonymous.invalid'")
+    assert rows and rows[0][0] == "anonymous"
+    # what alice's watcherinfo would list: no trace of bob for the anonymous subscription
+    pending = topo.pg.query("SELECT watcher_username FROM watchers WHERE presentity_uri = "
+                            "'sip:alice@ims.example' AND status = 2")
+    assert ["bob"] not in pending
