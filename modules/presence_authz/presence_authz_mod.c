@@ -37,6 +37,8 @@ static char *default_rules =
         "<cr:conditions/><cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>"
         "</cr:rule></cr:ruleset>";
 static int default_expires = 3600;
+static int audit = 1;
+static char *audit_table = "presec_presence_audit";
 
 /* ---- state ---- */
 static presence_api_t psapi;
@@ -44,7 +46,8 @@ static pidf_filter_api_t pfapi;
 static db_func_t dbf;
 static db1_con_t *dbh;
 
-static stat_var *st_allowed, *st_confirm, *st_polite, *st_blocked, *st_filtered, *st_bad_rules;
+static stat_var *st_allowed, *st_confirm, *st_polite, *st_blocked, *st_filtered, *st_bad_rules,
+        *st_audited, *st_audit_failed;
 static stat_export_t mod_stats[] = {
         {"decisions_allow", 0, &st_allowed},
         {"decisions_confirm", 0, &st_confirm},
@@ -52,6 +55,8 @@ static stat_export_t mod_stats[] = {
         {"decisions_block", 0, &st_blocked},
         {"documents_filtered", 0, &st_filtered},
         {"rules_refused", 0, &st_bad_rules},
+        {"audit_records", 0, &st_audited},
+        {"audit_failures", 0, &st_audit_failed},
         {0, 0, 0},
 };
 
@@ -214,6 +219,58 @@ static int get_auth_status(subs_t *subs)
 	return 0;
 }
 
+/* TS 33.141: one audit row per document a watcher receives (sql/003_presence_audit.sql) */
+static void audit_record(subs_t *subs, const struct pol_decision *d, const char *doc, int len)
+{
+	char rules[1024] = "{", watcher[300];
+	size_t n = 1;
+	db_key_t keys[6];
+	db_val_t vals[6];
+	static str k_presentity = str_init("presentity"), k_watcher = str_init("watcher"),
+	           k_anonymous = str_init("anonymous"), k_sub = str_init("sub_handling"),
+	           k_rules = str_init("rules"), k_document = str_init("document");
+	str table = {audit_table, (int)strlen(audit_table)};
+
+	if (!audit || !dbh)
+		return;
+	/* a PostgreSQL array literal of the rule ids (ids are XML ids: no quote, no comma) */
+	for (unsigned i = 0; i < d->n_rules && n + strlen(d->rules[i]) + 4 < sizeof(rules); i++)
+		n += (size_t)snprintf(rules + n, sizeof(rules) - n, "%s\"%s\"", i ? "," : "",
+		                      d->rules[i]);
+	snprintf(rules + n, sizeof(rules) - n, "}");
+	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
+	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
+	int anonymous = subs->watcher_domain.len == 17 &&
+	                strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
+	memset(vals, 0, sizeof(vals));
+	keys[0] = &k_presentity;
+	vals[0].type = DB1_STR;
+	vals[0].val.str_val = subs->pres_uri;
+	keys[1] = &k_watcher;
+	vals[1].type = DB1_STRING;
+	vals[1].val.string_val = watcher;
+	keys[2] = &k_anonymous;
+	vals[2].type = DB1_STRING;
+	vals[2].val.string_val = anonymous ? "true" : "false";
+	keys[3] = &k_sub;
+	vals[3].type = DB1_STRING;
+	vals[3].val.string_val = (char *)sub_handling_name(d->sub_handling);
+	keys[4] = &k_rules;
+	vals[4].type = DB1_STRING;
+	vals[4].val.string_val = rules;
+	keys[5] = &k_document;
+	vals[5].type = DB1_STR;
+	vals[5].val.str_val.s = (char *)doc;
+	vals[5].val.str_val.len = len;
+	if (dbf.use_table(dbh, &table) < 0 || dbf.insert(dbh, keys, vals, 6) < 0) {
+		update_stat(st_audit_failed, 1);
+		LM_ERR("audit: cannot record what %s received of %.*s\n", watcher,
+		       subs->pres_uri.len, subs->pres_uri.s);
+		return;
+	}
+	update_stat(st_audited, 1);
+}
+
 /* presence asks, for every NOTIFY of every path: what does this watcher get of the composed
  * document? (aux_body_processing: presence calls it for each watcher whether or not it fetched
  * the rules itself, which its apply_auth_nbody path depends on.) */
@@ -227,6 +284,7 @@ static str *watcher_body(subs_t *subs, str *body)
 
 	if (!body || !body->s)
 		return NULL;
+	memset(&d, 0, sizeof(d));
 	if (decide(subs, &d) != 0 ||
 	    (d.sub_handling != SH_ALLOW && d.sub_handling != SH_POLITE_BLOCK))
 		d.sub_handling = SH_POLITE_BLOCK; /* never the unfiltered document */
@@ -258,6 +316,7 @@ static str *watcher_body(subs_t *subs, str *body)
 	r->s = out; /* freed with free_body() */
 	r->len = out_len;
 	update_stat(st_filtered, 1);
+	audit_record(subs, &d, out, out_len);
 	return r;
 }
 

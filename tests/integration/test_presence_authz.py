@@ -162,3 +162,25 @@ def test_decisions_are_counted(topo):
     assert ps.stat("presence_authz:decisions_block") >= 1
     assert ps.stat("presence_authz:decisions_polite_block") >= 1
     assert ps.stat("presence_authz:decisions_confirm") >= 1
+
+
+def test_the_audit_log_says_who_received_what(topo):
+    rows = topo.pg.query("SELECT watcher, anonymous, sub_handling, rules, "
+                         "translate(document, E'\\n|', '  ') "
+                         "FROM presec_presence_audit WHERE presentity = 'sip:alice@ims.example' "
+                         "ORDER BY id")
+    by_watcher = {}
+    for watcher, anonymous, sub_handling, rules, document in rows:
+        by_watcher.setdefault(watcher, []).append((anonymous, sub_handling, rules, document))
+    bob = by_watcher["sip:bob@ims.example"][0]
+    assert bob[:3] == ("f", "allow", "{bob}")
+    assert 'id="t-alice-1"' in bob[3] and NOTE not in bob[3]
+    assert NOTE in by_watcher["sip:frank@ims.example"][0][3]
+    dave = by_watcher["sip:dave@ims.example"][0]
+    assert dave[1] == "polite-block" and "<basic>closed</basic>" in dave[3]
+    # nothing was sent to the blocked or the pending watcher, so nothing is logged for them
+    assert "sip:carol@ims.example" not in by_watcher and "sip:zed@ims.example" not in by_watcher
+    assert topo.roles["ps"].stat("presence_authz:audit_records") == len(rows)
+    # the PS may append, not rewrite
+    with pytest.raises(RuntimeError, match="permission denied"):
+        topo.pg.psql("UPDATE presec_presence_audit SET document = ''", user="ps")

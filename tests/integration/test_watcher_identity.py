@@ -27,7 +27,7 @@ RULES = """<?xml version="1.0" encoding="UTF-8"?>
   </cr:rule>
   <cr:rule id="anonymous">
     <cr:conditions><ocp:anonymous-request/></cr:conditions>
-    <cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>
+    <cr:actions><pr:sub-handling>polite-block</pr:sub-handling></cr:actions>
   </cr:rule>
 </cr:ruleset>
 """
@@ -92,12 +92,18 @@ def test_the_asserted_watcher_is_authorized_by_its_identity(topo):
 
 def test_an_anonymous_watcher_is_matched_as_anonymous_and_not_named(topo):
     n = subscribe(topo, "bob", 2, "Privacy: id")
-    assert state(n).startswith("pending"), "bob's own rule must not apply to anonymous bob"
-    rows = topo.pg.query("SELECT watcher_username, watcher_domain, status FROM watchers "
-                         "WHERE presentity_uri = 'sip:alice@ims.example' "
-                         "AND watcher_domain = 'anonymous.invalid'")
-    assert rows and rows[0][0] == "anonymous"
-    # what alice's watcherinfo would list: no trace of bob for the anonymous subscription
-    pending = topo.pg.query("SELECT watcher_username FROM watchers WHERE presentity_uri = "
-                            "'sip:alice@ims.example' AND status = 2")
-    assert ["bob"] not in pending
+    # bob's own rule (allow) must not apply: the anonymous-request rule (polite-block) does
+    assert state(n).startswith("active")
+    assert "<basic>closed</basic>" in n and 't-alice-1' not in n
+    rows = topo.pg.query("SELECT watcher_username, watcher_domain FROM watchers "
+                         "WHERE presentity_uri = 'sip:alice@ims.example'")
+    assert ["anonymous", "anonymous.invalid"] in rows
+    # only bob's own, non-anonymous subscription names him
+    assert rows.count(["bob", "ims.example"]) == 1
+
+
+def test_the_audit_log_never_names_the_anonymous_watcher(topo):
+    rows = topo.pg.query("SELECT watcher, anonymous, sub_handling FROM presec_presence_audit")
+    assert ["sip:bob@ims.example", "f", "allow"] in rows
+    assert ["sip:anonymous@anonymous.invalid", "t", "polite-block"] in rows
+    assert not [r for r in rows if r[1] == "t" and "bob" in r[0]]
