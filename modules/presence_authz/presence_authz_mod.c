@@ -463,6 +463,8 @@ static param_export_t params[] = {
         {"db_url", PARAM_STR, &db_url},
         {"default_rules", PARAM_STRING, &default_rules},
         {"default_expires", INT_PARAM, &default_expires},
+        {"audit", INT_PARAM, &audit},
+        {"audit_table", PARAM_STRING, &audit_table},
         {0, 0, 0},
 };
 
