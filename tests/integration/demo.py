@@ -1,10 +1,15 @@
 """`make demo`: start PostgreSQL and the reference topology for real, run the main presence flow
-and print what happened. Exits non-zero if any step does not behave as described."""
+and print what happened: first on the stock Kamailio roles (the baseline), then on the presec
+roles (sec-agree + IMS AKA, privacy and the edge proxy, presence_authz with per-watcher
+documents and the audit log). Exits non-zero if any step does not behave as described."""
+import binascii
+import os
 import re
 import sys
+import time
 
-from tests.integration.harness import ADDR
-from tests.integration.harness.topology import Topology
+from tests.integration.harness import ADDR, SCENARIO_DIR, sipp
+from tests.integration.harness.topology import PRIVACY_ROLES, Topology
 
 NOTE = "alice is running the presec demo"
 RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
@@ -87,10 +92,136 @@ def main():
             for line in body.strip().splitlines():
                 print("      | " + line)
             d.check(NOTE in body, "it carries alice's note")
+    presec_part(d)
     print("\npresec demo: %s (%d steps)" % ("FAILED, %d checks failed" % d.failed
                                             if d.failed else "all steps behaved as described",
                                             d.step))
     return 1 if d.failed else 0
+
+
+K, OP = b"demo-aka-key-001", b"presec-demo-op-1"
+CLIENT = ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;prot=esp;mod=trans;spi-c=1111;spi-s=2222;"
+          "port-c=5060;port-s=5060, ipsec-3gpp;alg=hmac-md5-96;spi-c=1111;spi-s=2222;"
+          "port-c=5060;port-s=5060")
+RICH = ("<?xml version='1.0' encoding='UTF-8'?>"
+        "<presence xmlns='urn:ietf:params:xml:ns:pidf' "
+        "xmlns:dm='urn:ietf:params:xml:ns:pidf:data-model' "
+        "xmlns:rpid='urn:ietf:params:xml:ns:pidf:rpid' entity='sip:alice@ims.example'>"
+        "<tuple id='phone'><status><basic>open</basic></status>"
+        "<contact>sip:alice@ims.example</contact><note>desk phone</note></tuple>"
+        "<dm:person id='me'><rpid:activities><rpid:meeting/></rpid:activities>"
+        "<rpid:mood><rpid:happy/></rpid:mood><dm:note>board meeting until noon</dm:note>"
+        "</dm:person></presence>")
+PRESEC_RULES = """<?xml version="1.0" encoding="UTF-8"?>
+<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
+            xmlns:pr="urn:ietf:params:xml:ns:pres-rules"
+            xmlns:ocp="urn:oma:xml:xdm:common-policy">
+  <cr:rule id="bob">
+    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+    <cr:transformations>
+      <pr:provide-services><pr:all-services/></pr:provide-services>
+      <pr:provide-persons><pr:all-persons/></pr:provide-persons>
+      <pr:provide-activities>true</pr:provide-activities>
+    </cr:transformations>
+  </cr:rule>
+  <cr:rule id="carol">
+    <cr:conditions><cr:identity><cr:one id="sip:carol@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>block</pr:sub-handling></cr:actions>
+  </cr:rule>
+  <cr:rule id="dave">
+    <cr:conditions><cr:identity><cr:one id="sip:dave@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>polite-block</pr:sub-handling></cr:actions>
+  </cr:rule>
+  <cr:rule id="anonymous">
+    <cr:conditions><ocp:anonymous-request/></cr:conditions>
+    <cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>
+  </cr:rule>
+</cr:ruleset>
+"""
+
+
+def presec_part(d):
+    """The same kind of flow on the presec roles: sec-agree + IMS AKA at the P-CSCF and S-CSCF,
+    the privacy service and the edge proxy, presence_authz deciding at the PS."""
+    print("\n== presec roles: P-CSCF sec_agree + privacy, S-CSCF ims_aka, edge proxy, "
+          "PS presence_authz ==")
+    roles = dict(PRIVACY_ROLES, ps=("ps.cfg", "ps"))
+    with Topology(roles=roles) as t:
+        users = ("alice", "bob", "carol", "dave")
+        for n, user in enumerate(users, 1):
+            t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user],
+                            binascii.hexlify(K).decode(), op=binascii.hexlify(OP).decode(),
+                            algorithms=("AKAv1-MD5",))
+            t.add_subscriber(user, user + "-ut")
+        d.say("alice registers with sec-agree and IMS AKA (sipp's own AKAv1-MD5)")
+        r = t.ue("alice", "", 1).register_secagree("alice@ims.example", K.decode(),
+                                                    OP.decode(), CLIENT)
+        d.sip("alice", r)
+        srv = re.search(r"Security-Server: *([^\r\n]+)", (r.received("SIP/2.0 401") or [""])[-1])
+        if d.check(bool(srv), "the 401 carried the P-CSCF's Security-Server"):
+            first = srv.group(1).split(",")[0]
+            print("    negotiated (no keys): %s" % first)
+        sa = t.roles["pcscf"].rpc("sec_agree.list")
+        print("    sec_agree.list: " + " ".join(l.strip() for l in sa.splitlines()
+                                                if re.match(r"\s*(state|alg|ealg|spi_\w+|port_\w+):", l)))
+        for n, user in enumerate(users[1:], 2):
+            d.check(t.ue(user, "", n).register_secagree("%s@ims.example" % user, K.decode(),
+                                                         OP.decode(), CLIENT).ok,
+                    "%s registered the same way" % user)
+
+        def over_sa(user, n):
+            u = t.ue(user, "", n)
+            u.proxy = "%s:5064" % ADDR["pcscf"]
+            return u
+
+        d.say("alice publishes rich presence over her SA and puts her pres-rules over Ut")
+        alice = over_sa("alice", 1)
+        with open(os.path.join(SCENARIO_DIR, "publish.xml")) as f:
+            text = f.read()
+        start = text.index("<?xml", text.index("Content-Length"))
+        body = text[start:text.index("</presence>") + len("</presence>")]
+        text = text.replace(body, RICH)
+        path = os.path.join(t.tmp, "publish-rich.xml")
+        with open(path, "w") as f:
+            f.write(text)
+        d.sip("alice", alice.run(path, {"note": ""}))
+        status, _ = t.xcap("PUT", "alice", "alice-ut", RULES_PATH, PRESEC_RULES,
+                           "application/auth-policy+xml")
+        d.check(status in (200, 201), "pres-rules stored: allow bob (services, persons, "
+                "activities), block carol, polite-block dave, confirm anonymous watchers")
+
+        d.say("bob, carol and dave subscribe; each gets what alice's rules say")
+        for user, n in (("bob", 2), ("carol", 3), ("dave", 4)):
+            r = over_sa(user, n).run("subscribe-once.xml", {"presentity": "alice",
+                                                            "expires": 60})
+            notes = r.received("NOTIFY ")
+            if not d.check(r.ok and notes, "%s: %s" % (user, " ".join(r.summary()))):
+                continue
+            state = re.search(r"Subscription-State: *(\S+)", notes[0]).group(1)
+            doc = notes[0][notes[0].find("<presence"):] if "<presence" in notes[0] else ""
+            print("    %s: Subscription-State %s; document: %s"
+                  % (user, state, doc.strip() or "(none)"))
+        audit = t.pg.query("SELECT watcher, sub_handling, rules FROM presec_presence_audit "
+                           "ORDER BY id")
+        d.say("alice's audit log: which watcher received which presence information")
+        for row in audit:
+            print("    %s" % " | ".join(row))
+        d.check(["sip:bob@ims.example", "allow", "{bob}"] in audit and
+                not [r for r in audit if "carol" in r[0]], "bob's document logged, carol's none")
+
+        d.say("alice sends a MESSAGE with Privacy: id to erin in visited.example")
+        erin = t.ue("erin", "", 1, domain="visited.example")
+        erin.addr, erin.proxy = "127.0.3.1", ADDR["edge"]
+        h = erin.receive_message()
+        time.sleep(0.3)
+        r = alice.message("sip:erin@visited.example", ["Privacy: id"])
+        got = sipp.finish(h).received("MESSAGE ")
+        d.sip("alice", r)
+        if d.check(bool(got), "erin received the MESSAGE"):
+            pai = [l for l in got[0].splitlines() if l.lower().startswith("p-asserted")]
+            d.check(not pai, "no P-Asserted-Identity left the trust domain (the edge removed it)")
+
 
 
 if __name__ == "__main__":
