@@ -29,6 +29,7 @@
 #include "core/timer.h"
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
+#include "presec/kamailio_db.h"
 #include "presec/kamailio_shm.h"
 
 #include "aka.h"
@@ -916,21 +917,12 @@ static int mod_init(void)
 
 static int child_init(int rank)
 {
-	if (rank == PROC_INIT || rank == PROC_MAIN || rank == PROC_TCP_MAIN)
-		return 0;
-	if (!(dbh = dbf.init(&db_url))) {
-		LM_ERR("cannot connect to the database (rank %d)\n", rank);
-		return -1;
-	}
-	return 0;
+	return presec_db_child_init(rank, &dbf, &db_url, &dbh);
 }
 
 static void mod_destroy(void)
 {
-	if (dbh) {
-		dbf.close(dbh);
-		dbh = NULL;
-	}
+	presec_db_close(&dbf, &dbh);
 	if (store) {
 		vstore_destroy(store);
 		store = NULL;

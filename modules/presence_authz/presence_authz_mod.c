@@ -24,6 +24,7 @@
 
 #include "pidf.h"
 #include "policy.h"
+#include "presec/kamailio_db.h"
 #include "presec/pidf_filter_api.h"
 
 MODULE_VERSION
@@ -442,21 +443,12 @@ static int mod_init(void)
 
 static int child_init(int rank)
 {
-	if (rank == PROC_INIT || rank == PROC_MAIN || rank == PROC_TCP_MAIN)
-		return 0;
-	if (!(dbh = dbf.init(&db_url))) {
-		LM_ERR("cannot connect to the database (rank %d)\n", rank);
-		return -1;
-	}
-	return 0;
+	return presec_db_child_init(rank, &dbf, &db_url, &dbh);
 }
 
 static void mod_destroy(void)
 {
-	if (dbh) {
-		dbf.close(dbh);
-		dbh = NULL;
-	}
+	presec_db_close(&dbf, &dbh);
 }
 
 static param_export_t params[] = {
