@@ -2,6 +2,7 @@
 #ifndef PRESEC_KAMAILIO_CFG_H
 #define PRESEC_KAMAILIO_CFG_H
 
+#include "core/kemi.h"
 #include "core/parser/msg_parser.h"
 
 /* A cfg-script wrapper `name` for a function taking the message alone (its KEMI export). */
@@ -11,6 +12,31 @@
 		(void)unused1;                                                                     \
 		(void)unused2;                                                                     \
 		return fn(msg);                                                                    \
+	}
+
+/* KEMI exports: a function of the message alone, or of the message and one string */
+/* clang-format off */
+#define PRESEC_KEMI_0(mod, name, fn) \
+	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
+		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE, \
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+#define PRESEC_KEMI_S(mod, name, fn) \
+	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
+		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE, \
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+#define PRESEC_KEMI_END { {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+/* clang-format on */
+
+/* The module's mod_register(): hands its KEMI exports to the core. */
+#define PRESEC_MOD_REGISTER(kemi_exports)                                                          \
+	int mod_register(char *path, int *dlflags, void *p1, void *p2)                             \
+	{                                                                                          \
+		(void)path;                                                                        \
+		(void)dlflags;                                                                     \
+		(void)p1;                                                                          \
+		(void)p2;                                                                          \
+		sr_kemi_modules_add(kemi_exports);                                                 \
+		return 0;                                                                          \
 	}
 
 #endif

@@ -29,6 +29,7 @@
 #include "core/timer.h"
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
+#include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
 #include "presec/kamailio_shm.h"
 
@@ -967,33 +968,11 @@ struct module_exports exports = {
         mod_destroy,     /* destroy */
 };
 
-/* clang-format off */
 static sr_kemi_t sr_kemi_ims_aka_exports[] = {
-	{ str_init("ims_aka"), str_init("ims_aka_verify"),
-		SR_KEMIP_INT, ki_ims_aka_verify,
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("ims_aka"), str_init("ims_aka_challenge"),
-		SR_KEMIP_INT, ki_ims_aka_challenge,
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("ims_aka"), str_init("ims_aka_add_associated_uris"),
-		SR_KEMIP_INT, add_associated_uris,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+        PRESEC_KEMI_S("ims_aka", "ims_aka_verify", ki_ims_aka_verify),
+        PRESEC_KEMI_S("ims_aka", "ims_aka_challenge", ki_ims_aka_challenge),
+        PRESEC_KEMI_0("ims_aka", "ims_aka_add_associated_uris", add_associated_uris),
+        PRESEC_KEMI_END,
 };
-/* clang-format on */
 
-int mod_register(char *path, int *dlflags, void *p1, void *p2)
-{
-	(void)path;
-	(void)dlflags;
-	(void)p1;
-	(void)p2;
-	sr_kemi_modules_add(sr_kemi_ims_aka_exports);
-	return 0;
-}
+PRESEC_MOD_REGISTER(sr_kemi_ims_aka_exports)

@@ -15,6 +15,7 @@
 #include "core/sr_module.h"
 
 #include "pidf.h"
+#include "presec/kamailio_cfg.h"
 #include "presec/pidf_filter_api.h"
 
 MODULE_VERSION
@@ -173,23 +174,9 @@ struct module_exports exports = {
         mod_destroy,     /* destroy */
 };
 
-/* clang-format off */
 static sr_kemi_t sr_kemi_pidf_filter_exports[] = {
-	{ str_init("pidf_filter"), str_init("pidf_filter_body"),
-		SR_KEMIP_INT, filter_body,
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+        PRESEC_KEMI_S("pidf_filter", "pidf_filter_body", filter_body),
+        PRESEC_KEMI_END,
 };
-/* clang-format on */
 
-int mod_register(char *path, int *dlflags, void *p1, void *p2)
-{
-	(void)path;
-	(void)dlflags;
-	(void)p1;
-	(void)p2;
-	sr_kemi_modules_add(sr_kemi_pidf_filter_exports);
-	return 0;
-}
+PRESEC_MOD_REGISTER(sr_kemi_pidf_filter_exports)

@@ -481,28 +481,14 @@ struct module_exports exports = {
         mod_destroy,     /* destroy */
 };
 
-/* clang-format off */
-#define KEMI0(name, fn) \
-	{ str_init("privacy"), str_init(name), SR_KEMIP_INT, fn, \
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE, \
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
 static sr_kemi_t sr_kemi_privacy_exports[] = {
-	KEMI0("privacy_from_trusted", from_trusted),
-	KEMI0("privacy_to_trusted", to_trusted),
-	KEMI0("privacy_strip_untrusted", strip_untrusted),
-	KEMI0("privacy_assert_identity", assert_identity),
-	KEMI0("privacy_learn_registration", learn_registration),
-	KEMI0("privacy_apply", apply),
-	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+        PRESEC_KEMI_0("privacy", "privacy_from_trusted", from_trusted),
+        PRESEC_KEMI_0("privacy", "privacy_to_trusted", to_trusted),
+        PRESEC_KEMI_0("privacy", "privacy_strip_untrusted", strip_untrusted),
+        PRESEC_KEMI_0("privacy", "privacy_assert_identity", assert_identity),
+        PRESEC_KEMI_0("privacy", "privacy_learn_registration", learn_registration),
+        PRESEC_KEMI_0("privacy", "privacy_apply", apply),
+        PRESEC_KEMI_END,
 };
-/* clang-format on */
 
-int mod_register(char *path, int *dlflags, void *p1, void *p2)
-{
-	(void)path;
-	(void)dlflags;
-	(void)p1;
-	(void)p2;
-	sr_kemi_modules_add(sr_kemi_privacy_exports);
-	return 0;
-}
+PRESEC_MOD_REGISTER(sr_kemi_privacy_exports)

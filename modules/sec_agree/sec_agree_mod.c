@@ -913,38 +913,12 @@ struct module_exports exports = {
         mod_destroy,     /* destroy */
 };
 
-/* clang-format off */
 static sr_kemi_t sr_kemi_sec_agree_exports[] = {
-	{ str_init("sec_agree"), str_init("sec_agree_register"),
-		SR_KEMIP_INT, sec_agree_register,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("sec_agree"), str_init("sec_agree_reply"),
-		SR_KEMIP_INT, sec_agree_reply,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("sec_agree"), str_init("sec_agree_check_protected"),
-		SR_KEMIP_INT, sec_agree_check_protected,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ str_init("sec_agree"), str_init("sec_agree_forward_to_ue"),
-		SR_KEMIP_INT, sec_agree_forward_to_ue,
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE,
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE }
-	},
-	{ {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
+        PRESEC_KEMI_0("sec_agree", "sec_agree_register", sec_agree_register),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_reply", sec_agree_reply),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_check_protected", sec_agree_check_protected),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_forward_to_ue", sec_agree_forward_to_ue),
+        PRESEC_KEMI_END,
 };
-/* clang-format on */
 
-int mod_register(char *path, int *dlflags, void *p1, void *p2)
-{
-	(void)path;
-	(void)dlflags;
-	(void)p1;
-	(void)p2;
-	sr_kemi_modules_add(sr_kemi_sec_agree_exports);
-	return 0;
-}
+PRESEC_MOD_REGISTER(sr_kemi_sec_agree_exports)

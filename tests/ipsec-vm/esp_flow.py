@@ -115,10 +115,17 @@ def main():
         sniffer.terminate()
         sniffer.wait(10)
         packets = [json.loads(line) for line in open(cap)]
-        t401 = out.get("t401", 0)
-        link = [p for p in packets if {p["src"], p["dst"]} == {PCSCF_IP, UE_IP}]
-        after = [p for p in link if t401 + 0.001 < p["t"] < t_dereg]
-        before = [p for p in link if p["t"] <= t401 + 0.001]
+        # capture order, not clocks: the sniffer may stamp the 401 later than the UE read it.
+        # The UE sends nothing protected before it has the 401, so everything from the first
+        # ESP packet up to the de-registration must be ESP, and before it only the unprotected
+        # REGISTER and its 401.
+        link = [p for p in packets
+                if {p["src"], p["dst"]} == {PCSCF_IP, UE_IP} and p["t"] < t_dereg]
+        first_esp = next((i for i, p in enumerate(link) if p["proto"] == 50), len(link))
+        before, after = link[:first_esp], link[first_esp:]
+        check(len(before) == 2 and all(p["proto"] == 17 and 5060 in (p["sport"], p["dport"])
+                                       for p in before),
+              "before the SAs only the unprotected REGISTER and its 401: %s" % before)
         print("\n[4] the link UE <-> P-CSCF: %d packets before the 401 (%s), %d from the 401 "
               "to the de-registration"
               % (len(before), sorted({p["proto"] for p in before}), len(after)))

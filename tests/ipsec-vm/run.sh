@@ -13,7 +13,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "ipsec-vm: no qemu (make deps
 mkdir -p "$work"
 out="$work/out"
 rm -rf "$out"; mkdir -p "$out"
-"$here/initramfs.sh" "$work/initramfs.cpio.gz" "$kv"
+TMPDIR="$work" "$here/initramfs.sh" "$work/initramfs.cpio.gz" "$kv"
 # KVM where it works (some hosts expose /dev/kvm but refuse the guest's MSRs), else TCG.
 accel=tcg,thread=multi cpu=max
 if [ -w /dev/kvm ] && timeout 20 qemu-system-x86_64 -machine q35 -accel kvm -cpu host -m 64 \
