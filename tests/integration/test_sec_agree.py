@@ -170,7 +170,7 @@ def test_requests_over_the_sa_pass_and_notify_comes_back_over_it(topo):
     r = alice.subscribe("bob", ".*")
     # bob has no rules, so what the NOTIFYs say is the PS's business; that they came is ours
     assert r.summary()[:3] == ["-> SUBSCRIBE", "<- 200 OK", "<- NOTIFY"], r.summary()
-    notifies = r.received("NOTIFY ")
+    notifies = r.received("NOTIFY ", own_dialog=True)
     assert len(notifies) == 2, r.summary()
     # TS 33.203 7.1: requests to the UE leave from our protected client port (the P-CSCF's Via)
     for n in notifies:

@@ -72,7 +72,7 @@ def subscribe(topo, user, n, extra_header=None):
         f.write(text)
     r = protected(topo, user, n).run(path, {"presentity": "alice", "expires": 60})
     assert r.ok, r.stdout[-2000:]
-    [notify] = r.received("NOTIFY ")
+    notify = r.received("NOTIFY ", own_dialog=True)[0]
     return notify
 
 

@@ -2,6 +2,7 @@
 statistics and the message trace."""
 import csv
 import os
+import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -42,6 +43,14 @@ class SippResult:
             out.append((direction, "\n".join(cur).strip()))
         return out
 
+    def overtaken(self):
+        """True when sipp gave up because an answer arrived while it was about to send (its
+        scenarios cannot take a 200 to SUBSCRIBE that arrives after the first NOTIFY, which
+        RFC 6665 4.1.2.4 allows, once they answer that NOTIFY): the peers behaved; the run can
+        be repeated."""
+        return (not self.ok and "Aborting call on unexpected message" in self.errors
+                and "while sending" in self.errors)
+
     def summary(self):
         """One line per message: '-> REGISTER', '<- 401 Unauthorized', '<- NOTIFY', ..."""
         out = []
@@ -54,8 +63,19 @@ class SippResult:
             out.append(("-> " if d == "sent" else "<- ") + label)
         return out
 
-    def received(self, startswith):
-        return [m for d, m in self.messages() if d == "received" and m.startswith(startswith)]
+    def received(self, startswith, own_dialog=False):
+        """Received messages that start with `startswith`; with own_dialog, only those of the
+        Call-ID of the first message this run sent (a UE may also get NOTIFYs of an earlier
+        subscription from the same address)."""
+        msgs = self.messages()
+        call_id = None
+        if own_dialog:
+            first = next((m for d, m in msgs if d == "sent"), "")
+            found = re.search(r"^Call-ID: *(\S+)", first, re.M | re.I)
+            call_id = found.group(1) if found else None
+        return [m for d, m in msgs if d == "received" and m.startswith(startswith)
+                and (call_id is None or re.search(r"^Call-ID: *%s\s*$" % re.escape(call_id), m,
+                                                  re.M | re.I))]
 
 
 def start(scenario, remote, local_ip, local_port=SIP_PORT, service=None, keys=None, calls=1,
