@@ -2,8 +2,15 @@
 #ifndef PRESEC_KAMAILIO_CFG_H
 #define PRESEC_KAMAILIO_CFG_H
 
+#include "core/ip_addr.h"
 #include "core/kemi.h"
 #include "core/parser/msg_parser.h"
+
+/* The sender's address as text, for log lines (a static buffer: use it at once). */
+static inline const char *presec_src_ip(struct sip_msg *msg)
+{
+	return ip_addr2a(&msg->rcv.src_ip);
+}
 
 /* A cfg-script wrapper `name` for a function taking the message alone (its KEMI export). */
 #define PRESEC_CFG_WRAP0(name, fn)                                                                 \

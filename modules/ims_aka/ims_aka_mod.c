@@ -109,7 +109,7 @@ static stat_export_t mod_stats[] = {
         {0, 0, 0},
 };
 
-/* ---- shared-memory store plumbing ---- */
+/* expired challenges go every few seconds */
 static void purge_timer(unsigned int ticks, void *param)
 {
 	(void)ticks;
@@ -119,11 +119,6 @@ static void purge_timer(unsigned int ticks, void *param)
 }
 
 /* ---- helpers ---- */
-static const char *src_ip(struct sip_msg *msg)
-{
-	return ip_addr2a(&msg->rcv.src_ip);
-}
-
 static int ident_ok(const char *s)
 {
 	if (!*s || strlen(s) > 63)
@@ -440,7 +435,8 @@ static int challenge(struct sip_msg *msg, str *realm)
 	memset(&sub, 0, sizeof(sub));
 	memset(&e, 0, sizeof(e));
 	if (request_impi(msg, realm, impi, sizeof(impi)) != 0) {
-		LM_NOTICE("challenge from %s: no valid IMPI in Authorization or To\n", src_ip(msg));
+		LM_NOTICE("challenge from %s: no valid IMPI in Authorization or To\n",
+		          presec_src_ip(msg));
 		update_stat(st_fail_malformed, 1);
 		return V_MALFORMED;
 	}
@@ -452,7 +448,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 		return V_INTERNAL;
 	}
 	if (found == 0) {
-		LM_NOTICE("challenge from %s: unknown IMPI %s\n", src_ip(msg), impi);
+		LM_NOTICE("challenge from %s: unknown IMPI %s\n", presec_src_ip(msg), impi);
 		update_stat(st_fail_unknown_impi, 1);
 		return V_UNKNOWN_IMPI;
 	}
@@ -505,7 +501,8 @@ static int challenge(struct sip_msg *msg, str *realm)
 		goto out;
 	}
 	update_stat(st_challenges, 1);
-	LM_INFO("challenged %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm), src_ip(msg));
+	LM_INFO("challenged %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm),
+	        presec_src_ip(msg));
 	rc = 1;
 out:
 	OPENSSL_cleanse(&sub, sizeof(sub));
@@ -546,13 +543,13 @@ static int verify_protected(struct sip_msg *msg, const char *impi, const char *i
 		return V_INTERNAL;
 	}
 	if (found == 0) {
-		LM_NOTICE("protected REGISTER via %s: unknown IMPI %s\n", src_ip(msg), impi);
+		LM_NOTICE("protected REGISTER via %s: unknown IMPI %s\n", presec_src_ip(msg), impi);
 		update_stat(st_fail_unknown_impi, 1);
 		return V_UNKNOWN_IMPI;
 	}
 	if (!impu_in_set(impu, sub.impus)) {
-		LM_NOTICE("protected REGISTER via %s: %s is not an IMPU of %s\n", src_ip(msg), impu,
-		          impi);
+		LM_NOTICE("protected REGISTER via %s: %s is not an IMPU of %s\n",
+		          presec_src_ip(msg), impu, impi);
 		update_stat(st_fail_impu, 1);
 		return V_IMPU_MISMATCH;
 	}
@@ -579,21 +576,23 @@ static int verify(struct sip_msg *msg, str *realm)
 	if (r < 0) {
 		LM_NOTICE("%.*s from %s: malformed Authorization: %s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		          src_ip(msg), why);
+		          presec_src_ip(msg), why);
 		update_stat(st_fail_malformed, 1);
 		return V_MALFORMED;
 	}
 	if (r == 0)
 		return V_NO_CREDENTIALS;
 	if (!digest_impi_valid(c.username.s, c.username.len)) {
-		LM_NOTICE("Authorization from %s: username is not a valid IMPI\n", src_ip(msg));
+		LM_NOTICE("Authorization from %s: username is not a valid IMPI\n",
+		          presec_src_ip(msg));
 		update_stat(st_fail_malformed, 1);
 		return V_MALFORMED;
 	}
 	memcpy(impi, c.username.s, c.username.len);
 	impi[c.username.len] = '\0';
 	if (to_impu(msg, impu, sizeof(impu)) != 0) {
-		LM_NOTICE("request from %s for %s: cannot read the To IMPU\n", src_ip(msg), impi);
+		LM_NOTICE("request from %s for %s: cannot read the To IMPU\n", presec_src_ip(msg),
+		          impi);
 		update_stat(st_fail_malformed, 1);
 		return V_MALFORMED;
 	}
@@ -606,19 +605,20 @@ static int verify(struct sip_msg *msg, str *realm)
 				return verify_protected(msg, impi, impu);
 		} else {
 			LM_NOTICE("integrity-protected from %s ignored: not a trusted P-CSCF\n",
-			          src_ip(msg));
+			          presec_src_ip(msg));
 		}
 	}
 	if (c.nonce.len == 0 || !c.has_response)
 		return V_NO_CREDENTIALS; /* the initial REGISTER of TS 24.229 5.1.1.2 */
 	if (!dstr_b64_ok(&c.nonce, VSTORE_NONCE_MAX - 1)) {
-		LM_NOTICE("Authorization for %s from %s: nonce is not base64\n", impi, src_ip(msg));
+		LM_NOTICE("Authorization for %s from %s: nonce is not base64\n", impi,
+		          presec_src_ip(msg));
 		update_stat(st_fail_malformed, 1);
 		return V_MALFORMED;
 	}
 	r = vstore_take(store, c.nonce.s, c.nonce.len, time(NULL), &e);
 	if (r != 0 || strcmp(e.impi, impi) != 0) {
-		LM_NOTICE("Authorization for %s from %s: %s nonce\n", impi, src_ip(msg),
+		LM_NOTICE("Authorization for %s from %s: %s nonce\n", impi, presec_src_ip(msg),
 		          r == -2  ? "replayed"
 		          : r == 0 ? "another IMPI's"
 		                   : "unknown or expired");
@@ -632,7 +632,7 @@ static int verify(struct sip_msg *msg, str *realm)
 	    c.cnonce.len == 0 || !c.uri.s || c.response.len != 32) {
 		LM_NOTICE("Authorization for %s from %s: qop=auth, nc, cnonce, uri and a 32-digit "
 		          "response are required\n",
-		          impi, src_ip(msg));
+		          impi, presec_src_ip(msg));
 		update_stat(st_fail_malformed, 1);
 		rc = V_MALFORMED;
 		goto out;
@@ -645,7 +645,7 @@ static int verify(struct sip_msg *msg, str *realm)
 		uint64_t sqn_ms = 0;
 		if (b64_decode(c.auts.s, c.auts.len, auts, sizeof(auts)) != AKA_AUTS_LEN) {
 			LM_NOTICE("Authorization for %s from %s: auts is not 14 octets of base64\n",
-			          impi, src_ip(msg));
+			          impi, presec_src_ip(msg));
 			update_stat(st_fail_malformed, 1);
 			rc = V_MALFORMED;
 			goto out;
@@ -664,7 +664,7 @@ static int verify(struct sip_msg *msg, str *realm)
 			                        : c.response.s[i]);
 		if (CRYPTO_memcmp(expected, got, 32) != 0) {
 			LM_NOTICE("AUTS from %s for %s: response is not over the empty password\n",
-			          src_ip(msg), impi);
+			          presec_src_ip(msg), impi);
 			update_stat(st_fail_response, 1);
 			rc = V_WRONG_RESPONSE;
 			goto out;
@@ -680,8 +680,8 @@ static int verify(struct sip_msg *msg, str *realm)
 		r = aka_resync(&sub.keys, e.av.rand, auts, &sqn_ms);
 		OPENSSL_cleanse(&sub, sizeof(sub));
 		if (r != AKA_OK) {
-			LM_NOTICE("AUTS from %s for %s: MAC-S does not verify\n", src_ip(msg),
-			          impi);
+			LM_NOTICE("AUTS from %s for %s: MAC-S does not verify\n",
+			          presec_src_ip(msg), impi);
 			update_stat(st_fail_mac_s, 1);
 			rc = V_BAD_MAC_S;
 			goto out;
@@ -691,7 +691,7 @@ static int verify(struct sip_msg *msg, str *realm)
 			rc = V_INTERNAL;
 			goto out;
 		}
-		LM_INFO("resynchronised SQN of %s after AUTS from %s\n", impi, src_ip(msg));
+		LM_INFO("resynchronised SQN of %s after AUTS from %s\n", impi, presec_src_ip(msg));
 		update_stat(st_resyncs, 1);
 		rc = V_RESYNCED;
 		goto out;
@@ -717,14 +717,14 @@ static int verify(struct sip_msg *msg, str *realm)
 		                        : c.response.s[i]);
 	if (CRYPTO_memcmp(expected, got, 32) != 0) {
 		LM_NOTICE("Authorization for %s from %s: wrong response (RES)\n", impi,
-		          src_ip(msg));
+		          presec_src_ip(msg));
 		update_stat(st_fail_response, 1);
 		rc = V_WRONG_RESPONSE;
 		goto out;
 	}
 	if (!impu_in_set(impu, e.impus)) {
 		LM_NOTICE("Authorization for %s from %s: %s is not one of its IMPUs\n", impi,
-		          src_ip(msg), impu);
+		          presec_src_ip(msg), impu);
 		update_stat(st_fail_impu, 1);
 		rc = V_IMPU_MISMATCH;
 		goto out;
@@ -734,7 +734,7 @@ static int verify(struct sip_msg *msg, str *realm)
 	snprintf(ctx.impus, sizeof(ctx.impus), "%s", e.impus);
 	update_stat(st_successes, 1);
 	LM_INFO("authenticated %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm),
-	        src_ip(msg));
+	        presec_src_ip(msg));
 	rc = V_OK;
 out:
 	OPENSSL_cleanse(&e, sizeof(e));

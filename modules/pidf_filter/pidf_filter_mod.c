@@ -99,13 +99,13 @@ static int filter_body(struct sip_msg *msg, str *perms)
 	if (!(body = get_body(msg)) || (len = msg->len - (int)(body - msg->buf)) <= 0) {
 		LM_NOTICE("pidf_filter_body: no body in the %.*s from %s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		          ip_addr2a(&msg->rcv.src_ip));
+		          presec_src_ip(msg));
 		return -2;
 	}
 	if (api_filter(body, len, NULL, &p, &out, &out_len, &why) != 0) {
 		update_stat(st_refused, 1);
 		LM_NOTICE("pidf_filter_body: presence document from %s refused: %s\n",
-		          ip_addr2a(&msg->rcv.src_ip), why);
+		          presec_src_ip(msg), why);
 		return -3;
 	}
 	/* the body is replaced; Kamailio's core corrects Content-Length when it sends */

@@ -75,11 +75,6 @@ static void purge_timer(unsigned int ticks, void *param)
 }
 
 /* ---- helpers ---- */
-static const char *src_ip(struct sip_msg *msg)
-{
-	return ip_addr2a(&msg->rcv.src_ip);
-}
-
 static const char *what(struct sip_msg *msg)
 {
 	return msg->first_line.type == SIP_REQUEST ? "request" : "reply";
@@ -131,7 +126,7 @@ static int replace_body(struct sip_msg *msg, struct hdr_field *h, const char *bo
 /* ---- privacy_from_trusted / privacy_to_trusted ---- */
 static int from_trusted(struct sip_msg *msg)
 {
-	return trust_match(&trust, src_ip(msg)) ? 1 : -1;
+	return trust_match(&trust, presec_src_ip(msg)) ? 1 : -1;
 }
 
 static int next_hop_host(struct sip_msg *msg, char *out, size_t outsz)
@@ -160,13 +155,13 @@ static int strip_untrusted(struct sip_msg *msg)
 	int n;
 	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
-	if (trust_match(&trust, src_ip(msg)))
+	if (trust_match(&trust, presec_src_ip(msg)))
 		return 2;
 	n = 0;
 	for (struct hdr_field *h = msg->headers; h; h = h->next)
 		if ((h->type == HDR_PAI_T || h->type == HDR_PPI_T) && remove_header(msg, h) == 0) {
 			LM_NOTICE("%s from untrusted %s: %.*s removed (%.*s)\n", what(msg),
-			          src_ip(msg), h->name.len, h->name.s,
+			          presec_src_ip(msg), h->name.len, h->name.s,
 			          h->body.len > 80 ? 80 : h->body.len, h->body.s);
 			n++;
 		}
@@ -185,12 +180,12 @@ static int assert_identity(struct sip_msg *msg)
 
 	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
-	if (regstore_get(regs, src_ip(msg), time(NULL), &e) != 0 || e.n == 0) {
+	if (regstore_get(regs, presec_src_ip(msg), time(NULL), &e) != 0 || e.n == 0) {
 		update_stat(st_unregistered, 1);
 		LM_NOTICE(
 		        "%.*s from %s: no registration known for this UE, no identity to assert\n",
 		        msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		        src_ip(msg));
+		        presec_src_ip(msg));
 		return -1;
 	}
 	memset(&ppi, 0, sizeof(ppi));
@@ -199,7 +194,8 @@ static int assert_identity(struct sip_msg *msg)
 			continue;
 		if (ident_parse(h->body.s, (size_t)h->body.len, &ppi, &why) != 0) {
 			update_stat(st_malformed, 1);
-			LM_NOTICE("P-Preferred-Identity from %s ignored: %s\n", src_ip(msg), why);
+			LM_NOTICE("P-Preferred-Identity from %s ignored: %s\n", presec_src_ip(msg),
+			          why);
 		}
 	}
 	/* TS 24.229 5.2.6.3.1: a preferred identity that is one of the registered IMPUs is
@@ -212,11 +208,11 @@ static int assert_identity(struct sip_msg *msg)
 		update_stat(st_ppi_refused, 1);
 		LM_NOTICE("P-Preferred-Identity %s from %s is not a registered IMPU: default IMPU "
 		          "asserted\n",
-		          ppi.id[0].uri, src_ip(msg));
+		          ppi.id[0].uri, presec_src_ip(msg));
 	}
 	remove_all(msg, HDR_PPI_T);
 	if (remove_all(msg, HDR_PAI_T))
-		LM_NOTICE("P-Asserted-Identity sent by the UE %s removed\n", src_ip(msg));
+		LM_NOTICE("P-Asserted-Identity sent by the UE %s removed\n", presec_src_ip(msg));
 	int n = snprintf(hdr, sizeof(hdr), "P-Asserted-Identity: <%s>\r\n",
 	                 chosen ? chosen : e.impu[0]);
 	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, n) != 0)
@@ -295,7 +291,7 @@ static int apply(struct sip_msg *msg)
 		    priv_parse(h->body.s, (size_t)h->body.len, &mask, &why) != 0) {
 			update_stat(st_malformed, 1);
 			LM_NOTICE("%s from %s: malformed Privacy (%s): treated as id;header;user\n",
-			          what(msg), src_ip(msg), why);
+			          what(msg), presec_src_ip(msg), why);
 			/* what the user wanted is unclear: hide what can be hidden */
 			mask |= PRIV_ID | PRIV_HEADER | PRIV_USER;
 		}
@@ -314,7 +310,8 @@ static int apply(struct sip_msg *msg)
 		update_stat(st_unavailable, 1);
 		LM_NOTICE("%s from %s asks for critical privacy that cannot be provided (%s%s%s): "
 		          "500\n",
-		          what(msg), src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
+		          what(msg), presec_src_ip(msg),
+		          unavailable & PRIV_SESSION ? "session " : "",
 		          unavailable & PRIV_HEADER ? "header (no topology hiding) " : "",
 		          unavailable & PRIV_OTHER ? "unknown priv-value" : "");
 		if (is_req) {
@@ -325,14 +322,14 @@ static int apply(struct sip_msg *msg)
 	}
 	if (unavailable)
 		LM_NOTICE("%s from %s: privacy %s%s%snot provided (not critical)\n", what(msg),
-		          src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
+		          presec_src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
 		          unavailable & PRIV_HEADER ? "header (Via/Record-Route) " : "",
 		          unavailable & PRIV_OTHER ? "extension " : "");
 	/* RFC 3325 9.3: the identity stays inside the trust domain and goes at its border */
 	if ((mask & PRIV_ID) && remove_all(msg, HDR_PAI_T) > 0)
 		LM_INFO("%s from %s: Privacy id, P-Asserted-Identity removed at the trust "
 		        "domain's border\n",
-		        what(msg), src_ip(msg));
+		        what(msg), presec_src_ip(msg));
 	/* RFC 3323 5.1 header privacy: what identifies the user beyond the URIs */
 	if (mask & PRIV_HEADER) {
 		for (size_t i = 0; i < sizeof(header_privacy) / sizeof(header_privacy[0]); i++)
@@ -351,7 +348,7 @@ static int apply(struct sip_msg *msg)
 		                            sizeof(from));
 		if (n < 0 || replace_body(msg, msg->from, from, n) != 0) {
 			LM_ERR("cannot anonymize the From of the %s from %s\n", what(msg),
-			       src_ip(msg));
+			       presec_src_ip(msg));
 			return -1;
 		}
 	}

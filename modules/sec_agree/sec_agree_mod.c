@@ -98,11 +98,6 @@ static stat_export_t mod_stats[] = {
 };
 
 /* ---- helpers ---- */
-static const char *src_ip(struct sip_msg *msg)
-{
-	return ip_addr2a(&msg->rcv.src_ip);
-}
-
 static void copy_str(char *dst, size_t dstsz, const str *s)
 {
 	size_t n = (size_t)s->len < dstsz - 1 ? (size_t)s->len : dstsz - 1;
@@ -269,7 +264,7 @@ static int mark_authorization(struct sip_msg *msg, const char *value)
 		                            sizeof(out));
 		if (n < 0 || replace_header(msg, f, out, n) != 0) {
 			LM_ERR("cannot mark the Authorization header of the REGISTER from %s\n",
-			       src_ip(msg));
+			       presec_src_ip(msg));
 			return -1;
 		}
 	}
@@ -397,7 +392,7 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	if (sec_choose(policy, n_policy, &h->client, &combo, &mech) != 0) {
 		update_stat(st_no_acceptable, 1);
 		LM_NOTICE("REGISTER from %s: Security-Client offers no mechanism we accept%s\n",
-		          src_ip(msg), h->required ? ": 494" : "");
+		          presec_src_ip(msg), h->required ? ": 494" : "");
 		if (h->required)
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		return R_NO_ACCEPTABLE;
@@ -407,7 +402,7 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	r.state = SA_OFFERED;
 	identities(msg, &r);
 	copy_str(r.call_id, sizeof(r.call_id), &msg->callid->body);
-	strncpy(r.ue_ip, src_ip(msg), sizeof(r.ue_ip) - 1);
+	strncpy(r.ue_ip, presec_src_ip(msg), sizeof(r.ue_ip) - 1);
 	if (*pcscf_ip)
 		strncpy(r.pcscf_ip, pcscf_ip, sizeof(r.pcscf_ip) - 1);
 	else
@@ -422,7 +417,8 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	r.created = time(NULL);
 	r.expires = r.created + pending_lifetime;
 	if (sa_store_add(store, &r) < 0) {
-		LM_ERR("REGISTER from %s: SA table full (max_sas %d)\n", src_ip(msg), max_sas);
+		LM_ERR("REGISTER from %s: SA table full (max_sas %d)\n", presec_src_ip(msg),
+		       max_sas);
 		return R_INTERNAL;
 	}
 	update_stat(st_offers, 1);
@@ -451,7 +447,7 @@ static int sec_agree_register(struct sip_msg *msg)
 	int rc = take_sec_headers(msg, &h);
 
 	if (rc < 0) {
-		LM_NOTICE("REGISTER from %s: malformed %s: %s\n", src_ip(msg),
+		LM_NOTICE("REGISTER from %s: malformed %s: %s\n", presec_src_ip(msg),
 		          rc == -2 ? "Security-Verify" : "Security-Client", h.why);
 		if (!protected_port && rc == -1) {
 			update_stat(st_no_acceptable, 1);
@@ -465,12 +461,12 @@ static int sec_agree_register(struct sip_msg *msg)
 		char have[SA_SERVER_MAX];
 		char cid[SA_CALLID_MAX];
 		copy_str(cid, sizeof(cid), &msg->callid->body);
-		int id = sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, cid,
+		int id = sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, cid,
 		                               time(NULL), &r);
 		if (id < 0) {
 			update_stat(st_unprotected, 1);
 			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA\n",
-			          src_ip(msg), msg->rcv.src_port);
+			          presec_src_ip(msg), msg->rcv.src_port);
 			return R_NOT_PROTECTED;
 		}
 		/* RFC 3329 2.3.1 / TS 33.203 7.2 (SM7): Security-Verify must repeat our
@@ -485,7 +481,7 @@ static int sec_agree_register(struct sip_msg *msg)
 				strcpy(have, "?");
 			LM_NOTICE("REGISTER from %s:%u for %s: Security-Verify (%s) does not match "
 			          "the Security-Server sent: SAs deleted, 494\n",
-			          src_ip(msg), msg->rcv.src_port, r.impi,
+			          presec_src_ip(msg), msg->rcv.src_port, r.impi,
 			          h.n_verify ? have : "absent");
 			drop_record(&r);
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
@@ -504,7 +500,7 @@ static int sec_agree_register(struct sip_msg *msg)
 			update_stat(st_no_acceptable, 1);
 			LM_NOTICE("REGISTER from %s requires sec-agree without Security-Client: "
 			          "494\n",
-			          src_ip(msg));
+			          presec_src_ip(msg));
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		}
 		return R_NO_SEC_AGREE;
@@ -677,14 +673,14 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 {
 	struct sa_rec r;
 	if (msg->rcv.dst_port == port_ps &&
-	    sa_store_by_ue_client(store, src_ip(msg), msg->rcv.src_port, NULL, time(NULL), &r) >=
-	            0 &&
+	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, time(NULL),
+	                          &r) >= 0 &&
 	    r.state != SA_OFFERED)
 		return 1;
 	update_stat(st_unprotected, 1);
 	LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA\n",
 	          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-	          src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
+	          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
 	return -1;
 }
 
