@@ -560,12 +560,34 @@ static int verify_protected(struct sip_msg *msg, const char *impi, const char *i
 	return V_PROTECTED;
 }
 
+/* Whether the Digest response of c (32 hex digits, checked by the parser) is the one computed
+ * with password pw (RES for AKAv1, the RFC 4169 password for AKAv2, empty over an AUTS),
+ * compared in constant time. 1, 0, or -1 when it cannot be computed. */
+static int response_matches(struct sip_msg *msg, const struct digest_cred *c, const uint8_t *pw,
+                            size_t pw_len)
+{
+	char expected[33], got[33];
+	struct dstr method = {msg->first_line.u.request.method.s,
+	                      (size_t)msg->first_line.u.request.method.len};
+	int rc = -1;
+	if (digest_response_md5(&c->username, &c->realm, pw, pw_len, &method, &c->uri, &c->nonce,
+	                        &c->nc, &c->cnonce, &c->qop, expected) == 0) {
+		for (size_t i = 0; i < 32; i++)
+			got[i] = (char)((c->response.s[i] >= 'A' && c->response.s[i] <= 'F')
+			                        ? c->response.s[i] + 32
+			                        : c->response.s[i]);
+		rc = CRYPTO_memcmp(expected, got, 32) == 0;
+	}
+	OPENSSL_cleanse(expected, sizeof(expected));
+	return rc;
+}
+
 static int verify(struct sip_msg *msg, str *realm)
 {
 	struct digest_cred c;
 	struct vstore_entry e;
 	const char *why = NULL;
-	char impi[VSTORE_IMPI_MAX], impu[256], expected[33], got[33];
+	char impi[VSTORE_IMPI_MAX], impu[256];
 	uint8_t pw[AKA_PASSWORD_MAX];
 	size_t pw_len = 0;
 	int rc;
@@ -650,19 +672,13 @@ static int verify(struct sip_msg *msg, str *realm)
 			rc = V_MALFORMED;
 			goto out;
 		}
-		struct dstr method = {msg->first_line.u.request.method.s,
-		                      (size_t)msg->first_line.u.request.method.len};
-		if (digest_response_md5(&c.username, &c.realm, pw, 0, &method, &c.uri, &c.nonce,
-		                        &c.nc, &c.cnonce, &c.qop, expected) != 0) {
+		int m = response_matches(msg, &c, pw, 0);
+		if (m < 0) {
 			update_stat(st_fail_internal, 1);
 			rc = V_INTERNAL;
 			goto out;
 		}
-		for (size_t i = 0; i < 32; i++)
-			got[i] = (char)((c.response.s[i] >= 'A' && c.response.s[i] <= 'F')
-			                        ? c.response.s[i] + 32
-			                        : c.response.s[i]);
-		if (CRYPTO_memcmp(expected, got, 32) != 0) {
+		if (!m) {
 			LM_NOTICE("AUTS from %s for %s: response is not over the empty password\n",
 			          presec_src_ip(msg), impi);
 			update_stat(st_fail_response, 1);
@@ -703,19 +719,13 @@ static int verify(struct sip_msg *msg, str *realm)
 		rc = V_INTERNAL;
 		goto out;
 	}
-	struct dstr method = {msg->first_line.u.request.method.s,
-	                      (size_t)msg->first_line.u.request.method.len};
-	if (digest_response_md5(&c.username, &c.realm, pw, pw_len, &method, &c.uri, &c.nonce, &c.nc,
-	                        &c.cnonce, &c.qop, expected) != 0) {
+	int m = response_matches(msg, &c, pw, pw_len);
+	if (m < 0) {
 		update_stat(st_fail_internal, 1);
 		rc = V_INTERNAL;
 		goto out;
 	}
-	for (size_t i = 0; i < 32; i++)
-		got[i] = (char)((c.response.s[i] >= 'A' && c.response.s[i] <= 'F')
-		                        ? c.response.s[i] + 32
-		                        : c.response.s[i]);
-	if (CRYPTO_memcmp(expected, got, 32) != 0) {
+	if (!m) {
 		LM_NOTICE("Authorization for %s from %s: wrong response (RES)\n", impi,
 		          presec_src_ip(msg));
 		update_stat(st_fail_response, 1);
@@ -739,7 +749,6 @@ static int verify(struct sip_msg *msg, str *realm)
 out:
 	OPENSSL_cleanse(&e, sizeof(e));
 	OPENSSL_cleanse(pw, sizeof(pw));
-	OPENSSL_cleanse(expected, sizeof(expected));
 	return rc;
 }
 
