@@ -77,4 +77,8 @@ int perm_list_has(const struct perm_list *l, const char *v);
  * ORed into *p. 0, or -1 with *why naming the word. */
 int perm_parse(const char *s, struct pres_perm *p, const char **why);
 
+/* The inverse of perm_parse: *p in the compact text form (words separated by one space, "" for
+ * no permission at all). The length it needs, as snprintf; out is always terminated. */
+size_t perm_format(const struct pres_perm *p, char *out, size_t outsz);
+
 #endif

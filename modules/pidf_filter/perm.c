@@ -181,3 +181,59 @@ int perm_parse(const char *s, struct pres_perm *p, const char **why)
 	}
 	return 0;
 }
+
+struct fmt {
+	char *out;
+	size_t sz, n;
+};
+
+/* one word: a space before it unless it is the first, then its parts */
+static void emit(struct fmt *f, const char *a, const char *b, const char *c, const char *d)
+{
+	const char *parts[5] = {f->n ? " " : "", a, b ? b : "", c ? c : "", d ? d : ""};
+	for (int i = 0; i < 5; i++)
+		for (const char *s = parts[i]; *s; s++, f->n++)
+			if (f->n + 1 < f->sz)
+				f->out[f->n] = *s;
+	if (f->sz)
+		f->out[f->n + 1 < f->sz ? f->n : f->sz - 1] = '\0';
+}
+
+static void emit_list(struct fmt *f, const char *key, const struct perm_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		emit(f, key, l->v[i], NULL, NULL);
+}
+
+size_t perm_format(const struct pres_perm *p, char *out, size_t outsz)
+{
+	static const char *const levels[] = {"false", "bare", "thresholds", "full"};
+	struct fmt f = {out, outsz, 0};
+	if (outsz)
+		*out = '\0';
+	if (p->services.all)
+		emit(&f, "all-services", NULL, NULL, NULL);
+	emit_list(&f, "service-uri=", &p->services.service_uri);
+	emit_list(&f, "service-scheme=", &p->services.service_uri_scheme);
+	emit_list(&f, "service-id=", &p->services.occurrence_id);
+	emit_list(&f, "service-class=", &p->services.class_);
+	if (p->persons.all)
+		emit(&f, "all-persons", NULL, NULL, NULL);
+	emit_list(&f, "person-id=", &p->persons.occurrence_id);
+	emit_list(&f, "person-class=", &p->persons.class_);
+	if (p->devices.all)
+		emit(&f, "all-devices", NULL, NULL, NULL);
+	emit_list(&f, "device=", &p->devices.device_id);
+	emit_list(&f, "device-id=", &p->devices.occurrence_id);
+	emit_list(&f, "device-class=", &p->devices.class_);
+	for (unsigned i = 0; i < perm_n_flags; i++)
+		if (perm_flag_value(p, &perm_flags[i]))
+			emit(&f, perm_flags[i].word, NULL, NULL, NULL);
+	if (p->all_attributes)
+		emit(&f, "all-attributes", NULL, NULL, NULL);
+	if (p->user_input != UI_FALSE && (unsigned)p->user_input < 4)
+		emit(&f, "user-input=", levels[p->user_input], NULL, NULL);
+	for (unsigned i = 0; i < p->unknown.n; i++)
+		emit(&f, "unknown=", p->unknown.e[i].ns, "#", p->unknown.e[i].name);
+	return f.n;
+}

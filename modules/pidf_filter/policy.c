@@ -428,3 +428,101 @@ const char *sub_handling_name(enum sub_handling s)
 	static const char *const names[] = {"block", "confirm", "polite-block", "allow"};
 	return (unsigned)s < 4 ? names[s] : "block";
 }
+
+/* ---- packed form: "PRP1", the rule count, then the rules' bytes as (zero run, literal run)
+ * pairs, each length a LEB128 varint ---- */
+#define PACK_MAGIC "PRP1"
+
+static size_t put_varint(unsigned char *o, size_t v)
+{
+	size_t n = 0;
+	do {
+		o[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+static int get_varint(const unsigned char *in, size_t len, size_t *pos, size_t *v)
+{
+	size_t r = 0;
+	for (unsigned shift = 0; shift < 35; shift += 7) {
+		if (*pos >= len)
+			return -1;
+		unsigned char b = in[(*pos)++];
+		r |= (size_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int policy_pack(const struct policy *p, unsigned char **out, size_t *len)
+{
+	const unsigned char *raw = (const unsigned char *)p->rules;
+	size_t total = (size_t)p->n * sizeof(struct pol_rule), i = 0, o;
+	/* every (zero, literal) pair but the first starts with at least 8 zero bytes */
+	unsigned char *b = malloc(16 + total + 2 * 10 * (total / 8 + 2)), *shrunk;
+	if (!b)
+		return -1;
+	memcpy(b, PACK_MAGIC, 4);
+	o = 4 + put_varint(b + 4, p->n);
+	while (i < total) {
+		size_t z = i, l;
+		while (z < total && raw[z] == 0)
+			z++;
+		l = z;
+		/* a literal run ends at the first run of 8 zero bytes (shorter runs are cheaper
+		 * kept as literals) */
+		while (l < total) {
+			size_t k = l;
+			while (k < total && raw[k] == 0 && k - l < 8)
+				k++;
+			if (k - l >= 8 || k == total)
+				break;
+			l = k + 1;
+		}
+		o += put_varint(b + o, z - i);
+		o += put_varint(b + o, l - z);
+		memcpy(b + o, raw + z, l - z);
+		o += l - z;
+		i = l;
+	}
+	*out = (shrunk = realloc(b, o)) ? shrunk : b;
+	*len = o;
+	return 0;
+}
+
+int policy_unpack(const unsigned char *in, size_t len, struct policy *p)
+{
+	size_t pos = 4, n, total, i = 0;
+	unsigned char *raw;
+
+	memset(p, 0, sizeof(*p));
+	if (len < 5 || memcmp(in, PACK_MAGIC, 4) != 0 || get_varint(in, len, &pos, &n) != 0 ||
+	    n > 256)
+		return -1;
+	total = n * sizeof(struct pol_rule);
+	if (!(raw = calloc(n ? n : 1, sizeof(struct pol_rule))))
+		return -1;
+	while (pos < len) {
+		size_t z, l;
+		if (get_varint(in, len, &pos, &z) != 0 || get_varint(in, len, &pos, &l) != 0 ||
+		    z > total - i || l > total - i - z || l > len - pos)
+			goto bad;
+		i += z;
+		memcpy(raw + i, in + pos, l);
+		i += l;
+		pos += l;
+	}
+	if (i != total)
+		goto bad;
+	p->rules = (struct pol_rule *)raw;
+	p->n = (unsigned)n;
+	return 0;
+bad:
+	free(raw);
+	return -1;
+}

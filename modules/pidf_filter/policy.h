@@ -53,6 +53,13 @@ struct policy {
 int policy_compile(const char *xml, size_t len, struct policy *p, const char **why);
 void policy_free(struct policy *p);
 
+/* A compiled policy as one self-contained byte string, for a cache in shared memory: the
+ * rules are fixed-size records that are mostly empty, so runs of zero bytes are stored as their
+ * length. policy_pack: 0 and *out (malloc) / *len, or -1 (out of memory). policy_unpack: 0, or
+ * -1 when the bytes are not a packed policy (nothing allocated then). */
+int policy_pack(const struct policy *p, unsigned char **out, size_t *len);
+int policy_unpack(const unsigned char *in, size_t len, struct policy *p);
+
 struct pol_watcher {
 	const char *uri;    /* the watcher's identity as the PS knows it */
 	int authenticated;  /* P-Asserted-Identity from the trust domain, or digest at the PS */

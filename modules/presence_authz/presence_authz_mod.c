@@ -4,28 +4,40 @@
  * presentity's pres-rules (RFC 4745, RFC 5025, OMA extensions) with the pidf_filter cores:
  * policy.c decides, pidf.c composes and filters through the bind_pidf_filter API.
  *
- * First slice: rules are read from the xcap table and compiled for each decision (no shm cache
- * and no LISTEN/NOTIFY yet), watchers are taken as authenticated (the PS only takes SUBSCRIBEs
- * from the S-CSCF), anonymous when their URI is the RFC 3323 anonymous one. */
+ * Rules are read from the xcap table once and kept compiled (packed) in shared memory
+ * (rules_cache.c); a change is announced by PostgreSQL (sql/004_rules_notify.sql) and picked up
+ * by a listener process (pg_listen.c) in every PS instance, which drops the cached policy and,
+ * in the instance that claims the change, re-evaluates the presentity's subscriptions.
+ * Watchers are taken as authenticated (the PS only takes SUBSCRIBEs from the S-CSCF, which
+ * asserts them), anonymous when their URI is the RFC 3323 anonymous one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/counters.h"
 #include "core/dprint.h"
+#include "core/kemi.h"
 #include "core/mem/mem.h"
+#include "core/mod_fix.h"
 #include "core/parser/parse_uri.h"
+#include "core/rpc.h"
 #include "core/sr_module.h"
+#include "core/timer_proc.h"
 #include "lib/srdb1/db.h"
 #include "modules/presence/bind_presence.h"
 #include "modules/presence/event_list.h"
 #include "modules/presence/subscribe.h"
 
+#include "pg_listen.h"
 #include "pidf.h"
 #include "policy.h"
+#include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
+#include "presec/kamailio_shm.h"
 #include "presec/pidf_filter_api.h"
+#include "rules_cache.h"
 
 MODULE_VERSION
 
@@ -40,15 +52,26 @@ static char *default_rules =
 static int default_expires = 3600;
 static int audit = 1;
 static char *audit_table = "presec_presence_audit";
+static int cache_buckets = 4096;
+static int cache_max_entries = 100000;
+static char *notify_channel = "presec_rules";
+static str notify_db_url = STR_NULL; /* default: db_url */
+static int notify_interval_ms = 100;
+static char *instance_id = NULL; /* default: host name and pid of the main process */
 
 /* ---- state ---- */
 static presence_api_t psapi;
 static pidf_filter_api_t pfapi;
 static db_func_t dbf;
 static db1_con_t *dbh;
+static struct rcache *cache;
+static gen_lock_t *cache_lock;
+static struct pgl *listener;
+static char instance[128];
 
 static stat_var *st_allowed, *st_confirm, *st_polite, *st_blocked, *st_filtered, *st_bad_rules,
-        *st_audited, *st_audit_failed;
+        *st_audited, *st_audit_failed, *st_unavailable, *st_changes, *st_reevaluated,
+        *st_listener_down;
 static stat_export_t mod_stats[] = {
         {"decisions_allow", 0, &st_allowed},
         {"decisions_confirm", 0, &st_confirm},
@@ -58,6 +81,10 @@ static stat_export_t mod_stats[] = {
         {"rules_refused", 0, &st_bad_rules},
         {"audit_records", 0, &st_audited},
         {"audit_failures", 0, &st_audit_failed},
+        {"rules_unavailable", 0, &st_unavailable},
+        {"rules_changes", 0, &st_changes},
+        {"rules_reevaluations", 0, &st_reevaluated},
+        {"listener_disconnects", 0, &st_listener_down},
         {0, 0, 0},
 };
 
@@ -90,63 +117,45 @@ static str *pkg_str(const char *s, int len)
 	return r;
 }
 
-/* The presentity's pres-rules document as stored over Ut (xcap table, doc_type 2), or the
- * operator default: never NULL, so that presence always asks us before sending a body. */
-static int get_rules_doc(str *user, str *domain, str **rules_doc)
+/* The presentity's pres-rules document as stored over Ut (xcap table, doc_type 2): 0 and
+ * *doc (pkg), 1 when there is none, -1 when the database cannot tell. */
+static int read_rules_doc(const str *user, const str *domain, str **doc)
 {
 	char sql[512];
 	db1_res_t *res = NULL;
-	*rules_doc = NULL;
-	if (dbh && plain_ident(user) && plain_ident(domain)) {
-		int n = snprintf(
-		        sql, sizeof(sql),
-		        "SELECT convert_from(doc, 'UTF8') FROM xcap WHERE username = '%.*s' "
-		        "AND domain = '%.*s' AND doc_type = 2 ORDER BY id DESC LIMIT 1",
-		        user->len, user->s, domain->len, domain->s);
-		str q = {sql, n};
-		if (dbf.raw_query(dbh, &q, &res) < 0) {
-			LM_ERR("cannot read the pres-rules of %.*s@%.*s\n", user->len, user->s,
-			       domain->len, domain->s);
+	*doc = NULL;
+	if (!plain_ident(user) || !plain_ident(domain))
+		return 1; /* no XCAP user could have stored rules under such a name */
+	if (!dbh)
+		return -1;
+	int n = snprintf(sql, sizeof(sql),
+	                 "SELECT convert_from(doc, 'UTF8') FROM xcap WHERE username = '%.*s' "
+	                 "AND domain = '%.*s' AND doc_type = 2 ORDER BY id DESC LIMIT 1",
+	                 user->len, user->s, domain->len, domain->s);
+	str q = {sql, n};
+	if (dbf.raw_query(dbh, &q, &res) < 0 || !res) {
+		LM_ERR("cannot read the pres-rules of %.*s@%.*s: database unavailable\n", user->len,
+		       user->s, domain->len, domain->s);
+		return -1;
+	}
+	if (RES_ROW_N(res) > 0) {
+		db_val_t *v = ROW_VALUES(RES_ROWS(res));
+		const char *d = NULL;
+		int len = 0;
+		if (!VAL_NULL(v) && VAL_TYPE(v) == DB1_STRING) {
+			d = VAL_STRING(v);
+			len = (int)strlen(d);
+		} else if (!VAL_NULL(v) && (VAL_TYPE(v) == DB1_STR || VAL_TYPE(v) == DB1_BLOB)) {
+			d = VAL_STR(v).s;
+			len = VAL_STR(v).len;
+		}
+		if (d && !(*doc = pkg_str(d, len))) {
+			dbf.free_result(dbh, res);
 			return -1;
 		}
-		if (RES_ROW_N(res) > 0) {
-			db_val_t *v = ROW_VALUES(RES_ROWS(res));
-			const char *d = NULL;
-			int len = 0;
-			if (!VAL_NULL(v) && VAL_TYPE(v) == DB1_STRING) {
-				d = VAL_STRING(v);
-				len = (int)strlen(d);
-			} else if (!VAL_NULL(v) &&
-			           (VAL_TYPE(v) == DB1_STR || VAL_TYPE(v) == DB1_BLOB)) {
-				d = VAL_STR(v).s;
-				len = VAL_STR(v).len;
-			}
-			if (d)
-				*rules_doc = pkg_str(d, len);
-		}
-		dbf.free_result(dbh, res);
-		if (*rules_doc)
-			return 0;
 	}
-	*rules_doc = pkg_str(default_rules, (int)strlen(default_rules));
-	return *rules_doc ? 0 : -1;
-}
-
-/* The presentity's rules for a subscription: the document presence fetched, or ours when it
- * did not (presence leaves auth_rules_doc empty on some NOTIFY paths). *own set when the
- * caller must free it. */
-static str *rules_of(subs_t *subs, int *own)
-{
-	str *doc = NULL;
-	struct sip_uri u;
-	*own = 0;
-	if (subs->auth_rules_doc)
-		return subs->auth_rules_doc;
-	if (parse_uri(subs->pres_uri.s, subs->pres_uri.len, &u) < 0 ||
-	    get_rules_doc(&u.user, &u.host, &doc) != 0)
-		return NULL;
-	*own = 1;
-	return doc;
+	dbf.free_result(dbh, res);
+	return *doc ? 0 : 1;
 }
 
 static void free_doc(str *doc)
@@ -157,42 +166,142 @@ static void free_doc(str *doc)
 	}
 }
 
-/* The decision for one subscription; -1 when the rules cannot be compiled. */
-static int decide(subs_t *subs, struct pol_decision *d)
+/* presence asks for "the rules document" before every authorization question and hands it
+ * back to us: our answers come from the compiled policy, so it only needs to be there. */
+static int get_rules_doc(str *user, str *domain, str **rules_doc)
 {
+	(void)user;
+	(void)domain;
+	*rules_doc = pkg_str("presence_authz", 14);
+	return *rules_doc ? 0 : -1;
+}
+
+/* The cache value: a packed policy ("PRP1...") or "R" and why the document was refused. */
+struct loaded {
 	struct policy pol;
+	int refused;
+	char why[160];
+};
+
+static int unpack_value(const unsigned char *v, size_t len, void *arg)
+{
+	struct loaded *l = arg;
+	if (len >= 1 && v[0] == 'R') {
+		size_t n = len - 1 < sizeof(l->why) - 1 ? len - 1 : sizeof(l->why) - 1;
+		memcpy(l->why, v + 1, n);
+		l->why[n] = '\0';
+		l->refused = 1;
+		return 0;
+	}
+	return policy_unpack(v, len, &l->pol);
+}
+
+/* user@domain of a presentity URI into key; its length, or -1 */
+static int presentity_key(const str *uri, char *key, size_t keysz, struct sip_uri *u)
+{
+	if (parse_uri(uri->s, uri->len, u) < 0 || u->user.len <= 0)
+		return -1;
+	int n = snprintf(key, keysz, "%.*s@%.*s", u->user.len, u->user.s, u->host.len, u->host.s);
+	return n > 0 && (size_t)n < keysz ? n : -1;
+}
+
+/* The presentity's compiled policy: from the cache, or read, compiled and cached. 0 (l->pol to
+ * be freed; l->refused when the stored document is not acceptable pres-rules), or -1 when the
+ * database cannot be read (fail closed: the caller gives nothing away). */
+static int load_policy(const str *pres_uri, struct loaded *l)
+{
+	char key[256];
+	struct sip_uri u;
+	str *doc = NULL;
 	const char *why = NULL;
-	char watcher[300];
-	int own, rc;
-	str *doc = rules_of(subs, &own);
-	rc = doc ? policy_compile(doc->s, (size_t)doc->len, &pol, &why) : -1;
-	if (own)
-		free_doc(doc);
+	unsigned char *packed = NULL;
+	size_t packed_len = 0;
+	int n, rc;
+
+	memset(l, 0, sizeof(*l));
+	if ((n = presentity_key(pres_uri, key, sizeof(key), &u)) < 0) {
+		snprintf(l->why, sizeof(l->why), "the presentity URI is not a SIP URI with a user");
+		l->refused = 1;
+		return 0;
+	}
+	if ((rc = rcache_get(cache, key, (size_t)n, unpack_value, l)) == 0)
+		return 0;
+	if (rc < 0)
+		LM_ERR("cached policy of %s unreadable: compiling again\n", key);
+	memset(l, 0, sizeof(*l));
+	unsigned long generation = rcache_generation(cache);
+	if ((rc = read_rules_doc(&u.user, &u.host, &doc)) < 0) {
+		update_stat(st_unavailable, 1);
+		return -1;
+	}
+	/* RFC 5025 3.1 leaves a presentity without rules to local policy: the operator's */
+	rc = rc == 1 ? policy_compile(default_rules, strlen(default_rules), &l->pol, &why)
+	             : policy_compile(doc->s, (size_t)doc->len, &l->pol, &why);
+	free_doc(doc);
 	if (rc != 0) {
 		update_stat(st_bad_rules, 1);
+		l->refused = 1;
+		snprintf(l->why, sizeof(l->why), "%s", why ? why : "not pres-rules");
+		unsigned char v[sizeof(l->why) + 1] = "R";
+		size_t wl = strlen(l->why);
+		memcpy(v + 1, l->why, wl);
+		rcache_put(cache, key, (size_t)n, v, wl + 1, generation);
+		return 0;
+	}
+	if (policy_pack(&l->pol, &packed, &packed_len) == 0) {
+		if (rcache_put(cache, key, (size_t)n, packed, packed_len, generation) < 0)
+			LM_WARN("no shared memory left to cache the policy of %s\n", key);
+		free(packed);
+	}
+	return 0;
+}
+
+static int is_anonymous(const subs_t *subs)
+{
+	return subs->watcher_domain.len == 17 &&
+	       strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
+}
+
+enum decided { DECIDED = 0, REFUSED = -1, UNAVAILABLE = -2 };
+
+/* The decision for one subscription (d->rules point into l->pol: free it after use). */
+static enum decided decide(subs_t *subs, struct loaded *l, struct pol_decision *d)
+{
+	char watcher[300];
+	memset(d, 0, sizeof(*d));
+	d->sub_handling = SH_BLOCK;
+	if (load_policy(&subs->pres_uri, l) != 0)
+		return UNAVAILABLE;
+	if (l->refused) {
 		LM_ERR("pres-rules of %.*s refused: %s; the watcher is blocked\n",
-		       subs->pres_uri.len, subs->pres_uri.s, why ? why : "no document");
-		return -1;
+		       subs->pres_uri.len, subs->pres_uri.s, l->why);
+		return REFUSED;
 	}
 	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
 	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
 	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
-	int anonymous = subs->watcher_domain.len == 17 &&
-	                strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
-	struct pol_watcher w = {watcher, 1, anonymous, (long long)time(NULL), NULL};
-	policy_decide(&pol, &w, d);
-	policy_free(&pol);
-	return 0;
+	struct pol_watcher w = {watcher, 1, is_anonymous(subs), (long long)time(NULL), NULL};
+	policy_decide(&l->pol, &w, d);
+	return DECIDED;
 }
 
 /* presence asks: may this watcher subscribe? */
 static int get_auth_status(subs_t *subs)
 {
 	struct pol_decision d;
-	if (decide(subs, &d) != 0)
-		d.sub_handling = SH_BLOCK;
+	struct loaded l;
+	enum decided how = decide(subs, &l, &d);
 	subs->reason.s = NULL;
 	subs->reason.len = 0;
+	if (how == UNAVAILABLE) {
+		/* fail closed: nothing leaves while the rules cannot be read; pending until
+		 * the presentity's rules are read again (a refresh or a rule change) */
+		subs->status = PENDING_STATUS;
+		LM_ERR("%.*s@%.*s -> %.*s: rules unavailable, subscription kept pending\n",
+		       subs->watcher_user.len, subs->watcher_user.s, subs->watcher_domain.len,
+		       subs->watcher_domain.s, subs->pres_uri.len, subs->pres_uri.s);
+		return 0;
+	}
 	switch (d.sub_handling) {
 	case SH_ALLOW:
 		update_stat(st_allowed, 1);
@@ -217,6 +326,7 @@ static int get_auth_status(subs_t *subs)
 	LM_INFO("%.*s@%.*s -> %.*s: %s (%u rules matched)\n", subs->watcher_user.len,
 	        subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
 	        subs->pres_uri.len, subs->pres_uri.s, sub_handling_name(d.sub_handling), d.n_rules);
+	policy_free(&l.pol);
 	return 0;
 }
 
@@ -241,8 +351,7 @@ static void audit_record(subs_t *subs, const struct pol_decision *d, const char 
 	snprintf(rules + n, sizeof(rules) - n, "}");
 	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
 	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
-	int anonymous = subs->watcher_domain.len == 17 &&
-	                strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
+	int anonymous = is_anonymous(subs);
 	memset(vals, 0, sizeof(vals));
 	keys[0] = &k_presentity;
 	vals[0].type = DB1_STR;
@@ -278,6 +387,7 @@ static void audit_record(subs_t *subs, const struct pol_decision *d, const char 
 static str *watcher_body(subs_t *subs, str *body)
 {
 	struct pol_decision d;
+	struct loaded l;
 	char entity[300], *out = NULL;
 	int out_len = 0, rc;
 	const char *why = NULL;
@@ -285,8 +395,7 @@ static str *watcher_body(subs_t *subs, str *body)
 
 	if (!body || !body->s)
 		return NULL;
-	memset(&d, 0, sizeof(d));
-	if (decide(subs, &d) != 0 ||
+	if (decide(subs, &l, &d) != DECIDED ||
 	    (d.sub_handling != SH_ALLOW && d.sub_handling != SH_POLITE_BLOCK))
 		d.sub_handling = SH_POLITE_BLOCK; /* never the unfiltered document */
 	snprintf(entity, sizeof(entity), "%.*s", subs->pres_uri.len, subs->pres_uri.s);
@@ -312,12 +421,14 @@ static str *watcher_body(subs_t *subs, str *body)
 			r->s = strdup("");
 			r->len = 0;
 		}
+		policy_free(&l.pol);
 		return r;
 	}
 	r->s = out; /* freed with free_body() */
 	r->len = out_len;
 	update_stat(st_filtered, 1);
 	audit_record(subs, &d, out, out_len);
+	policy_free(&l.pol);
 	return r;
 }
 
@@ -406,12 +517,280 @@ static int add_events(void)
 	return 0;
 }
 
+/* ---- rule changes ---- */
+static str ev_presence = str_init("presence");
+
+/* Re-evaluates every subscription to the presentity (newly allowed: active with a full NOTIFY;
+ * newly blocked: terminated; polite-block: the offline document) and re-sends the documents
+ * (transformations may have changed for watchers whose state did not). */
+static int reevaluate(const char *key)
+{
+	char uri[300];
+	int n = snprintf(uri, sizeof(uri), "sip:%s", key);
+	str pres = {uri, n};
+	if (n <= 4 || (size_t)n >= sizeof(uri))
+		return -1;
+	update_stat(st_reevaluated, 1);
+	if (psapi.pres_refresh_watchers(&pres, &ev_presence, 0) < 0 ||
+	    psapi.pres_refresh_watchers(&pres, &ev_presence, 1) < 0) {
+		LM_ERR("cannot re-evaluate the watchers of %s\n", uri);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned long flush_key(const char *key, size_t len)
+{
+	return rcache_flush(cache, key, len);
+}
+
+/* Whether this instance re-evaluates change `id`: the first instance to claim it does
+ * (sql/004_rules_notify.sql), so watchers get one NOTIFY per change. */
+static int claim_change(long long id)
+{
+	char sql[300];
+	db1_res_t *res = NULL;
+	int won = 0;
+	int n = snprintf(sql, sizeof(sql),
+	                 "UPDATE presec_rules_changes SET claimed_by = '%s', claimed_at = now() "
+	                 "WHERE id = %lld AND claimed_by IS NULL RETURNING id",
+	                 instance, id);
+	str q = {sql, n};
+	if (!dbh || dbf.raw_query(dbh, &q, &res) < 0 || !res) {
+		LM_ERR("cannot claim rules change %lld: re-evaluating anyway\n", id);
+		return 1;
+	}
+	won = RES_ROW_N(res) > 0;
+	dbf.free_result(dbh, res);
+	return won;
+}
+
+static void on_rules_changed(const char *payload, void *arg)
+{
+	char *end;
+	(void)arg;
+	long long id = strtoll(payload, &end, 10);
+	const char *key = *end == ' ' ? end + 1 : NULL;
+	update_stat(st_changes, 1);
+	if (!key || !strchr(key, '@') || strlen(key) > 250) {
+		LM_ERR("rules change notification '%s' not understood: flushing every policy\n",
+		       payload);
+		flush_key(NULL, 0);
+		return;
+	}
+	flush_key(key, strlen(key));
+	if (claim_change(id)) {
+		LM_INFO("rules of %s changed (change %lld): re-evaluating its watchers\n", key, id);
+		reevaluate(key);
+	} else {
+		LM_DBG("rules of %s changed (change %lld): another instance re-evaluates\n", key,
+		       id);
+	}
+}
+
+static void listener_tick(unsigned int ticks, void *param)
+{
+	static int was_down;
+	const char *why = NULL;
+	struct timespec ts;
+	(void)ticks;
+	(void)param;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	switch (pgl_poll(listener, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	                 on_rules_changed, NULL, &why)) {
+	case PGL_CONNECTED:
+		/* changes made while not listening were not seen: forget every policy */
+		flush_key(NULL, 0);
+		LM_INFO("listening for rules changes on '%s'%s\n", notify_channel,
+		        was_down ? " again; cached policies dropped" : "");
+		was_down = 0;
+		break;
+	case PGL_DOWN:
+		if (!was_down) {
+			update_stat(st_listener_down, 1);
+			/* a change may be missed while down: cached policies are not trusted */
+			flush_key(NULL, 0);
+			LM_ERR("not listening for rules changes: %s (retrying)\n", why);
+		}
+		was_down = 1;
+		break;
+	case PGL_IDLE:
+		break;
+	}
+}
+
+/* cfg: pres_authz_rules_changed(presentity): drop the cached policy now (for example right
+ * after xcaps_put on this instance; the listener re-evaluates). */
+static int rules_changed(struct sip_msg *msg, str *presentity)
+{
+	char key[256];
+	struct sip_uri u;
+	int n;
+	(void)msg;
+	if ((n = presentity_key(presentity, key, sizeof(key), &u)) < 0) {
+		LM_ERR("pres_authz_rules_changed: '%.*s' is not a presentity URI\n",
+		       presentity->len, presentity->s);
+		return -1;
+	}
+	flush_key(key, (size_t)n);
+	return 1;
+}
+
+static int w_rules_changed(struct sip_msg *msg, char *p1, char *p2)
+{
+	str uri;
+	(void)p2;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &uri) != 0) {
+		LM_ERR("pres_authz_rules_changed: cannot get the presentity\n");
+		return -1;
+	}
+	return rules_changed(msg, &uri);
+}
+
+/* ---- RPC ---- */
+static void rpc_add_rule(rpc_t *rpc, void *ctx, const struct pol_rule *r)
+{
+	void *th;
+	char perms[1024], cond[512];
+	size_t n = 0;
+	perm_format(&r->perm, perms, sizeof(perms));
+	cond[0] = '\0';
+	for (unsigned i = 0; i < r->n_one && n < sizeof(cond); i++)
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%sidentity=%s", n ? " " : "",
+		                      r->one[i]);
+	for (unsigned i = 0; i < r->n_many && n < sizeof(cond); i++)
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%smany=%s(%u except)",
+		                      n ? " " : "", *r->many[i].domain ? r->many[i].domain : "*",
+		                      r->many[i].n_except);
+	if (r->has_sphere && n < sizeof(cond))
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%ssphere=%s", n ? " " : "",
+		                      r->sphere);
+	if (r->has_validity && n < sizeof(cond))
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%svalidity(%u)", n ? " " : "",
+		                      r->n_validity);
+	if (r->anonymous_request && n < sizeof(cond))
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%sanonymous-request",
+		                      n ? " " : "");
+	if (r->other_identity && n < sizeof(cond))
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%sother-identity", n ? " " : "");
+	if (r->external_list && n < sizeof(cond))
+		snprintf(cond + n, sizeof(cond) - n, "%snot-understood (never matches)",
+		         n ? " " : "");
+	if (rpc->add(ctx, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "ssss", "id", r->id, "sub_handling",
+	                r->has_sub_handling ? sub_handling_name(r->sub_handling) : "(none)",
+	                "conditions", *cond ? cond : "(always)", "permissions", perms);
+}
+
+static const char *rpc_policy_doc[] = {
+        "Show a presentity's compiled pres-rules (argument: presentity URI).", 0};
+static void rpc_policy(rpc_t *rpc, void *c)
+{
+	str uri;
+	struct loaded l;
+	if (rpc->scan(c, "S", &uri) < 1) {
+		rpc->fault(c, 400, "presentity URI expected");
+		return;
+	}
+	if (load_policy(&uri, &l) != 0) {
+		rpc->fault(c, 503, "rules unavailable (database)");
+		return;
+	}
+	if (l.refused) {
+		rpc->fault(c, 409, "rules refused: %s", l.why);
+		return;
+	}
+	for (unsigned i = 0; i < l.pol.n; i++)
+		rpc_add_rule(rpc, c, &l.pol.rules[i]);
+	policy_free(&l.pol);
+}
+
+static const char *rpc_decide_doc[] = {
+        "Decide a subscription: presentity URI, watcher URI, optionally \"anonymous\".", 0};
+static void rpc_decide(rpc_t *rpc, void *c)
+{
+	str pres, watcher, flag = STR_NULL;
+	char wbuf[300], perms[1024], rules[600];
+	struct loaded l;
+	struct pol_decision d;
+	size_t n = 0;
+	void *th;
+	if (rpc->scan(c, "SS*S", &pres, &watcher, &flag) < 2) {
+		rpc->fault(c, 400, "presentity and watcher URIs expected");
+		return;
+	}
+	if (load_policy(&pres, &l) != 0) {
+		rpc->fault(c, 503, "rules unavailable (database)");
+		return;
+	}
+	if (l.refused) {
+		rpc->fault(c, 409, "rules refused: %s", l.why);
+		return;
+	}
+	snprintf(wbuf, sizeof(wbuf), "%.*s", watcher.len, watcher.s);
+	struct pol_watcher w = {wbuf, 1, flag.len == 9 && strncmp(flag.s, "anonymous", 9) == 0,
+	                        (long long)time(NULL), NULL};
+	policy_decide(&l.pol, &w, &d);
+	perm_format(&d.perm, perms, sizeof(perms));
+	rules[0] = '\0';
+	for (unsigned i = 0; i < d.n_rules && n < sizeof(rules); i++)
+		n += (size_t)snprintf(rules + n, sizeof(rules) - n, "%s%s", i ? " " : "",
+		                      d.rules[i]);
+	if (rpc->add(c, "{", &th) >= 0)
+		rpc->struct_add(th, "sss", "sub_handling", sub_handling_name(d.sub_handling),
+		                "rules", rules, "permissions", perms);
+	policy_free(&l.pol);
+}
+
+static const char *rpc_flush_doc[] = {
+        "Drop cached policies: of one presentity (URI), or of all without argument.", 0};
+static void rpc_flush(rpc_t *rpc, void *c)
+{
+	str uri = STR_NULL;
+	char key[256];
+	struct sip_uri u;
+	int n;
+	if (rpc->scan(c, "*S", &uri) < 1 || uri.len == 0) {
+		rpc->add(c, "d", (int)flush_key(NULL, 0));
+		return;
+	}
+	if ((n = presentity_key(&uri, key, sizeof(key), &u)) < 0) {
+		rpc->fault(c, 400, "not a presentity URI");
+		return;
+	}
+	rpc->add(c, "d", (int)flush_key(key, (size_t)n));
+}
+
+static const char *rpc_cache_doc[] = {"Statistics of the shared policy cache.", 0};
+static void rpc_cache(rpc_t *rpc, void *c)
+{
+	struct rcache_stats st;
+	void *th;
+	rcache_stats(cache, &st);
+	if (rpc->add(c, "{", &th) < 0)
+		return;
+	rpc->struct_add(th, "ddddddd", "entries", (int)st.entries, "bytes", (int)st.bytes, "hits",
+	                (int)st.hits, "misses", (int)st.misses, "flushes", (int)st.flushes,
+	                "refused_stale", (int)st.refused_stale, "refused_full",
+	                (int)st.refused_full);
+}
+
+static rpc_export_t rpc_cmds[] = {
+        {"presence_authz.policy", rpc_policy, rpc_policy_doc, RET_ARRAY},
+        {"presence_authz.decide", rpc_decide, rpc_decide_doc, 0},
+        {"presence_authz.flush", rpc_flush, rpc_flush_doc, 0},
+        {"presence_authz.cache", rpc_cache, rpc_cache_doc, 0},
+        {0, 0, 0, 0},
+};
+
 /* ---- module interface ---- */
 static int mod_init(void)
 {
 	bind_pidf_filter_f bind;
 	const char *why = NULL;
 	struct policy check;
+	struct presec_store_ops ops;
 
 	if (!db_url.s || !db_url.len) {
 		LM_ERR("db_url is required\n");
@@ -422,6 +801,11 @@ static int mod_init(void)
 		return -1;
 	}
 	policy_free(&check);
+	if (cache_buckets < 1 || cache_max_entries < 0 || notify_interval_ms < 10) {
+		LM_ERR("cache_buckets (>= 1), cache_max_entries (>= 0) or notify_interval_ms "
+		       "(>= 10) out of range\n");
+		return -1;
+	}
 	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
 		LM_ERR("cannot bind a database module with raw queries\n");
 		return -1;
@@ -436,6 +820,38 @@ static int mod_init(void)
 		LM_ERR("cannot bind the pidf_filter module (load pidf_filter.so first)\n");
 		return -1;
 	}
+	if (presec_shm_store_ops(&ops, &cache_lock) != 0 ||
+	    !(cache = rcache_new((unsigned)cache_buckets, (unsigned long)cache_max_entries,
+	                         &ops))) {
+		LM_ERR("no shared memory for the policy cache\n");
+		return -1;
+	}
+	if (notify_channel && *notify_channel) {
+		str *url = notify_db_url.len ? &notify_db_url : &db_url;
+		char *ci = pkg_malloc(url->len + 1);
+		if (!ci)
+			return -1;
+		memcpy(ci, url->s, url->len);
+		ci[url->len] = '\0';
+		listener = pgl_new(ci, notify_channel, 1000);
+		pkg_free(ci);
+		if (!listener) {
+			LM_ERR("notify_channel '%s' is not a plain SQL identifier\n",
+			       notify_channel);
+			return -1;
+		}
+		register_basic_timers(1);
+	}
+	if (instance_id && *instance_id) {
+		snprintf(instance, sizeof(instance), "%s", instance_id);
+	} else {
+		char host[64] = "?";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(instance, sizeof(instance), "%s:%d", host, (int)getpid());
+	}
+	for (char *p = instance; *p; p++)
+		if (*p == '\'' || *p == '\\')
+			*p = '_';
 	if (register_module_stats("presence_authz", mod_stats) != 0 || add_events() != 0)
 		return -1;
 	return 0;
@@ -443,13 +859,27 @@ static int mod_init(void)
 
 static int child_init(int rank)
 {
+	if (rank == PROC_MAIN && listener &&
+	    fork_basic_utimer(PROC_TIMER, "presence_authz rules listener", 1, listener_tick, NULL,
+	                      (unsigned)notify_interval_ms * 1000) < 0) {
+		LM_ERR("cannot start the rules listener\n");
+		return -1;
+	}
 	return presec_db_child_init(rank, &dbf, &db_url, &dbh);
 }
 
 static void mod_destroy(void)
 {
 	presec_db_close(&dbf, &dbh);
+	pgl_free(listener);
+	listener = NULL;
 }
+
+static cmd_export_t cmds[] = {
+        {"pres_authz_rules_changed", (cmd_function)w_rules_changed, 1, fixup_spve_null,
+         fixup_free_spve_null, ANY_ROUTE},
+        {0, 0, 0, 0, 0, 0},
+};
 
 static param_export_t params[] = {
         {"db_url", PARAM_STR, &db_url},
@@ -457,18 +887,31 @@ static param_export_t params[] = {
         {"default_expires", INT_PARAM, &default_expires},
         {"audit", INT_PARAM, &audit},
         {"audit_table", PARAM_STRING, &audit_table},
+        {"cache_buckets", INT_PARAM, &cache_buckets},
+        {"cache_max_entries", INT_PARAM, &cache_max_entries},
+        {"notify_channel", PARAM_STRING, &notify_channel},
+        {"notify_db_url", PARAM_STR, &notify_db_url},
+        {"notify_interval_ms", INT_PARAM, &notify_interval_ms},
+        {"instance_id", PARAM_STRING, &instance_id},
         {0, 0, 0},
 };
 
 struct module_exports exports = {
         "presence_authz", /* module name */
         DEFAULT_DLFLAGS,  /* dlopen flags */
-        0,                /* cfg functions */
+        cmds,             /* cfg functions */
         params,           /* module parameters */
-        0,                /* RPC commands */
+        rpc_cmds,         /* RPC commands */
         0,                /* pseudo-variables */
         0,                /* response function */
         mod_init,         /* module init */
         child_init,       /* per-child init */
         mod_destroy,      /* destroy */
 };
+
+static sr_kemi_t sr_kemi_presence_authz_exports[] = {
+        PRESEC_KEMI_S("presence_authz", "pres_authz_rules_changed", rules_changed),
+        PRESEC_KEMI_END,
+};
+
+PRESEC_MOD_REGISTER(sr_kemi_presence_authz_exports)

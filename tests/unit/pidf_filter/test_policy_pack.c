@@ -1,0 +1,156 @@
+/* The packed form of a compiled policy (what presence_authz caches in shared memory) and the
+ * compact text form of permissions (what its RPC prints): both must give back exactly what went
+ * in, and a damaged packed policy must be refused, not half-read. Run from the repository root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+/* cmocka.h needs the headers above */
+#include <cmocka.h>
+
+#include "policy.h"
+
+#define DATA "tests/unit/pidf_filter/data/"
+
+static struct policy compiled(void)
+{
+	static char buf[1 << 16];
+	const char *why = NULL;
+	struct policy p;
+	FILE *f = fopen(DATA "rules.xml", "rb");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	assert_int_equal(policy_compile(buf, n, &p, &why), 0);
+	assert_true(p.n >= 3);
+	return p;
+}
+
+static void test_pack_round_trip_is_exact_and_small(void **state)
+{
+	struct policy p = compiled(), q;
+	unsigned char *b;
+	size_t len;
+	(void)state;
+	assert_int_equal(policy_pack(&p, &b, &len), 0);
+	/* the point of packing: a few hundred bytes per rule instead of the fixed records */
+	assert_true(len < p.n * sizeof(struct pol_rule) / 20);
+	assert_int_equal(policy_unpack(b, len, &q), 0);
+	assert_int_equal(q.n, p.n);
+	assert_memory_equal(q.rules, p.rules, p.n * sizeof(struct pol_rule));
+
+	/* and it decides the same for every kind of watcher */
+	const char *watchers[] = {"sip:bob@ims.example", "sip:carol@ims.example",
+	                          "sip:nobody@elsewhere.example", "sip:erin@ims.example"};
+	for (unsigned i = 0; i < 4; i++)
+		for (int anon = 0; anon < 2; anon++) {
+			struct pol_watcher w = {watchers[i], 1, anon, 1700000000, NULL};
+			struct pol_decision a, c;
+			policy_decide(&p, &w, &a);
+			policy_decide(&q, &w, &c);
+			assert_int_equal(a.sub_handling, c.sub_handling);
+			assert_int_equal(a.n_rules, c.n_rules);
+			for (unsigned r = 0; r < a.n_rules; r++)
+				assert_string_equal(a.rules[r], c.rules[r]);
+			assert_memory_equal(&a.perm, &c.perm, sizeof(a.perm));
+		}
+	policy_free(&q);
+	free(b);
+	policy_free(&p);
+}
+
+static void test_empty_policy_packs(void **state)
+{
+	struct policy p = {0, NULL}, q;
+	unsigned char *b;
+	size_t len;
+	(void)state;
+	assert_int_equal(policy_pack(&p, &b, &len), 0);
+	assert_int_equal(policy_unpack(b, len, &q), 0);
+	assert_int_equal(q.n, 0);
+	policy_free(&q);
+	free(b);
+}
+
+static void test_damaged_packs_are_refused(void **state)
+{
+	struct policy p = compiled(), q;
+	unsigned char *b;
+	size_t len;
+	(void)state;
+	assert_int_equal(policy_pack(&p, &b, &len), 0);
+	/* every truncation */
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(policy_unpack(b, cut, &q), -1);
+	/* wrong magic */
+	b[0] = 'X';
+	assert_int_equal(policy_unpack(b, len, &q), -1);
+	b[0] = 'P';
+	/* a rule count that does not match the runs */
+	b[4] = (unsigned char)(b[4] + 1);
+	assert_int_equal(policy_unpack(b, len, &q), -1);
+	b[4] = (unsigned char)(b[4] - 1);
+	/* a zero run longer than the rules */
+	unsigned char bad[] = {'P', 'R', 'P', '1', 1, 0xff, 0xff, 0xff, 0x7f, 0};
+	assert_int_equal(policy_unpack(bad, sizeof(bad), &q), -1);
+	assert_int_equal(policy_unpack(b, len, &q), 0);
+	policy_free(&q);
+	free(b);
+	policy_free(&p);
+}
+
+static void test_perm_format_round_trips(void **state)
+{
+	const char *texts[] = {
+	        "",
+	        "note",
+	        "all-services all-persons activities note user-input=thresholds",
+	        "service-uri=sip:alice@ims.example service-scheme=mailto service-id=t1 "
+	        "service-class=business person-id=p1 person-class=work device=urn:uuid:1 "
+	        "device-id=d1 device-class=car class deviceID mood place-is place-type privacy "
+	        "relationship status-icon sphere time-offset all-attributes user-input=full "
+	        "unknown=urn:example:ns#x unknown=urn:other#y",
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct pres_perm a, b;
+		const char *why = NULL;
+		char out[2048];
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(perm_parse(texts[i], &a, &why), 0);
+		size_t n = perm_format(&a, out, sizeof(out));
+		assert_int_equal(n, strlen(out));
+		assert_int_equal(perm_parse(out, &b, &why), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+}
+
+static void test_perm_format_truncates_safely(void **state)
+{
+	struct pres_perm a;
+	const char *why = NULL;
+	char small[8];
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(perm_parse("all-services note mood", &a, &why), 0);
+	size_t need = perm_format(&a, small, sizeof(small));
+	assert_int_equal(need, strlen("all-services mood note"));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_int_equal(perm_format(&a, NULL, 0), need);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_pack_round_trip_is_exact_and_small),
+	        cmocka_unit_test(test_empty_policy_packs),
+	        cmocka_unit_test(test_damaged_packs_are_refused),
+	        cmocka_unit_test(test_perm_format_round_trips),
+	        cmocka_unit_test(test_perm_format_truncates_safely),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
