@@ -116,7 +116,8 @@ class Role:
         sock = "unix:%s" % os.path.join(self.rundir, "ctl.sock")
         r = subprocess.run(["kamcmd", "-s", sock] + [str(a) for a in args],
                            capture_output=True, text=True, timeout=10)
-        if r.returncode != 0:
+        # kamcmd exits 0 on an RPC fault and prints "error: <code> - <reason>"
+        if r.returncode != 0 or r.stdout.startswith("error:"):
             raise RuntimeError("kamcmd %s: %s%s" % (" ".join(map(str, args)), r.stdout, r.stderr))
         return r.stdout
 

@@ -78,6 +78,7 @@ class PostgresServer:
             try:
                 self._run(["pg_ctl", "-D", self.datadir, "-l", self.logfile, "-o", opts,
                            "-w", "-t", "30", "start"])
+                self._opts = opts
                 break
             except subprocess.CalledProcessError as e:  # port taken in between: try another
                 last = e
@@ -129,6 +130,15 @@ class PostgresServer:
     def url(self, job):
         """Kamailio db_url for a role's login."""
         return "postgres://%s:%s@127.0.0.1:%d/%s" % (job, self.passwords[job], self.port, DBNAME)
+
+    def halt(self):
+        """Fault injection: the server goes away at once (clients see their connections
+        drop); resume() brings it back on the same port with the same data."""
+        self._run(["pg_ctl", "-D", self.datadir, "-m", "immediate", "-w", "stop"])
+
+    def resume(self):
+        self._run(["pg_ctl", "-D", self.datadir, "-l", self.logfile, "-o", self._opts,
+                   "-w", "-t", "30", "start"])
 
     def stop(self):
         if self.port and os.path.exists(self.datadir):
