@@ -63,11 +63,14 @@ $(BUILD)/corepath:
 	@mkdir -p $(BUILD)
 	scripts/kamailio-src.sh $(KSRC_CACHE) > $@.tmp && mv $@.tmp $@
 
+# Each .so is renamed into place, never overwritten: a kamailio that has the old one mapped
+# (a benchmark or test still running) keeps it intact instead of crashing on new bytes.
 modules: $(BUILD)/corepath
 	@set -e; mkdir -p $(BUILD)/modules; for m in $(MODULES); do \
 	  $(MAKE) --no-print-directory -C modules/$$m COREPATH=$$(cat $(BUILD)/corepath) \
 	    PRESEC_ROOT=$(CURDIR) quiet=$(if $(V),verbose,silent); \
-	  cp modules/$$m/$$m.so $(BUILD)/modules/; \
+	  cp modules/$$m/$$m.so $(BUILD)/modules/.$$m.so.new; \
+	  mv -f $(BUILD)/modules/.$$m.so.new $(BUILD)/modules/$$m.so; \
 	done; echo "modules built into $(BUILD)/modules: $(MODULES)"
 
 # cmocka unit tests: tests/unit/<module>/test_*.c linked with that module's core.
@@ -147,10 +150,10 @@ demo: deps
 	$(MAKE) modules
 	PRESEC_BUILD=$(BUILD) $(PYTHON) -m tests.integration.demo
 
-# Benchmarks print figures as ratios against the stock topology measured in the same run.
-BENCHES := $(patsubst bench/%.py,%,$(filter-out bench/__init__.py,$(wildcard bench/bench_*.py)))
+# Benchmarks print figures as ratios against the stock topology measured in the same run;
+# bench/report.py runs every bench/bench_*.py and writes bench/REPORT.md.
 bench: deps modules tools $(BUILD)/bench/pidf_filter_bench
-	@set -e; for b in $(BENCHES); do PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.$$b; done
+	PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.report
 
 $(BUILD)/bench/pidf_filter_bench: bench/pidf_filter_bench.c FORCE
 	@mkdir -p $(dir $@)

@@ -24,6 +24,8 @@
 #include "core/parser/parse_uri.h"
 #include "core/rpc.h"
 #include "core/sr_module.h"
+/* after sr_module.h: async_task.h uses str without including its header */
+#include "core/async_task.h"
 #include "core/timer_proc.h"
 #include "lib/srdb1/db.h"
 #include "modules/presence/bind_presence.h"
@@ -57,7 +59,8 @@ static int cache_max_entries = 100000;
 static char *notify_channel = "presec_rules";
 static str notify_db_url = STR_NULL; /* default: db_url */
 static int notify_interval_ms = 100;
-static char *instance_id = NULL; /* default: host name and pid of the main process */
+static char *instance_id = NULL;     /* default: host name and pid of the main process */
+static int audit_retention_days = 0; /* 0: keep the audit log forever */
 
 /* ---- state ---- */
 static presence_api_t psapi;
@@ -330,19 +333,56 @@ static int get_auth_status(subs_t *subs)
 	return 0;
 }
 
-/* TS 33.141: one audit row per document a watcher receives (sql/003_presence_audit.sql) */
-static void audit_record(subs_t *subs, const struct pol_decision *d, const char *doc, int len)
+/* TS 33.141: one audit row per document a watcher receives (sql/003_presence_audit.sql). The
+ * row is built in one shared block and written by one of Kamailio's async workers when the
+ * configuration has them (async_workers), so the SIP worker does not wait for PostgreSQL;
+ * without async workers it is written here. */
+struct audit_job {
+	int anonymous;
+	const char *sub_handling;
+	str presentity, watcher, rules, document; /* point into the same block */
+};
+
+static void audit_write(void *param)
 {
-	char rules[1024] = "{", watcher[300];
-	size_t n = 1;
+	struct audit_job *j = param;
 	db_key_t keys[6];
 	db_val_t vals[6];
 	static str k_presentity = str_init("presentity"), k_watcher = str_init("watcher"),
 	           k_anonymous = str_init("anonymous"), k_sub = str_init("sub_handling"),
 	           k_rules = str_init("rules"), k_document = str_init("document");
 	str table = {audit_table, (int)strlen(audit_table)};
+	str *col[6] = {&k_presentity, &k_watcher, &k_anonymous, &k_sub, &k_rules, &k_document};
 
-	if (!audit || !dbh)
+	memset(vals, 0, sizeof(vals));
+	for (int i = 0; i < 6; i++) {
+		keys[i] = col[i];
+		vals[i].type = DB1_STR;
+	}
+	vals[0].val.str_val = j->presentity;
+	vals[1].val.str_val = j->watcher;
+	vals[2].val.str_val.s = j->anonymous ? "true" : "false";
+	vals[2].val.str_val.len = (int)strlen(vals[2].val.str_val.s);
+	vals[3].val.str_val.s = (char *)j->sub_handling;
+	vals[3].val.str_val.len = (int)strlen(j->sub_handling);
+	vals[4].val.str_val = j->rules;
+	vals[5].val.str_val = j->document;
+	if (!dbh || dbf.use_table(dbh, &table) < 0 || dbf.insert(dbh, keys, vals, 6) < 0) {
+		update_stat(st_audit_failed, 1);
+		LM_ERR("audit: cannot record what %.*s received of %.*s\n", j->watcher.len,
+		       j->watcher.s, j->presentity.len, j->presentity.s);
+		return;
+	}
+	update_stat(st_audited, 1);
+}
+
+static void audit_record(subs_t *subs, const struct pol_decision *d, const char *doc, int len)
+{
+	char rules[1024] = "{", watcher[300];
+	size_t n = 1;
+	struct audit_job j;
+
+	if (!audit)
 		return;
 	/* a PostgreSQL array literal of the rule ids (ids are XML ids: no quote, no comma) */
 	for (unsigned i = 0; i < d->n_rules && n + strlen(d->rules[i]) + 4 < sizeof(rules); i++)
@@ -351,34 +391,58 @@ static void audit_record(subs_t *subs, const struct pol_decision *d, const char 
 	snprintf(rules + n, sizeof(rules) - n, "}");
 	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
 	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
-	int anonymous = is_anonymous(subs);
-	memset(vals, 0, sizeof(vals));
-	keys[0] = &k_presentity;
-	vals[0].type = DB1_STR;
-	vals[0].val.str_val = subs->pres_uri;
-	keys[1] = &k_watcher;
-	vals[1].type = DB1_STRING;
-	vals[1].val.string_val = watcher;
-	keys[2] = &k_anonymous;
-	vals[2].type = DB1_STRING;
-	vals[2].val.string_val = anonymous ? "true" : "false";
-	keys[3] = &k_sub;
-	vals[3].type = DB1_STRING;
-	vals[3].val.string_val = (char *)sub_handling_name(d->sub_handling);
-	keys[4] = &k_rules;
-	vals[4].type = DB1_STRING;
-	vals[4].val.string_val = rules;
-	keys[5] = &k_document;
-	vals[5].type = DB1_STR;
-	vals[5].val.str_val.s = (char *)doc;
-	vals[5].val.str_val.len = len;
-	if (dbf.use_table(dbh, &table) < 0 || dbf.insert(dbh, keys, vals, 6) < 0) {
-		update_stat(st_audit_failed, 1);
-		LM_ERR("audit: cannot record what %s received of %.*s\n", watcher,
-		       subs->pres_uri.len, subs->pres_uri.s);
+	j.anonymous = is_anonymous(subs);
+	j.sub_handling = sub_handling_name(d->sub_handling);
+	j.presentity = subs->pres_uri;
+	j.watcher.s = watcher;
+	j.watcher.len = (int)strlen(watcher);
+	j.rules.s = rules;
+	j.rules.len = (int)strlen(rules);
+	j.document.s = (char *)doc;
+	j.document.len = len;
+	if (async_task_workers_active()) {
+		size_t sz = sizeof(async_task_t) + sizeof(j) + (size_t)j.presentity.len +
+		            (size_t)j.watcher.len + (size_t)j.rules.len + (size_t)len;
+		async_task_t *t = shm_malloc(sz);
+		if (t) {
+			struct audit_job *q = (struct audit_job *)(t + 1);
+			char *p = (char *)(q + 1);
+			*q = j;
+			str *parts[4] = {&q->presentity, &q->watcher, &q->rules, &q->document};
+			for (int i = 0; i < 4; i++) {
+				memcpy(p, parts[i]->s, (size_t)parts[i]->len);
+				parts[i]->s = p;
+				p += parts[i]->len;
+			}
+			t->exec = audit_write;
+			t->param = q;
+			if (async_task_push(t) == 0)
+				return; /* the worker frees the block */
+			shm_free(t);
+		}
+		LM_WARN("audit: async worker unavailable, writing in the SIP worker\n");
+	}
+	audit_write(&j);
+}
+
+/* Hourly, on the secondary timer: rows older than audit_retention_days go
+ * (sql/005_audit_retention.sql; the PS cannot delete rows any other way). */
+static void audit_expire(unsigned int ticks, void *param)
+{
+	char sql[96];
+	db1_res_t *res = NULL;
+	(void)ticks;
+	(void)param;
+	int n = snprintf(sql, sizeof(sql), "SELECT presec_audit_expire(%d)", audit_retention_days);
+	str q = {sql, n};
+	if (!dbh || dbf.raw_query(dbh, &q, &res) < 0 || !res) {
+		LM_ERR("audit: cannot expire rows older than %d days\n", audit_retention_days);
 		return;
 	}
-	update_stat(st_audited, 1);
+	if (RES_ROW_N(res) > 0 && VAL_TYPE(ROW_VALUES(RES_ROWS(res))) == DB1_BIGINT)
+		LM_INFO("audit: %lld rows older than %d days removed\n",
+		        (long long)VAL_BIGINT(ROW_VALUES(RES_ROWS(res))), audit_retention_days);
+	dbf.free_result(dbh, res);
 }
 
 /* presence asks, for every NOTIFY of every path: what does this watcher get of the composed
@@ -826,6 +890,14 @@ static int mod_init(void)
 		LM_ERR("no shared memory for the policy cache\n");
 		return -1;
 	}
+	if (audit_retention_days < 0) {
+		LM_ERR("audit_retention_days must be 0 (keep) or a number of days\n");
+		return -1;
+	}
+	if (audit && audit_retention_days > 0 && sr_wtimer_add(audit_expire, 0, 3600) < 0) {
+		LM_ERR("cannot register the audit retention timer\n");
+		return -1;
+	}
 	if (notify_channel && *notify_channel) {
 		str *url = notify_db_url.len ? &notify_db_url : &db_url;
 		char *ci = pkg_malloc(url->len + 1);
@@ -887,6 +959,7 @@ static param_export_t params[] = {
         {"default_expires", INT_PARAM, &default_expires},
         {"audit", INT_PARAM, &audit},
         {"audit_table", PARAM_STRING, &audit_table},
+        {"audit_retention_days", INT_PARAM, &audit_retention_days},
         {"cache_buckets", INT_PARAM, &cache_buckets},
         {"cache_max_entries", INT_PARAM, &cache_max_entries},
         {"notify_channel", PARAM_STRING, &notify_channel},

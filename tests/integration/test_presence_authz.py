@@ -170,6 +170,13 @@ def test_decisions_are_counted(topo):
 
 
 def test_the_audit_log_says_who_received_what(topo):
+    # rows are written by the PS's async workers, off the SIP path: wait until all are in
+    ps = topo.roles["ps"]
+    end = time.time() + 10
+    while time.time() < end and ps.stat("presence_authz:audit_records") != int(topo.pg.query(
+            "SELECT count(*) FROM presec_presence_audit "
+            "WHERE presentity = 'sip:alice@ims.example'")[0][0]):
+        time.sleep(0.2)
     rows = topo.pg.query("SELECT watcher, anonymous, sub_handling, rules, "
                          "translate(document, E'\\n|', '  ') "
                          "FROM presec_presence_audit WHERE presentity = 'sip:alice@ims.example' "
@@ -189,3 +196,19 @@ def test_the_audit_log_says_who_received_what(topo):
     # the PS may append, not rewrite
     with pytest.raises(RuntimeError, match="permission denied"):
         topo.pg.psql("UPDATE presec_presence_audit SET document = ''", user="ps")
+
+
+def test_audit_retention_removes_only_old_rows(topo):
+    """The PS cannot delete audit rows, except those older than the retention period through
+    presec_audit_expire() (sql/005), which refuses periods under a day."""
+    topo.pg.psql("INSERT INTO presec_presence_audit (sent_at, presentity, watcher, anonymous, "
+                 "sub_handling, rules, document) VALUES (now() - interval '100 days', "
+                 "'sip:old@ims.example', 'sip:bob@ims.example', false, 'allow', '{}', '')")
+    total = int(topo.pg.query("SELECT count(*) FROM presec_presence_audit")[0][0])
+    assert topo.pg.psql("SELECT presec_audit_expire(90)", user="ps").strip() == "1"
+    assert int(topo.pg.query("SELECT count(*) FROM presec_presence_audit")[0][0]) == total - 1
+    with pytest.raises(RuntimeError, match="at least one day"):
+        topo.pg.psql("SELECT presec_audit_expire(0)", user="ps")
+    with pytest.raises(RuntimeError, match="permission denied"):
+        topo.pg.psql("DELETE FROM presec_presence_audit", user="ps")
+    assert "async worker unavailable" not in topo.roles["ps"].log()
