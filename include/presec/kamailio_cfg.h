@@ -31,6 +31,14 @@ static inline const char *presec_src_ip(struct sip_msg *msg)
 	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
 		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE, \
 			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+#define PRESEC_KEMI_SS(mod, name, fn) \
+	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
+		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE, \
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+#define PRESEC_KEMI_SII(mod, name, fn) \
+	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
+		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT, \
+			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
 #define PRESEC_KEMI_END { {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
 /* clang-format on */
 

@@ -526,3 +526,44 @@ bad:
 	free(raw);
 	return -1;
 }
+
+int xcap_doc_check(const char *auid, const char *xml, size_t len, const char **why)
+{
+	if (!auid || !xml) {
+		*why = "no document";
+		return -1;
+	}
+	if (strcmp(auid, "pres-rules") == 0) {
+		struct policy p;
+		if (policy_compile(xml, len, &p, why) != 0)
+			return -1;
+		policy_free(&p);
+		return 0;
+	}
+	if (strcmp(auid, "resource-lists") == 0) {
+		xmlDocPtr doc;
+		xmlNodePtr root;
+		int rc = -1;
+		if (len > PIDF_MAX_BYTES) {
+			*why = "resource-lists document too large";
+			return -1;
+		}
+		doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+		                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		if (!doc) {
+			*why = "resource-lists are not well-formed XML";
+			return -1;
+		}
+		root = xmlDocGetRootElement(doc);
+		if (doc->intSubset || doc->extSubset || !root || !is(root, NS_RL, "resource-lists"))
+			*why = "the root is not <resource-lists> in the RFC 4826 namespace (or has "
+			       "a "
+			       "DOCTYPE)";
+		else
+			rc = 0;
+		xmlFreeDoc(doc);
+		return rc;
+	}
+	*why = "this XCAP application usage is not served here";
+	return -1;
+}

@@ -60,6 +60,14 @@ void policy_free(struct policy *p);
 int policy_pack(const struct policy *p, unsigned char **out, size_t *len);
 int policy_unpack(const unsigned char *in, size_t len, struct policy *p);
 
+/* What the Ut reference point accepts into the xcap table (RFC 4825 8.2.5: a document that
+ * is not acceptable is refused with 409, nothing stored): for the "pres-rules" auid a document
+ * that compiles as above; for "resource-lists" (RFC 4826, OMA external-list) a well-formed
+ * <resource-lists> in its namespace without DOCTYPE; any other auid is refused. 0, or -1 with
+ * *why. */
+#define NS_RL "urn:ietf:params:xml:ns:resource-lists"
+int xcap_doc_check(const char *auid, const char *xml, size_t len, const char **why);
+
 struct pol_watcher {
 	const char *uri;    /* the watcher's identity as the PS knows it */
 	int authenticated;  /* P-Asserted-Identity from the trust domain, or digest at the PS */

@@ -22,6 +22,7 @@
 #include "core/mem/mem.h"
 #include "core/mod_fix.h"
 #include "core/parser/parse_uri.h"
+#include "core/pvar.h"
 #include "core/rpc.h"
 #include "core/sr_module.h"
 /* after sr_module.h: async_task.h uses str without including its header */
@@ -131,8 +132,10 @@ static int read_rules_doc(const str *user, const str *domain, str **doc)
 		return 1; /* no XCAP user could have stored rules under such a name */
 	if (!dbh)
 		return -1;
+	/* bytea as stored: db_postgres hands text columns through PQunescapeBytea too, which
+	 * would eat every backslash of a text value */
 	int n = snprintf(sql, sizeof(sql),
-	                 "SELECT convert_from(doc, 'UTF8') FROM xcap WHERE username = '%.*s' "
+	                 "SELECT doc FROM xcap WHERE username = '%.*s' "
 	                 "AND domain = '%.*s' AND doc_type = 2 ORDER BY id DESC LIMIT 1",
 	                 user->len, user->s, domain->len, domain->s);
 	str q = {sql, n};
@@ -384,11 +387,22 @@ static void audit_record(subs_t *subs, const struct pol_decision *d, const char 
 
 	if (!audit)
 		return;
-	/* a PostgreSQL array literal of the rule ids (ids are XML ids: no quote, no comma) */
-	for (unsigned i = 0; i < d->n_rules && n + strlen(d->rules[i]) + 4 < sizeof(rules); i++)
-		n += (size_t)snprintf(rules + n, sizeof(rules) - n, "%s\"%s\"", i ? "," : "",
-		                      d->rules[i]);
-	snprintf(rules + n, sizeof(rules) - n, "}");
+	/* a PostgreSQL array literal of the rule ids; an id is whatever the presentity wrote in
+	 * the id attribute, so quotes and backslashes are escaped inside the element */
+	for (unsigned i = 0; i < d->n_rules && n + 2 * strlen(d->rules[i]) + 5 < sizeof(rules);
+	     i++) {
+		rules[n++] = i ? ',' : '"';
+		if (i)
+			rules[n++] = '"';
+		for (const char *c = d->rules[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				rules[n++] = '\\';
+			rules[n++] = *c;
+		}
+		rules[n++] = '"';
+	}
+	rules[n++] = '}';
+	rules[n] = '\0';
 	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
 	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
 	j.anonymous = is_anonymous(subs);
@@ -711,6 +725,183 @@ static int w_rules_changed(struct sip_msg *msg, char *p1, char *p2)
 	return rules_changed(msg, &uri);
 }
 
+/* ---- Ut reference point (TS 33.141 4.2): document checks and the audit log ---- */
+/* $authz(reason): why the last check refused; $authz(audit): the last audit page (JSON) */
+static char ut_reason[256];
+static char *ut_audit; /* pkg, replaced on every call */
+
+/* cfg: pres_authz_check_doc(auid, body): 1 when the document may be stored, -1 otherwise
+ * with the reason in $authz(reason) (RFC 4825 8.2.5: 409, nothing stored). */
+static int check_doc(struct sip_msg *msg, str *auid, str *body)
+{
+	char app[32];
+	const char *why = NULL;
+	(void)msg;
+	ut_reason[0] = '\0';
+	snprintf(app, sizeof(app), "%.*s", auid->len, auid->s);
+	if (xcap_doc_check(app, body->s, (size_t)body->len, &why) != 0) {
+		snprintf(ut_reason, sizeof(ut_reason), "%s", why ? why : "not acceptable");
+		/* the reason goes into an XML attribute (RFC 4825 11: xcap-error phrase) */
+		for (char *c = ut_reason; *c; c++)
+			if (*c == '<' || *c == '>' || *c == '&' || *c == '"')
+				*c = '\'';
+		LM_NOTICE("Ut: %s document refused: %s\n", app, ut_reason);
+		update_stat(st_bad_rules, 1);
+		return -1;
+	}
+	return 1;
+}
+
+static int w_check_doc(struct sip_msg *msg, char *p1, char *p2)
+{
+	str auid, body;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &auid) != 0 ||
+	    fixup_get_svalue(msg, (gparam_t *)p2, &body) != 0) {
+		LM_ERR("pres_authz_check_doc: cannot get the parameters\n");
+		return -1;
+	}
+	return check_doc(msg, &auid, &body);
+}
+
+static int plain_uri(const str *s)
+{
+	if (s->len < 5 || s->len > 200 || strncmp(s->s, "sip:", 4) != 0)
+		return 0;
+	for (int i = 4; i < s->len; i++) {
+		char c = s->s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_' || c == '+' || c == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+/* cfg: pres_authz_audit_json(presentity, offset, limit): one page of the presentity's own
+ * audit log, newest first, as JSON in $authz(audit) (TS 33.141 requirement 6). 1, or -1 with
+ * the reason in $authz(reason). The configuration decides whose log that is (the
+ * authenticated XUI). */
+static int audit_json(struct sip_msg *msg, str *presentity, int offset, int limit)
+{
+	char sql[1800];
+	db1_res_t *res = NULL;
+	(void)msg;
+	ut_reason[0] = '\0';
+	if (!plain_uri(presentity) || offset < 0 || limit < 1 || limit > 100) {
+		snprintf(ut_reason, sizeof(ut_reason),
+		         "presentity must be a plain sip: URI, offset >= 0, 1 <= limit <= 100");
+		return -1;
+	}
+	/* PostgreSQL builds the page; the ids of what was provided come from the document. As
+	 * bytea: db_postgres unescapes text results like bytea, which would eat JSON's
+	 * backslashes. */
+	int n = snprintf(
+	        sql, sizeof(sql),
+	        "SELECT convert_to(json_build_object('presentity', '%.*s', 'offset', %d, "
+	        "'limit', %d, "
+	        "'total', (SELECT count(*) FROM %s WHERE presentity = '%.*s'), "
+	        "'entries', COALESCE((SELECT json_agg(e ORDER BY e.id DESC) FROM ("
+	        "SELECT id, sent_at, watcher, anonymous, sub_handling, rules, "
+	        "encode(sha256(convert_to(document, 'UTF8')), 'hex') AS body_sha256, "
+	        "CASE WHEN document LIKE '<%%' THEN (SELECT array_agg(x::text) FROM unnest(xpath("
+	        "'//*[local-name()=''tuple'' or local-name()=''person'' or "
+	        "local-name()=''device'']/@id', document::xml)) x) END AS provided_ids, document "
+	        "FROM %s WHERE presentity = '%.*s' ORDER BY id DESC OFFSET %d LIMIT %d) e), "
+	        "'[]'::json))::text, 'UTF8')",
+	        presentity->len, presentity->s, offset, limit, audit_table, presentity->len,
+	        presentity->s, audit_table, presentity->len, presentity->s, offset, limit);
+	str q = {sql, n};
+	if (n <= 0 || (size_t)n >= sizeof(sql) || !dbh || dbf.raw_query(dbh, &q, &res) < 0 ||
+	    !res) {
+		snprintf(ut_reason, sizeof(ut_reason), "audit log unavailable");
+		LM_ERR("Ut: cannot read the audit log of %.*s\n", presentity->len, presentity->s);
+		return -1;
+	}
+	db_val_t *v = RES_ROW_N(res) > 0 ? ROW_VALUES(RES_ROWS(res)) : NULL;
+	const char *j = NULL;
+	int len = 0;
+	if (v && !VAL_NULL(v) && VAL_TYPE(v) == DB1_STRING) {
+		j = VAL_STRING(v);
+		len = (int)strlen(j);
+	} else if (v && !VAL_NULL(v) && (VAL_TYPE(v) == DB1_STR || VAL_TYPE(v) == DB1_BLOB)) {
+		j = VAL_STR(v).s;
+		len = VAL_STR(v).len;
+	}
+	if (ut_audit)
+		pkg_free(ut_audit);
+	ut_audit = j ? pkg_malloc(len + 1) : NULL;
+	if (ut_audit) {
+		memcpy(ut_audit, j, len);
+		ut_audit[len] = '\0';
+	}
+	dbf.free_result(dbh, res);
+	if (!ut_audit) {
+		snprintf(ut_reason, sizeof(ut_reason), "audit log unavailable");
+		return -1;
+	}
+	return 1;
+}
+
+static int w_audit_json(struct sip_msg *msg, char *p1, char *p2, char *p3)
+{
+	str pres;
+	int offset, limit;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &pres) != 0 ||
+	    fixup_get_ivalue(msg, (gparam_t *)p2, &offset) != 0 ||
+	    fixup_get_ivalue(msg, (gparam_t *)p3, &limit) != 0) {
+		LM_ERR("pres_authz_audit_json: cannot get the parameters\n");
+		return -1;
+	}
+	return audit_json(msg, &pres, offset, limit);
+}
+
+/* presentity: a string with variables; offset and limit: integers or variables */
+static int fixup_audit_json(void **param, int param_no)
+{
+	return param_no == 1 ? fixup_spve_null(param, 1) : fixup_igp_null(param, 1);
+}
+
+static int fixup_free_audit_json(void **param, int param_no)
+{
+	return param_no == 1 ? fixup_free_spve_null(param, 1) : fixup_free_igp_null(param, 1);
+}
+
+static int pv_parse_authz(pv_spec_p sp, str *in)
+{
+	if (!sp || !in)
+		return -1;
+	if (in->len == 6 && strncmp(in->s, "reason", 6) == 0)
+		sp->pvp.pvn.u.isname.name.n = 0;
+	else if (in->len == 5 && strncmp(in->s, "audit", 5) == 0)
+		sp->pvp.pvn.u.isname.name.n = 1;
+	else {
+		LM_ERR("$authz(%.*s): reason or audit\n", in->len, in->s);
+		return -1;
+	}
+	sp->pvp.pvn.type = PV_NAME_INTSTR;
+	sp->pvp.pvn.u.isname.type = 0;
+	return 0;
+}
+
+static int pv_get_authz(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
+{
+	str v;
+	if (param->pvn.u.isname.name.n == 0) {
+		v.s = ut_reason;
+		v.len = (int)strlen(ut_reason);
+	} else {
+		if (!ut_audit)
+			return pv_get_null(msg, param, res);
+		v.s = ut_audit;
+		v.len = (int)strlen(ut_audit);
+	}
+	return pv_get_strval(msg, param, res, &v);
+}
+
+static pv_export_t mod_pvs[] = {
+        {{"authz", 5}, PVT_OTHER, pv_get_authz, 0, pv_parse_authz, 0, 0, 0},
+        {{0, 0}, 0, 0, 0, 0, 0, 0, 0},
+};
+
 /* ---- RPC ---- */
 static void rpc_add_rule(rpc_t *rpc, void *ctx, const struct pol_rule *r)
 {
@@ -950,6 +1141,10 @@ static void mod_destroy(void)
 static cmd_export_t cmds[] = {
         {"pres_authz_rules_changed", (cmd_function)w_rules_changed, 1, fixup_spve_null,
          fixup_free_spve_null, ANY_ROUTE},
+        {"pres_authz_check_doc", (cmd_function)w_check_doc, 2, fixup_spve_spve,
+         fixup_free_spve_spve, ANY_ROUTE},
+        {"pres_authz_audit_json", (cmd_function)(void (*)(void))w_audit_json, 3, fixup_audit_json,
+         fixup_free_audit_json, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -975,7 +1170,7 @@ struct module_exports exports = {
         cmds,             /* cfg functions */
         params,           /* module parameters */
         rpc_cmds,         /* RPC commands */
-        0,                /* pseudo-variables */
+        mod_pvs,          /* pseudo-variables */
         0,                /* response function */
         mod_init,         /* module init */
         child_init,       /* per-child init */
@@ -984,6 +1179,8 @@ struct module_exports exports = {
 
 static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_S("presence_authz", "pres_authz_rules_changed", rules_changed),
+        PRESEC_KEMI_SS("presence_authz", "pres_authz_check_doc", check_doc),
+        PRESEC_KEMI_SII("presence_authz", "pres_authz_audit_json", audit_json),
         PRESEC_KEMI_END,
 };
 

@@ -101,8 +101,19 @@ def test_rpc_shows_the_compiled_policy_and_decides(topo):
     assert "sub_handling: confirm" in d and "operator-default" in d
 
 
+def settled(topo):
+    """Every rule change so far has been heard by both instances (a late notification would
+    flush a cache in the middle of a measurement)."""
+    def done():
+        n = int(topo.pg.query("SELECT count(*) FROM presec_rules_changes")[0][0])
+        return all(topo.roles[r].stat("presence_authz:rules_changes") >= n
+                   for r in ("ps", "ps2"))
+    assert wait_for(done, 10)
+
+
 def test_policy_is_compiled_once_then_served_from_shared_memory(topo):
     ps = topo.roles["ps"]
+    settled(topo)
     ps.rpc("presence_authz.flush")
     ps.rpc("presence_authz.decide", "sip:alice@ims.example", "sip:bob@ims.example")
     before = ps.rpc("presence_authz.cache")

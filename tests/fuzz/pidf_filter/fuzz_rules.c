@@ -1,7 +1,10 @@
 /* libFuzzer harness: a pres-rules document as a user PUTs it over Ut, compiled and evaluated for
- * a few watchers. A refusal names its reason; a decision is one of the four sub-handlings. */
+ * a few watchers, and packed and unpacked as the PS caches it. A refusal names its reason; a
+ * decision is one of the four sub-handlings. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "pidf.h"
 #include "policy.h"
@@ -25,6 +28,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		policy_decide(&p, &ws[i], &d);
 		if ((unsigned)d.sub_handling > SH_ALLOW || d.n_rules > p.n)
 			__builtin_trap();
+	}
+	/* the packed form the PS caches gives back exactly the compiled rules */
+	unsigned char *packed;
+	size_t packed_len;
+	struct policy q;
+	if (policy_pack(&p, &packed, &packed_len) == 0) {
+		if (policy_unpack(packed, packed_len, &q) != 0 || q.n != p.n ||
+		    (p.n && memcmp(q.rules, p.rules, p.n * sizeof(*p.rules)) != 0))
+			__builtin_trap();
+		policy_free(&q);
+		free(packed);
 	}
 	policy_free(&p);
 	return 0;

@@ -8,6 +8,7 @@ import subprocess
 
 from . import ADDR, HOME_DOMAIN, remove_tree, ue_addr
 from .kamailio import Role
+from .certs import TestPKI
 from .pg import PostgresServer
 from .ue import UE
 
@@ -33,7 +34,9 @@ SECAGREE_ROLES = {
 AUTHZ_ROLES = dict(STOCK_ROLES, ps=("ps.cfg", "ps"))
 # The same with the edge proxy towards visited.example (the border of the trust domain).
 PRIVACY_ROLES = dict(SECAGREE_ROLES, edge=("edge.cfg", "pcscf"))
-XCAP_PORT = 8080
+XCAP_PORT = 8080   # the stock PS's plain-HTTP XCAP
+UT_PORT = 8443     # the presec PS's Ut (HTTPS)
+PS2_ADDR = "127.0.1.5"  # a second PS instance on the same database
 
 
 class Topology:
@@ -61,6 +64,10 @@ class Topology:
         return False
 
     def start(self):
+        # Ut runs over HTTPS: a throwaway CA and the PS's certificate (both PS addresses the
+        # tests use), handed to every role (only the presec PS reads them)
+        self.pki = TestPKI(os.path.join(self.tmp, "pki"))
+        self.ps_cert, self.ps_key = self.pki.issue("ps", ADDR["ps"], ips=(ADDR["ps"], PS2_ADDR))
         self.pg = PostgresServer(os.path.join(self.tmp, "pg"))
         self.pg.start()
         for name, (cfg, login) in self.role_specs.items():
@@ -74,6 +81,8 @@ class Topology:
             "DBURL": self.pg.url(login),
             "CTL_SOCKET": "unix:%s/ctl.sock" % os.path.join(wd, "run"),
             "LOGLEVEL": self.loglevel,
+            "TLS_CERT": self.ps_cert,
+            "TLS_KEY": self.ps_key,
         }
         defs.update(self.role_defines.get(name, {}))
         defs.update(defines or {})
@@ -100,14 +109,28 @@ class Topology:
                         sqn, ",".join("'%s'" % a for a in algorithms)))
 
     def add_subscriber(self, user, password, domain=HOME_DOMAIN):
+        """A SIP subscriber (digest) and, with the same password, its Ut credential."""
         self.pg.psql("INSERT INTO subscriber (username, domain, password) VALUES ('%s', '%s', '%s')"
                      % (user, domain, password))
+        self.pg.psql("INSERT INTO presec_ut_credential (username, domain, ha1) VALUES "
+                     "('%s', '%s', md5('%s:%s:%s'))" % (user, domain, user, domain, password))
 
-    def xcap(self, method, user, password, path, body=None, content_type=None):
-        """One XCAP request to the PS as `user` (HTTP digest, with curl). Returns (status, body)."""
-        url = "http://%s:%d%s" % (ADDR["ps"], XCAP_PORT, path)
-        cmd = ["curl", "-sS", "-g", "--max-time", "10", "-X", method, "-o", "-",
-               "-w", "\n%{http_code}", "--digest", "-u", "%s:%s" % (user, password), url]
+    def ut_url(self, path, host=None):
+        """The Ut URL of `path`: HTTPS on the presec PS, plain HTTP on the stock one."""
+        if self.role_specs.get("ps", ("",))[0] == "ps.cfg":
+            return "https://%s:%d%s" % (host or ADDR["ps"], UT_PORT, path)
+        return "http://%s:%d%s" % (host or ADDR["ps"], XCAP_PORT, path)
+
+    def xcap(self, method, user, password, path, body=None, content_type=None, url=None,
+             extra=()):
+        """One XCAP (Ut) request to the PS as `user` (HTTP digest, with curl; no credentials
+        when user is None). Returns (status, body)."""
+        url = url or self.ut_url(path)
+        cmd = ["curl", "-sS", "-g", "--path-as-is", "--max-time", "10", "-X", method, "-o", "-",
+               "-w", "\n%{http_code}", "--cacert", self.pki.ca]
+        if user is not None:
+            cmd += ["--digest", "-u", "%s:%s" % (user, password)]
+        cmd += list(extra) + [url]
         if body is not None:
             cmd += ["--data-binary", "@-"]
         if content_type:

@@ -1,6 +1,7 @@
 /* The packed form of a compiled policy (what presence_authz caches in shared memory) and the
  * compact text form of permissions (what its RPC prints): both must give back exactly what went
- * in, and a damaged packed policy must be refused, not half-read. Run from the repository root. */
+ * in, and a damaged packed policy must be refused, not half-read. The check of documents PUT
+ * over Ut. Run from the repository root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -143,6 +144,30 @@ static void test_perm_format_truncates_safely(void **state)
 	assert_int_equal(perm_format(&a, NULL, 0), need);
 }
 
+static void test_xcap_doc_check(void **state)
+{
+	const char *why = NULL;
+	const char *lists = "<?xml version=\"1.0\"?><resource-lists "
+	                    "xmlns=\"urn:ietf:params:xml:ns:resource-lists\"><list name=\"f\">"
+	                    "<entry uri=\"sip:bob@ims.example\"/></list></resource-lists>";
+	const char *rules = "<cr:ruleset xmlns:cr=\"urn:ietf:params:xml:ns:common-policy\"/>";
+	(void)state;
+	assert_int_equal(xcap_doc_check("pres-rules", rules, strlen(rules), &why), 0);
+	assert_int_equal(xcap_doc_check("resource-lists", lists, strlen(lists), &why), 0);
+	/* each document under the other's auid */
+	assert_int_equal(xcap_doc_check("pres-rules", lists, strlen(lists), &why), -1);
+	assert_non_null(strstr(why, "ruleset"));
+	assert_int_equal(xcap_doc_check("resource-lists", rules, strlen(rules), &why), -1);
+	assert_non_null(strstr(why, "resource-lists"));
+	/* not well-formed, a DOCTYPE, an auid not served, nothing */
+	assert_int_equal(xcap_doc_check("resource-lists", lists, strlen(lists) - 3, &why), -1);
+	const char *dtd = "<!DOCTYPE r [<!ENTITY x \"y\">]><resource-lists "
+	                  "xmlns=\"urn:ietf:params:xml:ns:resource-lists\">&x;</resource-lists>";
+	assert_int_equal(xcap_doc_check("resource-lists", dtd, strlen(dtd), &why), -1);
+	assert_int_equal(xcap_doc_check("rls-services", lists, strlen(lists), &why), -1);
+	assert_int_equal(xcap_doc_check(NULL, lists, strlen(lists), &why), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +176,7 @@ int main(void)
 	        cmocka_unit_test(test_damaged_packs_are_refused),
 	        cmocka_unit_test(test_perm_format_round_trips),
 	        cmocka_unit_test(test_perm_format_truncates_safely),
+	        cmocka_unit_test(test_xcap_doc_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,70 @@
+"""The reference Authentication Proxy (cfg-examples/ut-ap/nginx.conf.in) run for real with
+nginx on its own loopback address, in front of the presec PS's Ut."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from . import ADDR, ROOT
+
+AP_ADDR = "127.0.1.6"
+AP_PORT = 8444
+TEMPLATE = os.path.join(ROOT, "cfg-examples", "ut-ap", "nginx.conf.in")
+
+
+class AuthProxy:
+    def __init__(self, topo, ps_port):
+        self.topo = topo
+        self.run = os.path.join(topo.tmp, "ap")
+        for d in ("", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            os.makedirs(os.path.join(self.run, d), exist_ok=True)
+            os.chmod(os.path.join(self.run, d), 0o777)
+        cert, key = topo.pki.issue("ap", AP_ADDR, ips=(AP_ADDR,))
+        values = {"AP_IP": AP_ADDR, "AP_PORT": str(AP_PORT), "AP_CERT": cert, "AP_KEY": key,
+                  "UE_CA": topo.pki.ca, "PS_IP": ADDR["ps"], "UT_PORT": str(ps_port),
+                  "PS_CA": topo.pki.ca, "RUN": self.run}
+        with open(TEMPLATE) as f:
+            conf = f.read()
+        for k, v in values.items():
+            conf = conf.replace("@%s@" % k, v)
+        left = [line for line in conf.splitlines()
+                if not line.lstrip().startswith("#") and re.search(r"@[A-Z_]+@", line)]
+        assert not left, left
+        self.conf = os.path.join(self.run, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.proc = None
+
+    def client_cert(self, user, domain="ims.example"):
+        """A UE's client certificate for the AP (CN = its IMPU)."""
+        return self.topo.pki.issue("ue-" + user, "sip:%s@%s" % (user, domain), client=True)
+
+    def start(self):
+        check = subprocess.run(["nginx", "-t", "-c", self.conf], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise RuntimeError("nginx -t: %s" % check.stderr)
+        self.proc = subprocess.Popen(["nginx", "-c", self.conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        end = time.time() + 10
+        while time.time() < end:
+            if os.path.exists(os.path.join(self.run, "nginx.pid")):
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("the AP did not start: %s" % self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.run, "error.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
