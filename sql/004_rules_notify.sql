@@ -1,6 +1,6 @@
 -- Several PS instances on one database (TS 33.141: the presentity's rules apply wherever the
 -- watcher's subscription lives). Every change of a pres-rules (doc_type 2) or resource-lists
--- (doc_type 1, OMA external-list) document in Kamailio's xcap table is recorded here and
+-- (doc_type 4, OMA external-list) document in Kamailio's xcap table is recorded here and
 -- announced on the presec_rules channel as "<id> <user>@<domain>". Every presence_authz instance
 -- LISTENs and drops its cached policy; the one instance that claims the row (claimed_by) then
 -- re-evaluates the presentity's subscriptions and re-sends the documents, so watchers get one
@@ -20,10 +20,10 @@ DECLARE
   change_id bigint;
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    IF OLD.doc_type NOT IN (1, 2) THEN RETURN NULL; END IF;
+    IF OLD.doc_type NOT IN (2, 4) THEN RETURN NULL; END IF;
     who := OLD.username || '@' || OLD.domain;
   ELSE
-    IF NEW.doc_type NOT IN (1, 2) THEN RETURN NULL; END IF;
+    IF NEW.doc_type NOT IN (2, 4) THEN RETURN NULL; END IF;
     who := NEW.username || '@' || NEW.domain;
   END IF;
   INSERT INTO presec_rules_changes (presentity) VALUES (who) RETURNING id INTO change_id;

@@ -162,6 +162,49 @@ static int transformations(xmlNodePtr n, struct pres_perm *p, const char **why)
 	return 0;
 }
 
+/* OMA XDM: <entry anc="http://host/xcap-root/resource-lists/users/XUI/DOC/~~/resource-lists/
+ * list[@name="NAME"]"> (the predicate possibly percent-encoded): the XUI and the list name. */
+static int list_anchor(xmlNodePtr e, char *xui, char *name)
+{
+	char anc[512], dec[512];
+	const char *u, *sel, *nm;
+	size_t k = 0, xl, nl;
+	if (copy_prop(e, "anc", anc, sizeof(anc)) != 0)
+		return -1;
+	/* decode the few escapes a list selector carries: %5b %5d %22 %40 */
+	for (size_t i = 0; anc[i] && k + 1 < sizeof(dec); i++) {
+		if (anc[i] == '%' && anc[i + 1] && anc[i + 2]) {
+			char hex[3] = {anc[i + 1], anc[i + 2], 0};
+			char *end;
+			long v = strtol(hex, &end, 16);
+			if (*end || v <= 0)
+				return -1;
+			dec[k++] = (char)v;
+			i += 2;
+		} else {
+			dec[k++] = anc[i];
+		}
+	}
+	dec[k] = '\0';
+	if (!(u = strstr(dec, "/resource-lists/users/")) || !(sel = strstr(u, "/~~/")))
+		return -1;
+	u += strlen("/resource-lists/users/");
+	const char *slash = strchr(u, '/');
+	if (!slash || slash > sel || (xl = (size_t)(slash - u)) == 0 || xl >= POL_ID_MAX)
+		return -1;
+	if (!(nm = strstr(sel, "list[@name=\"")))
+		return -1;
+	nm += strlen("list[@name=\"");
+	const char *q = strchr(nm, '"');
+	if (!q || (nl = (size_t)(q - nm)) == 0 || nl >= 64 || strcmp(q, "\"]") != 0)
+		return -1;
+	memcpy(xui, u, xl);
+	xui[xl] = '\0';
+	memcpy(name, nm, nl);
+	name[nl] = '\0';
+	return 0;
+}
+
 static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
 {
 	for (xmlNodePtr c = n->children; c; c = c->next) {
@@ -235,11 +278,26 @@ static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
 		} else if (is(c, NS_OCP, "other-identity")) {
 			r->other_identity = 1;
 		} else if (is(c, NS_OCP, "external-list")) {
-			/* needs the user's resource-lists: not resolved here, so never matches */
 			r->external_list = 1;
+			for (xmlNodePtr e = c->children; e; e = e->next) {
+				if (!is(e, NS_OCP, "entry"))
+					continue;
+				if (r->n_lists == POL_LISTS_MAX) {
+					*why = "too many external-list entries in one rule";
+					return -1;
+				}
+				if (list_anchor(e, r->lists[r->n_lists].xui,
+				                r->lists[r->n_lists].name) != 0) {
+					*why = "an external-list anc is not an XCAP URI of a "
+					       "<list> "
+					       "by name in resource-lists";
+					return -1;
+				}
+				r->n_lists++;
+			}
 		} else {
 			/* RFC 4745 7: a condition we do not understand makes the rule not match */
-			r->external_list = 1;
+			r->unknown_condition = 1;
 		}
 	}
 	return 0;
@@ -379,10 +437,20 @@ static int identity_matches(const struct pol_rule *r, const struct pol_watcher *
 static int rule_matches(const struct policy *p, const struct pol_rule *r,
                         const struct pol_watcher *w)
 {
-	if (r->external_list)
+	if (r->unknown_condition)
 		return 0;
 	if (r->has_identity && !identity_matches(r, w))
 		return 0;
+	if (r->external_list) {
+		/* OMA: like <identity>, membership counts for authenticated watchers only */
+		int in = 0;
+		if (!w->authenticated || w->anonymous || !w->uri)
+			return 0;
+		for (unsigned i = 0; i < r->n_members && !in; i++)
+			in = same_id(r->members[i], w->uri);
+		if (!in)
+			return 0;
+	}
 	if (r->has_sphere && (!w->sphere || strcmp(w->sphere, r->sphere) != 0))
 		return 0;
 	if (r->has_validity) {
@@ -566,4 +634,74 @@ int xcap_doc_check(const char *auid, const char *xml, size_t len, const char **w
 	}
 	*why = "this XCAP application usage is not served here";
 	return -1;
+}
+
+int policy_needs_lists(const struct policy *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->rules[i].external_list && p->rules[i].n_lists)
+			return 1;
+	return 0;
+}
+
+/* the entries of list l and of every list nested in it */
+static int collect_members(xmlNodePtr l, struct pol_rule *r, unsigned depth, const char **why)
+{
+	if (depth > 16) {
+		*why = "resource-lists nested too deep";
+		return -1;
+	}
+	for (xmlNodePtr c = l->children; c; c = c->next) {
+		if (is(c, NS_RL, "entry")) {
+			if (r->n_members == POL_MEMBER_MAX) {
+				*why = "an external list has too many members";
+				return -1;
+			}
+			if (copy_prop(c, "uri", r->members[r->n_members], POL_ID_MAX) == 0)
+				r->n_members++;
+		} else if (is(c, NS_RL, "list") && collect_members(c, r, depth + 1, why) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int policy_resolve_lists(struct policy *p, const char *owner_xui, const char *lists_xml, size_t len,
+                         const char **why)
+{
+	xmlDocPtr doc = NULL;
+	xmlNodePtr root = NULL;
+	int rc = 0;
+
+	if (lists_xml) {
+		if (xcap_doc_check("resource-lists", lists_xml, len, why) != 0)
+			return -1;
+		doc = xmlReadMemory(lists_xml, (int)len, NULL, NULL,
+		                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		if (!doc)
+			return -1;
+		root = xmlDocGetRootElement(doc);
+	}
+	for (unsigned i = 0; i < p->n && rc == 0; i++) {
+		struct pol_rule *r = &p->rules[i];
+		if (!r->external_list)
+			continue;
+		r->n_members = 0;
+		r->lists_resolved = 1;
+		for (unsigned k = 0; root && k < r->n_lists && rc == 0; k++) {
+			if (!same_id(r->lists[k].xui, owner_xui))
+				continue; /* another user's lists are not ours to read */
+			for (xmlNodePtr l = root->children; l && rc == 0; l = l->next) {
+				xmlChar *name;
+				if (!is(l, NS_RL, "list"))
+					continue;
+				name = xmlGetProp(l, (const xmlChar *)"name");
+				if (name && strcmp((const char *)name, r->lists[k].name) == 0)
+					rc = collect_members(l, r, 0, why);
+				xmlFree(name);
+			}
+		}
+	}
+	xmlFreeDoc(doc);
+	return rc;
 }

@@ -19,6 +19,8 @@ enum sub_handling { SH_BLOCK = 0, SH_CONFIRM = 1, SH_POLITE_BLOCK = 2, SH_ALLOW 
 #define POL_ONE_MAX    16
 #define POL_MANY_MAX   8
 #define POL_EXCEPT_MAX 8
+#define POL_LISTS_MAX  4  /* OMA external-list entries per rule */
+#define POL_MEMBER_MAX 64 /* members of those lists, once resolved */
 
 struct pol_many {
 	char domain[POL_ID_MAX]; /* "" : any authenticated identity */
@@ -30,8 +32,17 @@ struct pol_many {
 
 struct pol_rule {
 	char id[64];
+	/* unknown_condition: RFC 4745 7, a condition not understood: the rule never matches */
 	int has_identity, has_sphere, has_validity, anonymous_request, other_identity,
-	        external_list;
+	        external_list, unknown_condition;
+	/* OMA external-list: the lists named by the anchors (owner's XUI and list name), and
+	 * their members once policy_resolve_lists() has read the owner's resource-lists */
+	unsigned n_lists, n_members;
+	int lists_resolved;
+	struct {
+		char xui[POL_ID_MAX], name[64];
+	} lists[POL_LISTS_MAX];
+	char members[POL_MEMBER_MAX][POL_ID_MAX];
 	unsigned n_one, n_many, n_validity;
 	char one[POL_ONE_MAX][POL_ID_MAX];
 	struct pol_many many[POL_MANY_MAX];
@@ -52,6 +63,16 @@ struct policy {
 /* Compiles a pres-rules document. 0, or -1 with *why naming the offending rule or element. */
 int policy_compile(const char *xml, size_t len, struct policy *p, const char **why);
 void policy_free(struct policy *p);
+
+/* OMA external-list: fills the members of every external-list rule from the owner's
+ * resource-lists document (RFC 4826; the entries of the named list and of the lists nested in
+ * it). Anchors into another user's document are not followed (their rule stays without
+ * members). lists_xml NULL: the owner has no resource-lists, such rules match nobody.
+ * 0, or -1 with *why (the lists are not a resource-lists document, or too many members). */
+int policy_resolve_lists(struct policy *p, const char *owner_xui, const char *lists_xml, size_t len,
+                         const char **why);
+/* Whether any rule has an external-list condition (the caller then reads the lists). */
+int policy_needs_lists(const struct policy *p);
 
 /* A compiled policy as one self-contained byte string, for a cache in shared memory: the
  * rules are fixed-size records that are mostly empty, so runs of zero bytes are stored as their

@@ -121,9 +121,13 @@ static str *pkg_str(const char *s, int len)
 	return r;
 }
 
-/* The presentity's pres-rules document as stored over Ut (xcap table, doc_type 2): 0 and
- * *doc (pkg), 1 when there is none, -1 when the database cannot tell. */
-static int read_rules_doc(const str *user, const str *domain, str **doc)
+/* RFC 4825 application usages as xcap_server numbers them in the xcap table (bit flags) */
+#define DOC_RESOURCE_LISTS 4
+#define DOC_PRES_RULES     2
+
+/* The user's document of a type as stored over Ut (the newest): 0 and *doc (pkg), 1 when
+ * there is none, -1 when the database cannot tell. */
+static int read_xcap_doc(const str *user, const str *domain, int doc_type, str **doc)
 {
 	char sql[512];
 	db1_res_t *res = NULL;
@@ -136,12 +140,13 @@ static int read_rules_doc(const str *user, const str *domain, str **doc)
 	 * would eat every backslash of a text value */
 	int n = snprintf(sql, sizeof(sql),
 	                 "SELECT doc FROM xcap WHERE username = '%.*s' "
-	                 "AND domain = '%.*s' AND doc_type = 2 ORDER BY id DESC LIMIT 1",
-	                 user->len, user->s, domain->len, domain->s);
+	                 "AND domain = '%.*s' AND doc_type = %d ORDER BY id DESC LIMIT 1",
+	                 user->len, user->s, domain->len, domain->s, doc_type);
 	str q = {sql, n};
 	if (dbf.raw_query(dbh, &q, &res) < 0 || !res) {
-		LM_ERR("cannot read the pres-rules of %.*s@%.*s: database unavailable\n", user->len,
-		       user->s, domain->len, domain->s);
+		LM_ERR("cannot read the XCAP documents (type %d) of %.*s@%.*s: database "
+		       "unavailable\n",
+		       doc_type, user->len, user->s, domain->len, domain->s);
 		return -1;
 	}
 	if (RES_ROW_N(res) > 0) {
@@ -236,7 +241,7 @@ static int load_policy(const str *pres_uri, struct loaded *l)
 		LM_ERR("cached policy of %s unreadable: compiling again\n", key);
 	memset(l, 0, sizeof(*l));
 	unsigned long generation = rcache_generation(cache);
-	if ((rc = read_rules_doc(&u.user, &u.host, &doc)) < 0) {
+	if ((rc = read_xcap_doc(&u.user, &u.host, DOC_PRES_RULES, &doc)) < 0) {
 		update_stat(st_unavailable, 1);
 		return -1;
 	}
@@ -244,6 +249,24 @@ static int load_policy(const str *pres_uri, struct loaded *l)
 	rc = rc == 1 ? policy_compile(default_rules, strlen(default_rules), &l->pol, &why)
 	             : policy_compile(doc->s, (size_t)doc->len, &l->pol, &why);
 	free_doc(doc);
+	doc = NULL;
+	if (rc == 0 && policy_needs_lists(&l->pol)) {
+		/* OMA external-list: the members are part of the compiled policy, so a change of
+		 * the lists flushes it like a change of the rules (sql/004) */
+		char owner[300];
+		int lrc = read_xcap_doc(&u.user, &u.host, DOC_RESOURCE_LISTS, &doc);
+		if (lrc < 0) {
+			policy_free(&l->pol);
+			update_stat(st_unavailable, 1);
+			return -1;
+		}
+		snprintf(owner, sizeof(owner), "sip:%s", key);
+		rc = policy_resolve_lists(&l->pol, owner, doc ? doc->s : NULL,
+		                          doc ? (size_t)doc->len : 0, &why);
+		free_doc(doc);
+		if (rc != 0)
+			policy_free(&l->pol);
+	}
 	if (rc != 0) {
 		update_stat(st_bad_rules, 1);
 		l->refused = 1;
@@ -928,7 +951,13 @@ static void rpc_add_rule(rpc_t *rpc, void *ctx, const struct pol_rule *r)
 		                      n ? " " : "");
 	if (r->other_identity && n < sizeof(cond))
 		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%sother-identity", n ? " " : "");
+	for (unsigned i = 0; r->external_list && i < r->n_lists && n < sizeof(cond); i++)
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%sexternal-list=%s",
+		                      n ? " " : "", r->lists[i].name);
 	if (r->external_list && n < sizeof(cond))
+		n += (size_t)snprintf(cond + n, sizeof(cond) - n, "%s(%u members%s)", n ? " " : "",
+		                      r->n_members, r->lists_resolved ? "" : ", lists not read");
+	if (r->unknown_condition && n < sizeof(cond))
 		snprintf(cond + n, sizeof(cond) - n, "%snot-understood (never matches)",
 		         n ? " " : "");
 	if (rpc->add(ctx, "{", &th) < 0)

@@ -87,3 +87,32 @@ def test_filter_errors_exit_2_with_a_message(tmp_path):
     assert r.returncode == 2 and "ruleset" in r.stderr
     r = run("decide", "--rules", RULES)
     assert r.returncode == 2 and "usage" in r.stderr
+
+
+def test_decide_with_an_external_list(tmp_path):
+    """OMA external-list: --lists is the presentity's resource-lists document."""
+    rules = tmp_path / "rules.xml"
+    rules.write_text(
+        '<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy" '
+        'xmlns:pr="urn:ietf:params:xml:ns:pres-rules" '
+        'xmlns:ocp="urn:oma:xml:xdm:common-policy"><cr:rule id="friends"><cr:conditions>'
+        '<ocp:external-list><ocp:entry anc="https://xcap.ims.example/xcap-root/resource-lists/'
+        'users/sip:alice@ims.example/index/~~/resource-lists/list%5b@name=%22friends%22%5d"/>'
+        '</ocp:external-list></cr:conditions><cr:actions><pr:sub-handling>allow'
+        '</pr:sub-handling></cr:actions></cr:rule></cr:ruleset>')
+    lists = tmp_path / "lists.xml"
+    lists.write_text('<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">'
+                     '<list name="friends"><entry uri="sip:bob@ims.example"/></list>'
+                     '</resource-lists>')
+
+    def sub(watcher, *extra):
+        r = run("decide", "--rules", str(rules), "--presentity", "sip:alice@ims.example",
+                "--watcher", watcher, *extra)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)["sub_handling"]
+    assert sub("sip:bob@ims.example", "--lists", str(lists)) == "allow"
+    assert sub("sip:carol@ims.example", "--lists", str(lists)) == "block"
+    assert sub("sip:bob@ims.example") == "block"  # without the lists nobody is a member
+    r = run("decide", "--rules", str(rules), "--presentity", "sip:alice@ims.example",
+            "--watcher", "sip:bob@ims.example", "--lists", str(rules))
+    assert r.returncode == 2 and "resource-lists" in r.stderr

@@ -287,6 +287,52 @@ def test_rule_ids_are_recorded_exactly_whatever_they_contain(topo):
     topo.xcap("PUT", "alice", "alice-pw", ALICE_RULES, RULES, RULES_CT)
 
 
+def test_external_list_rules_follow_the_presentitys_resource_lists(topo):
+    """OMA external-list: alice's rule allows the members of her "friends" list; changing the
+    list over Ut changes who is allowed, through the same cache flush as a rule change."""
+    anc = ("https://%s:%d/xcap-root/resource-lists/users/sip:alice@ims.example/index/~~/"
+           "resource-lists/list%%5b@name=%%22friends%%22%%5d" % (ADDR["ps"], UT_PORT))
+    rules = ('<?xml version="1.0" encoding="UTF-8"?><cr:ruleset '
+             'xmlns:cr="urn:ietf:params:xml:ns:common-policy" '
+             'xmlns:pr="urn:ietf:params:xml:ns:pres-rules" '
+             'xmlns:ocp="urn:oma:xml:xdm:common-policy"><cr:rule id="friends"><cr:conditions>'
+             '<ocp:external-list><ocp:entry anc="%s"/></ocp:external-list></cr:conditions>'
+             '<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions></cr:rule>'
+             '</cr:ruleset>' % anc)
+
+    def lists(*members):
+        return ('<?xml version="1.0" encoding="UTF-8"?><resource-lists '
+                'xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="friends">%s</list>'
+                '</resource-lists>' % "".join('<entry uri="sip:%s@ims.example"/>' % m
+                                               for m in members))
+
+    def bob_gets():
+        out = topo.roles["ps"].rpc("presence_authz.decide", "sip:alice@ims.example",
+                                   "sip:bob@ims.example")
+        return out.split("sub_handling:")[1].split()[0]
+
+    ps = topo.roles["ps"]
+    for path, doc, ct in ((ALICE_LISTS, lists("bob", "carol"), "application/resource-lists+xml"),
+                          (ALICE_RULES, rules, RULES_CT)):
+        status, body = topo.xcap("PUT", "alice", "alice-pw", path, doc, ct)
+        assert status in (200, 201), body
+    end = time.time() + 5
+    while time.time() < end and bob_gets() != "allow":
+        time.sleep(0.1)
+    assert bob_gets() == "allow"
+    assert "external-list=friends (2 members)" in ps.rpc("presence_authz.policy",
+                                                         "sip:alice@ims.example")
+    status, _ = topo.xcap("PUT", "alice", "alice-pw", ALICE_LISTS, lists("carol"),
+                          "application/resource-lists+xml")
+    assert status == 200
+    end = time.time() + 5
+    while time.time() < end and bob_gets() != "block":
+        time.sleep(0.1)
+    assert bob_gets() == "block"
+    topo.xcap("PUT", "alice", "alice-pw", ALICE_RULES, RULES, RULES_CT)
+    topo.xcap("DELETE", "alice", "alice-pw", ALICE_LISTS)
+
+
 # ---- Authentication Proxy mode ----
 
 def ap_curl(topo, user, method, path, body=None, ctype=None):

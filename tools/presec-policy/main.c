@@ -17,7 +17,7 @@ static void usage(void)
 	fprintf(stderr,
 	        "usage: presec-policy decide --rules RULES.xml --presentity URI --watcher URI\n"
 	        "                            [--unauthenticated] [--anonymous] [--at RFC3339]\n"
-	        "                            [--sphere VALUE]\n"
+	        "                            [--sphere VALUE] [--lists RESOURCE-LISTS.xml]\n"
 	        "       presec-policy filter (the same options) PIDF.xml...\n");
 	exit(2);
 }
@@ -133,7 +133,7 @@ static void print_decision(const struct pol_decision *d)
 int main(int argc, char **argv)
 {
 	const char *rules_path = NULL, *presentity = NULL, *watcher = NULL, *at = NULL,
-	           *sphere = NULL, *why = NULL;
+	           *sphere = NULL, *why = NULL, *lists_path = NULL;
 	int authenticated = 1, anonymous = 0, c;
 	static const struct option opts[] = {
 	        {"rules", required_argument, NULL, 'r'},
@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 	        {"anonymous", no_argument, NULL, 'a'},
 	        {"at", required_argument, NULL, 't'},
 	        {"sphere", required_argument, NULL, 's'},
+	        {"lists", required_argument, NULL, 'l'},
 	        {NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || (strcmp(argv[1], "decide") && strcmp(argv[1], "filter")))
@@ -172,6 +173,9 @@ int main(int argc, char **argv)
 		case 's':
 			sphere = optarg;
 			break;
+		case 'l':
+			lists_path = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -193,6 +197,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	free(xml);
+	/* OMA external-list: the presentity's resource-lists, as the PS reads them */
+	if (policy_needs_lists(&pol)) {
+		char *lists = lists_path ? slurp(lists_path, &len) : NULL;
+		int rc = policy_resolve_lists(&pol, presentity, lists, lists ? len : 0, &why);
+		free(lists);
+		if (rc != 0) {
+			fprintf(stderr, "presec-policy: %s: %s\n", lists_path, why);
+			policy_free(&pol);
+			return 2;
+		}
+	}
 	struct pol_decision d;
 	policy_decide(&pol, &w, &d);
 	if (!filter) {

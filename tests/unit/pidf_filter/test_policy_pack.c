@@ -168,6 +168,79 @@ static void test_xcap_doc_check(void **state)
 	assert_int_equal(xcap_doc_check(NULL, lists, strlen(lists), &why), -1);
 }
 
+/* OMA external-list: a rule whose watchers are the members of one of the presentity's
+ * resource-lists */
+static void test_external_list(void **state)
+{
+	const char *rules =
+	        "<cr:ruleset xmlns:cr=\"urn:ietf:params:xml:ns:common-policy\" "
+	        "xmlns:pr=\"urn:ietf:params:xml:ns:pres-rules\" "
+	        "xmlns:ocp=\"urn:oma:xml:xdm:common-policy\">"
+	        "<cr:rule id=\"friends\"><cr:conditions><ocp:external-list>"
+	        "<ocp:entry anc=\"https://xcap.ims.example/xcap-root/resource-lists/users/"
+	        "sip:alice@ims.example/index/~~/resource-lists/list%5b@name=%22friends%22%5d\"/>"
+	        "<ocp:entry anc=\"https://xcap.ims.example/xcap-root/resource-lists/users/"
+	        "sip:mallory@ims.example/index/~~/resource-lists/list[@name=&quot;friends&quot;]\"/"
+	        ">"
+	        "</ocp:external-list></cr:conditions>"
+	        "<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions></cr:rule>"
+	        "</cr:ruleset>";
+	const char *lists = "<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\">"
+	                    "<list name=\"friends\"><entry uri=\"sip:bob@ims.example\"/>"
+	                    "<list name=\"close\"><entry uri=\"sip:carol@ims.example\"/></list>"
+	                    "</list><list name=\"others\"><entry uri=\"sip:dave@ims.example\"/>"
+	                    "</list></resource-lists>";
+	struct policy p, q;
+	struct pol_decision d;
+	const char *why = NULL;
+	unsigned char *b;
+	size_t len;
+	(void)state;
+	assert_int_equal(policy_compile(rules, strlen(rules), &p, &why), 0);
+	assert_true(policy_needs_lists(&p));
+	assert_int_equal(p.rules[0].n_lists, 2);
+	assert_string_equal(p.rules[0].lists[0].name, "friends");
+	assert_string_equal(p.rules[0].lists[0].xui, "sip:alice@ims.example");
+	/* no lists read yet: nobody is a member */
+	struct pol_watcher bob = {"sip:bob@ims.example", 1, 0, 0, NULL};
+	policy_decide(&p, &bob, &d);
+	assert_int_equal(d.sub_handling, SH_BLOCK);
+	/* alice's lists: bob and (nested) carol; mallory's list is not alice's to read */
+	assert_int_equal(
+	        policy_resolve_lists(&p, "sip:alice@ims.example", lists, strlen(lists), &why), 0);
+	assert_int_equal(p.rules[0].n_members, 2);
+	const struct {
+		const char *uri;
+		int authenticated, anonymous;
+		enum sub_handling sh;
+	} cases[] = {
+	        {"sip:bob@ims.example", 1, 0, SH_ALLOW},  {"sip:carol@ims.example", 1, 0, SH_ALLOW},
+	        {"sip:dave@ims.example", 1, 0, SH_BLOCK}, {"sip:bob@ims.example", 0, 0, SH_BLOCK},
+	        {"sip:bob@ims.example", 1, 1, SH_BLOCK},
+	};
+	assert_int_equal(policy_pack(&p, &b, &len), 0);
+	assert_int_equal(policy_unpack(b, len, &q), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pol_watcher w = {cases[i].uri, cases[i].authenticated, cases[i].anonymous, 0,
+		                        NULL};
+		policy_decide(&q, &w, &d);
+		assert_int_equal(d.sub_handling, cases[i].sh);
+	}
+	/* lists that are not resource-lists are refused */
+	assert_int_equal(
+	        policy_resolve_lists(&p, "sip:alice@ims.example", rules, strlen(rules), &why), -1);
+	free(b);
+	policy_free(&q);
+	policy_free(&p);
+	/* an anchor that does not name a list is refused at compile time */
+	const char *bad = "<cr:ruleset xmlns:cr=\"urn:ietf:params:xml:ns:common-policy\" "
+	                  "xmlns:ocp=\"urn:oma:xml:xdm:common-policy\"><cr:rule id=\"x\">"
+	                  "<cr:conditions><ocp:external-list><ocp:entry anc=\"http://x/y\"/>"
+	                  "</ocp:external-list></cr:conditions></cr:rule></cr:ruleset>";
+	assert_int_equal(policy_compile(bad, strlen(bad), &p, &why), -1);
+	assert_non_null(strstr(why, "external-list"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +250,7 @@ int main(void)
 	        cmocka_unit_test(test_perm_format_round_trips),
 	        cmocka_unit_test(test_perm_format_truncates_safely),
 	        cmocka_unit_test(test_xcap_doc_check),
+	        cmocka_unit_test(test_external_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
