@@ -29,7 +29,8 @@ FUZZ_SECONDS ?= 60
 CLANG      ?= clang
 
 .PHONY: all tools deps deps-vm modules unit integration test demo install clean distclean help \
-        fuzz fuzz-build fuzz-smoke format format-check bench test-ipsec-vm
+        fuzz fuzz-build fuzz-smoke format format-check bench test-ipsec-vm modules-asan \
+        test-asan
 all: modules tools
 
 # Operator tools on the same cores as the modules (no Kamailio): tools/<name>/*.c with the
@@ -133,6 +134,31 @@ unit-asan:
 integration: modules tools
 	PRESEC_BUILD=$(BUILD) $(PYTEST) -q -p no:cacheprovider --basetemp=$(BUILD)/pytest-tmp \
 	  tests/integration $(PYTEST_ARGS)
+
+# The modules built with ASan + UBSan into $(BUILD)/asan/modules (from a copy of the sources,
+# so the normal objects stay), and the integration suite run with kamailio loading them
+# (libasan preloaded: the Debian kamailio is not instrumented). Any sanitizer report fails it.
+ASAN_SRC = $(BUILD)/asan/src
+modules-asan: $(BUILD)/corepath
+	@set -e; rm -rf $(ASAN_SRC); mkdir -p $(ASAN_SRC) $(BUILD)/asan/modules; \
+	cp -a modules mk include $(ASAN_SRC)/; \
+	find $(ASAN_SRC) \( -name '*.o' -o -name '*.d' -o -name '*.so' -o -name '*.lst' \) -delete; \
+	for m in $(MODULES); do \
+	  $(MAKE) --no-print-directory -C $(ASAN_SRC)/modules/$$m COREPATH=$$(cat $(BUILD)/corepath) \
+	    PRESEC_ROOT=$(ASAN_SRC) quiet=silent PRESEC_SAN_CFLAGS="$(SAN_FLAGS)"; \
+	  cp $(ASAN_SRC)/modules/$$m/$$m.so $(BUILD)/asan/modules/.$$m.so.new; \
+	  mv -f $(BUILD)/asan/modules/.$$m.so.new $(BUILD)/asan/modules/$$m.so; \
+	done; echo "sanitizer modules built into $(BUILD)/asan/modules"
+
+test-asan: deps modules-asan tools
+	rm -rf $(BUILD)/asan/reports; mkdir -p $(BUILD)/asan/reports
+	PRESEC_BUILD=$(BUILD) PRESEC_MODULES=$(BUILD)/asan/modules \
+	  PRESEC_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	  PRESEC_SAN_REPORTS=$(BUILD)/asan/reports \
+	  $(PYTEST) -q -p no:cacheprovider --basetemp=$(BUILD)/pytest-tmp tests/integration $(PYTEST_ARGS)
+	@n=$$(ls $(BUILD)/asan/reports | wc -l); if [ $$n != 0 ]; then \
+	  echo "test-asan: $$n sanitizer reports in $(BUILD)/asan/reports:"; \
+	  head -40 $(BUILD)/asan/reports/*; exit 1; fi; echo "test-asan: no sanitizer report"
 
 # Real kernel ESP between a UE and the P-CSCF, in a Debian kernel under qemu (tests/ipsec-vm).
 test-ipsec-vm: deps-vm modules

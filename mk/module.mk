@@ -14,11 +14,13 @@ auto_gen=$(PRESEC_SHARED_SOURCES)
 # layer (USE_SRDB1 = 1) link the libsrdb1 Debian installed, not a copy built from the tree, and
 # find it at run time where the stock kamailio finds its own.
 KAMAILIO_LIBDIR := /usr/lib/$(shell $(CC) -print-multiarch)/kamailio
-LIBS += $(MOD_LIBS)
+LIBS += $(MOD_LIBS) $(PRESEC_SAN_CFLAGS)
 ifeq ($(USE_SRDB1),1)
 LIBS += -L$(KAMAILIO_LIBDIR) -l:libsrdb1.so.1 -Wl,-rpath,$(KAMAILIO_LIBDIR)
 endif
 # Kamailio headers come in through -isystem so that our own -Wextra -Werror applies to our files only.
-DEFS += -isystem $(COREPATH) -I$(PRESEC_ROOT)/include $(PRESEC_MOD_CFLAGS) -std=gnu11 -Wextra -Werror \
+# PRESEC_SAN_CFLAGS: the sanitizer build of `make test-asan` (empty otherwise).
+DEFS += -isystem $(COREPATH) -I$(PRESEC_ROOT)/include $(PRESEC_MOD_CFLAGS) $(PRESEC_SAN_CFLAGS) \
+        -std=gnu11 -Wextra -Werror \
         -Wno-missing-field-initializers
 include $(COREPATH)/Makefile.modules

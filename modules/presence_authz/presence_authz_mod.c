@@ -62,6 +62,10 @@ static str notify_db_url = STR_NULL; /* default: db_url */
 static int notify_interval_ms = 100;
 static char *instance_id = NULL;     /* default: host name and pid of the main process */
 static int audit_retention_days = 0; /* 0: keep the audit log forever */
+/* TS 33.141: a watcher is authenticated when the network asserted its identity. At the PS that
+ * is the S-CSCF's P-Asserted-Identity, which it gives its own users only: watchers of other
+ * domains (through the edge proxy) are unauthenticated. Empty: every watcher authenticated. */
+static char *trusted_watcher_domains = "";
 
 /* ---- state ---- */
 static presence_api_t psapi;
@@ -291,6 +295,23 @@ static int is_anonymous(const subs_t *subs)
 	       strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
 }
 
+/* whether the watcher's domain is one of trusted_watcher_domains (space or comma separated) */
+static int is_authenticated(const subs_t *subs)
+{
+	const char *p = trusted_watcher_domains;
+	if (!p || !*p)
+		return 1;
+	while (*p) {
+		size_t n = strcspn(p, " ,");
+		if (n && (int)n == subs->watcher_domain.len &&
+		    strncasecmp(p, subs->watcher_domain.s, n) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ,");
+	}
+	return 0;
+}
+
 enum decided { DECIDED = 0, REFUSED = -1, UNAVAILABLE = -2 };
 
 /* The decision for one subscription (d->rules point into l->pol: free it after use). */
@@ -309,7 +330,8 @@ static enum decided decide(subs_t *subs, struct loaded *l, struct pol_decision *
 	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
 	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
 	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
-	struct pol_watcher w = {watcher, 1, is_anonymous(subs), (long long)time(NULL), NULL};
+	struct pol_watcher w = {watcher, is_authenticated(subs), is_anonymous(subs),
+	                        (long long)time(NULL), NULL};
 	policy_decide(&l->pol, &w, d);
 	return DECIDED;
 }
@@ -991,7 +1013,9 @@ static void rpc_policy(rpc_t *rpc, void *c)
 }
 
 static const char *rpc_decide_doc[] = {
-        "Decide a subscription: presentity URI, watcher URI, optionally \"anonymous\".", 0};
+        "Decide a subscription: presentity URI, watcher URI, optionally \"anonymous\" or "
+        "\"unauthenticated\".",
+        0};
 static void rpc_decide(rpc_t *rpc, void *c)
 {
 	str pres, watcher, flag = STR_NULL;
@@ -1013,8 +1037,9 @@ static void rpc_decide(rpc_t *rpc, void *c)
 		return;
 	}
 	snprintf(wbuf, sizeof(wbuf), "%.*s", watcher.len, watcher.s);
-	struct pol_watcher w = {wbuf, 1, flag.len == 9 && strncmp(flag.s, "anonymous", 9) == 0,
-	                        (long long)time(NULL), NULL};
+	struct pol_watcher w = {
+	        wbuf, !(flag.len == 15 && strncmp(flag.s, "unauthenticated", 15) == 0),
+	        flag.len == 9 && strncmp(flag.s, "anonymous", 9) == 0, (long long)time(NULL), NULL};
 	policy_decide(&l.pol, &w, &d);
 	perm_format(&d.perm, perms, sizeof(perms));
 	rules[0] = '\0';
@@ -1190,6 +1215,7 @@ static param_export_t params[] = {
         {"notify_db_url", PARAM_STR, &notify_db_url},
         {"notify_interval_ms", INT_PARAM, &notify_interval_ms},
         {"instance_id", PARAM_STRING, &instance_id},
+        {"trusted_watcher_domains", PARAM_STRING, &trusted_watcher_domains},
         {0, 0, 0},
 };
 

@@ -6,10 +6,12 @@ import binascii
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 import time
 
-from tests.integration.harness import ADDR, SCENARIO_DIR, sipp
+from tests.integration.harness import ADDR, BUILD, SCENARIO_DIR, sipp
 from tests.integration.harness.topology import PRIVACY_ROLES, Topology
 
 NOTE = "alice is running the presec demo"
@@ -93,7 +95,11 @@ def main():
             for line in body.strip().splitlines():
                 print("      | " + line)
             d.check(NOTE in body, "it carries alice's note")
-    presec_part(d)
+    pcap = os.path.join(BUILD, "demo", "presec-demo.pcap")
+    with Capture(pcap):
+        presec_part(d)
+    print("\nthe presec part's SIP and Ut traffic is in %s (sngrep -I, Wireshark; Ut is TLS)"
+          % pcap)
     print("\npresec demo: %s (%d steps)" % ("FAILED, %d checks failed" % d.failed
                                             if d.failed else "all steps behaved as described",
                                             d.step))
@@ -140,6 +146,31 @@ PRESEC_RULES = """<?xml version="1.0" encoding="UTF-8"?>
   </cr:rule>
 </cr:ruleset>
 """
+
+
+class Capture:
+    """tcpdump on the loopback interface for the SIP and Ut ports of the topology."""
+
+    def __init__(self, path):
+        self.path, self.proc = path, None
+
+    def __enter__(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.proc = subprocess.Popen(
+            ["tcpdump", "-i", "lo", "-s", "0", "-U", "-w", self.path,
+             "port 5060 or port 5064 or port 5066 or port 8443 or port 8444"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # tcpdump is listening
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.3)
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        return False
 
 
 def presec_part(d):
@@ -204,22 +235,61 @@ def presec_part(d):
             doc = notes[0][notes[0].find("<presence"):] if "<presence" in notes[0] else ""
             print("    %s: Subscription-State %s; document: %s"
                   % (user, state, doc.strip() or "(none)"))
+        d.say("erin from visited.example subscribes anonymously (Privacy: id) through the edge "
+              "proxy; alice confirms over Ut and erin gets a NOTIFY at once")
+        erin = t.ue("erin", "", 1, domain="visited.example")
+        erin.addr, erin.proxy = "127.0.3.1", ADDR["edge"]
+        h = sipp.start("subscribe-private-twice.xml", erin.proxy, erin.addr, service="erin",
+                       keys={"domain": "ims.example", "presentity": "alice", "expires": 120},
+                       timeout=30, workdir=erin.workdir)
+        pending = False
+        for _ in range(100):
+            if t.pg.query("SELECT 1 FROM watchers WHERE watcher_domain = 'anonymous.invalid' "
+                          "AND status = 2"):
+                pending = True
+                break
+            time.sleep(0.1)
+        d.check(pending, "erin's subscription is pending: alice's rule for anonymous "
+                "watchers says confirm, and watcherinfo shows only sip:anonymous@anonymous.invalid")
+        confirmed = PRESEC_RULES.replace(
+            "<cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>",
+            "<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>"
+            "<cr:transformations><pr:provide-services><pr:all-services/></pr:provide-services>"
+            "</cr:transformations>")
+        status, _ = t.xcap("PUT", "alice", "alice-ut", RULES_PATH, confirmed,
+                           "application/auth-policy+xml")
+        d.check(status == 200, "alice allows anonymous watchers (services only) over Ut")
+        r = sipp.finish(h)
+        notes = r.received("NOTIFY ", own_dialog=True)
+        states = [re.search(r"Subscription-State: *([^;\r\n]+)", n).group(1) for n in notes]
+        d.check(r.ok and states[:2] == ["pending", "active"],
+                "erin: NOTIFY pending, then NOTIFY active (%s)" % ", ".join(states))
+        if len(notes) >= 2:
+            doc = notes[1][notes[1].find("<presence"):]
+            print("    erin receives: %s" % doc.strip())
+            d.check("meeting" not in doc and "tuple" in doc,
+                    "erin sees alice's services, not her activities")
+
         d.say("alice reads her audit log over Ut (HTTPS, Digest): which watcher received "
               "which presence information")
         audit = []
         for _ in range(50):  # rows are written by the PS's async workers
             status, body = t.xcap("GET", "alice", "alice-ut", "/presec/audit?limit=20")
             audit = json.loads(body)["entries"] if status == 200 else []
-            if len(audit) >= 2:
+            if len(audit) >= 3:
                 break
             time.sleep(0.1)
         for e in reversed(audit):
+            e["provided_ids"] = e["provided_ids"] or []
             print("    %s  %-22s %-12s rules %-10s provided %s  sha256 %s..."
                   % (e["sent_at"][:19], e["watcher"], e["sub_handling"], ",".join(e["rules"]),
-                     ",".join(e["provided_ids"] or []), e["body_sha256"][:12]))
+                     ",".join(e["provided_ids"]), e["body_sha256"][:12]))
         d.check(any(e["watcher"] == "sip:bob@ims.example" and e["rules"] == ["bob"]
                     for e in audit) and not [e for e in audit if "carol" in e["watcher"]],
                 "bob's document logged, carol's none")
+        d.check(any(e["watcher"] == "sip:anonymous@anonymous.invalid" and e["anonymous"]
+                    for e in audit) and not [e for e in audit if "erin" in e["watcher"]],
+                "erin's document logged as anonymous, her identity nowhere")
 
         d.say("alice sends a MESSAGE with Privacy: id to erin in visited.example")
         erin = t.ue("erin", "", 1, domain="visited.example")

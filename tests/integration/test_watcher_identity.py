@@ -25,6 +25,11 @@ RULES = """<?xml version="1.0" encoding="UTF-8"?>
       <pr:provide-services><pr:all-services/></pr:provide-services>
     </cr:transformations>
   </cr:rule>
+  <cr:rule id="erin-named">
+    <cr:conditions><cr:identity><cr:one id="sip:erin@visited.example"/></cr:identity>
+    </cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+  </cr:rule>
   <cr:rule id="anonymous">
     <cr:conditions><ocp:anonymous-request/></cr:conditions>
     <cr:actions><pr:sub-handling>polite-block</pr:sub-handling></cr:actions>
@@ -107,3 +112,38 @@ def test_the_audit_log_never_names_the_anonymous_watcher(topo):
     assert ["sip:bob@ims.example", "f", "allow"] in rows
     assert ["sip:anonymous@anonymous.invalid", "t", "polite-block"] in rows
     assert not [r for r in rows if r[1] == "t" and "bob" in r[0]]
+
+
+def test_a_watcher_from_another_network_is_not_authenticated(topo):
+    """erin's SUBSCRIBE comes from visited.example through the edge proxy and the S-CSCF: no
+    identity is asserted for her, so the rule naming sip:erin@visited.example (an identity
+    condition, RFC 4745 7.1: authenticated identities only) does not apply and nothing else
+    allows her."""
+    from tests.integration.harness import sipp
+    erin = topo.ue("erin", "", 1, domain="visited.example")
+    erin.addr, erin.proxy = "127.0.3.1", ADDR["edge"]
+    with open(os.path.join(SCENARIO_DIR, "subscribe-once.xml")) as f:
+        text = f.read()
+    foreign = text.replace("From: <sip:[service]@[domain]>", "From: <sip:[service]@visited.example>")
+    assert foreign != text
+    path = os.path.join(topo.tmp, "subscribe-erin-foreign.xml")
+    with open(path, "w") as f:
+        f.write(foreign)
+    r = sipp.run(path, erin.proxy, erin.addr, service="erin",
+                 keys={"domain": "ims.example", "presentity": "alice", "expires": 60},
+                 workdir=erin.workdir)
+    assert r.ok, r.stdout[-2000:]
+    n = r.received("NOTIFY ", own_dialog=True)[0]
+    assert state(n).startswith("terminated"), n
+    assert "alice over sec-agree" not in n and "<presence" not in n
+    rows = topo.pg.query("SELECT watcher_username, watcher_domain, status FROM watchers "
+                         "WHERE presentity_uri = 'sip:alice@ims.example' "
+                         "AND watcher_domain = 'visited.example'")
+    assert rows and rows[0][:2] == ["erin", "visited.example"], rows
+    # and the decision for the same URI as an authenticated watcher would be allow
+    d = topo.roles["ps"].rpc("presence_authz.decide", "sip:alice@ims.example",
+                             "sip:erin@visited.example")
+    assert "sub_handling: allow" in d
+    d = topo.roles["ps"].rpc("presence_authz.decide", "sip:alice@ims.example",
+                             "sip:erin@visited.example", "unauthenticated")
+    assert "sub_handling: block" in d
