@@ -170,6 +170,7 @@ test: deps deps-vm
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) test-asan
 	$(MAKE) test-ipsec-vm
 
 demo: deps

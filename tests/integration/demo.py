@@ -239,7 +239,10 @@ def presec_part(d):
               "proxy; alice confirms over Ut and erin gets a NOTIFY at once")
         erin = t.ue("erin", "", 1, domain="visited.example")
         erin.addr, erin.proxy = "127.0.3.1", ADDR["edge"]
-        h = sipp.start("subscribe-private-twice.xml", erin.proxy, erin.addr, service="erin",
+        # its own port: a later NOTIFY of this subscription must not reach the UAS that
+        # takes the MESSAGE below
+        h = sipp.start("subscribe-private-twice.xml", erin.proxy, erin.addr, local_port=5070,
+                       service="erin",
                        keys={"domain": "ims.example", "presentity": "alice", "expires": 120},
                        timeout=30, workdir=erin.workdir)
         pending = False

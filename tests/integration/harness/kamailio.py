@@ -183,3 +183,23 @@ class Role:
             time.sleep(0.05)
         self._log.close()
         self.proc = None
+        self._keep_sanitizer_reports()
+
+    def _keep_sanitizer_reports(self):
+        """Under make test-asan a report may also land on the process's stderr (our log, e.g.
+        UBSan's when ASan's runtime serves it): copied to PRESEC_SAN_REPORTS, which the
+        Makefile checks."""
+        reports = os.environ.get("PRESEC_SAN_REPORTS")
+        if not reports or not os.environ.get("PRESEC_PRELOAD"):
+            return
+        lines = self.log().splitlines()
+        hits = [i for i, l in enumerate(lines)
+                if "runtime error:" in l or "ERROR: AddressSanitizer" in l
+                or "ERROR: LeakSanitizer" in l]
+        if hits:
+            with open(os.path.join(reports, "%s-%s.log" % (self.name, uuid.uuid4().hex[:8])),
+                      "w") as f:
+                f.write("%s (%s): sanitizer report in its log %s\n" % (self.name, self.cfg,
+                                                                       self.logfile))
+                for i in hits[:5]:
+                    f.write("\n".join(lines[i:i + 30]) + "\n---\n")
