@@ -30,7 +30,7 @@ CLANG      ?= clang
 
 .PHONY: all tools deps deps-vm modules unit integration test demo install clean distclean help \
         fuzz fuzz-build fuzz-smoke format format-check bench test-ipsec-vm modules-asan \
-        test-asan
+        test-asan soak
 all: modules tools
 
 # Operator tools on the same cores as the modules (no Kamailio): tools/<name>/*.c with the
@@ -119,7 +119,7 @@ unit: $(UNIT_BINS)
 	done; echo "unit: $$pass passed, $$fail failed"; [ $$fail = 0 ]
 
 # Our C follows .clang-format; format-check fails on any file that clang-format would change.
-C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*/*.[ch] tests/fuzz/*/*.c \
+C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*.h tests/unit/*/*.[ch] tests/fuzz/*/*.c \
            tools/*/*.[ch] bench/*.c)
 format:
 	clang-format -i $(C_SRCS)
@@ -181,6 +181,11 @@ demo: deps
 # bench/report.py runs every bench/bench_*.py and writes bench/REPORT.md.
 bench: deps modules tools $(BUILD)/bench/pidf_filter_bench
 	PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.report
+
+# Half the measured PS capacity for SOAK_MINUTES (30), memory sampled; fails when it grows.
+SOAK_MINUTES ?= 30
+soak: deps modules tools
+	PRESEC_BUILD=$(BUILD) $(PYTHON) -m bench.soak --minutes $(SOAK_MINUTES)
 
 $(BUILD)/bench/pidf_filter_bench: bench/pidf_filter_bench.c FORCE
 	@mkdir -p $(dir $@)

@@ -23,35 +23,18 @@ import time
 
 from bench.bench_aka_register import _terminate
 from tests.integration.harness import ADDR, ROOT, sipp
+from tests.integration.harness.rules import rule, ruleset
 from tests.integration.harness.topology import Topology
 
 SCENARIO = os.path.join(ROOT, "bench", "scenarios", "ps-subscribe-load.xml")
 DOC = os.path.join(ROOT, "tests", "unit", "pidf_filter", "data", "alice.xml")
 # A typical rule set: the watcher is allowed with a few transformations, someone is blocked,
 # the rest of the domain must be confirmed.
-RULES = """<?xml version="1.0" encoding="UTF-8"?>
-<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
-            xmlns:pr="urn:ietf:params:xml:ns:pres-rules">
-  <cr:rule id="friends">
-    <cr:conditions><cr:identity><cr:one id="sip:w@ims.example"/><cr:one id="sip:f1@ims.example"/>
-    </cr:identity></cr:conditions>
-    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
-    <cr:transformations>
-      <pr:provide-services><pr:all-services/></pr:provide-services>
-      <pr:provide-persons><pr:all-persons/></pr:provide-persons>
-      <pr:provide-activities>true</pr:provide-activities>
-      <pr:provide-note>true</pr:provide-note>
-    </cr:transformations>
-  </cr:rule>
-  <cr:rule id="ex">
-    <cr:conditions><cr:identity><cr:one id="sip:ex@ims.example"/></cr:identity></cr:conditions>
-    <cr:actions><pr:sub-handling>block</pr:sub-handling></cr:actions>
-  </cr:rule>
-  <cr:rule id="colleagues">
-    <cr:conditions><cr:identity><cr:many domain="ims.example"/></cr:identity></cr:conditions>
-    <cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>
-  </cr:rule>
-</cr:ruleset>"""
+RULES = ruleset(
+    rule("friends", "allow", one=["sip:w@ims.example", "sip:f1@ims.example"],
+         provide=["all-services", "all-persons", "activities", "note"]),
+    rule("ex", "block", one=["sip:ex@ims.example"]),
+    rule("colleagues", "confirm", many="ims.example"))
 
 
 def provision(t, n):

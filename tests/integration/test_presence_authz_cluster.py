@@ -9,35 +9,18 @@ import time
 import pytest
 
 from tests.integration.harness import ADDR, BUILD, sipp
+from tests.integration.harness.rules import rule, ruleset
 from tests.integration.harness.topology import AUTHZ_ROLES, Topology
 
 PS2 = "127.0.1.5"
 SCSCF_SIDE = ADDR["scscf"]
 RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
-RULES = """<?xml version="1.0" encoding="UTF-8"?>
-<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
-            xmlns:pr="urn:ietf:params:xml:ns:pres-rules">
-  <cr:rule id="bob">
-    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity></cr:conditions>
-    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
-    <cr:transformations>
-      <pr:provide-services><pr:all-services/></pr:provide-services>
-    </cr:transformations>
-  </cr:rule>
-  <cr:rule id="erin">
-    <cr:conditions><cr:identity><cr:one id="sip:erin@ims.example"/></cr:identity></cr:conditions>
-    <cr:actions><pr:sub-handling>SH</pr:sub-handling></cr:actions>
-    <cr:transformations>
-      <pr:provide-services><pr:all-services/></pr:provide-services>
-    </cr:transformations>
-  </cr:rule>
-</cr:ruleset>
-"""
 NOTE = "alice is at the dentist"
 
 
 def rules(erin):
-    return RULES.replace("SH", erin)
+    return ruleset(rule("bob", "allow", one=["sip:bob@ims.example"], provide=["all-services"]),
+                   rule("erin", erin, one=["sip:erin@ims.example"], provide=["all-services"]))
 
 
 @pytest.fixture(scope="module")

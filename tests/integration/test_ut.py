@@ -16,24 +16,14 @@ import pytest
 
 from tests.integration.harness import ADDR, BUILD
 from tests.integration.harness.ap import AP_ADDR, AP_PORT, AuthProxy
+from tests.integration.harness.rules import rule, ruleset
 from tests.integration.harness.topology import AUTHZ_ROLES, UT_PORT, Topology
 
 ALICE_RULES = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
 BOB_RULES = "/xcap-root/pres-rules/users/sip:bob@ims.example/index"
 ALICE_LISTS = "/xcap-root/resource-lists/users/sip:alice@ims.example/index"
 RULES_CT = "application/auth-policy+xml"
-RULES = """<?xml version="1.0" encoding="UTF-8"?>
-<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
-            xmlns:pr="urn:ietf:params:xml:ns:pres-rules">
-  <cr:rule id="bob">
-    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity></cr:conditions>
-    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
-    <cr:transformations>
-      <pr:provide-services><pr:all-services/></pr:provide-services>
-    </cr:transformations>
-  </cr:rule>
-</cr:ruleset>
-"""
+RULES = ruleset(rule("bob", "allow", one=["sip:bob@ims.example"], provide=["all-services"]))
 NONCE_EXPIRE = 3
 
 
@@ -292,13 +282,8 @@ def test_external_list_rules_follow_the_presentitys_resource_lists(topo):
     list over Ut changes who is allowed, through the same cache flush as a rule change."""
     anc = ("https://%s:%d/xcap-root/resource-lists/users/sip:alice@ims.example/index/~~/"
            "resource-lists/list%%5b@name=%%22friends%%22%%5d" % (ADDR["ps"], UT_PORT))
-    rules = ('<?xml version="1.0" encoding="UTF-8"?><cr:ruleset '
-             'xmlns:cr="urn:ietf:params:xml:ns:common-policy" '
-             'xmlns:pr="urn:ietf:params:xml:ns:pres-rules" '
-             'xmlns:ocp="urn:oma:xml:xdm:common-policy"><cr:rule id="friends"><cr:conditions>'
-             '<ocp:external-list><ocp:entry anc="%s"/></ocp:external-list></cr:conditions>'
-             '<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions></cr:rule>'
-             '</cr:ruleset>' % anc)
+    rules = ruleset(rule("friends", "allow", conditions='<ocp:external-list><ocp:entry '
+                         'anc="%s"/></ocp:external-list>' % anc))
 
     def lists(*members):
         return ('<?xml version="1.0" encoding="UTF-8"?><resource-lists '

@@ -11,19 +11,7 @@
 
 #include "vstore.h"
 
-static int locked;
-static void lk(void *a)
-{
-	(void)a;
-	assert_int_equal(locked, 0);
-	locked = 1;
-}
-static void ulk(void *a)
-{
-	(void)a;
-	assert_int_equal(locked, 1);
-	locked = 0;
-}
+#include "../checking_lock.h"
 static const struct presec_store_ops ops = {malloc, free, lk, ulk, NULL};
 
 static struct vstore_entry entry(const char *impi, const char *nonce, time_t expires)

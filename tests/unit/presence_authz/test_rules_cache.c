@@ -13,20 +13,8 @@
 
 #include "rules_cache.h"
 
-static int locked, allocated;
-
-static void lk(void *a)
-{
-	(void)a;
-	assert_int_equal(locked, 0);
-	locked = 1;
-}
-static void ulk(void *a)
-{
-	(void)a;
-	assert_int_equal(locked, 1);
-	locked = 0;
-}
+#include "../checking_lock.h"
+static int allocated;
 static void *counting_alloc(size_t n)
 {
 	allocated++;
