@@ -23,6 +23,7 @@ import time
 
 from bench.bench_aka_register import _terminate
 from tests.integration.harness import ADDR, ROOT, sipp
+from tests.integration.harness.kamailio import Bare
 from tests.integration.harness.rules import rule, ruleset
 from tests.integration.harness.topology import Topology
 
@@ -83,8 +84,9 @@ def ms(rt):
     return ((h * 60 + m) * 60 + s) * 1000 + micro / 1000.0
 
 
-def measure(label, cfg, n, concurrency):
-    with Topology(roles={"ps": (cfg, "ps")}, loglevel=1, shm_mb=1024) as t:
+def measure(label, cfg, n, concurrency, defines=None):
+    with Topology(roles={"ps": (cfg, "ps")}, loglevel=1, shm_mb=1024,
+                  defines={"ps": defines or {}}) as t:
         provision(t, n)
         t.roles["ps"].stop()
         t.start_role("ps", cfg, "ps")  # presence loads the publications at start-up
@@ -107,12 +109,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--presentities", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--presec-define", action="append", default=[], metavar="NAME=VALUE",
+                    help="a -A define for the presec PS (e.g. ASYNC_WORKERS=0)")
     a = ap.parse_args()
+    defines = dict(d.split("=", 1) for d in a.presec_define)
     print("bench_presence: %d presentities with pres-rules (3 rules) and a %d-byte PIDF/RPID "
           "document; one SUBSCRIBE each, %d concurrent, from the S-CSCF's address"
           % (a.presentities, os.path.getsize(DOC), a.concurrency))
     stock = measure("stock PS (presence_xml)", "stock/ps.cfg", a.presentities, a.concurrency)
-    presec = measure("presec PS (presence_authz)", "ps.cfg", a.presentities, a.concurrency)
+    presec = measure("presec PS (presence_authz)", "ps.cfg", a.presentities, a.concurrency,
+                     {k: Bare(v) for k, v in defines.items()})
     for i, phase in enumerate(("cold", "warm")):
         base, ours = stock[i][0], presec[i][0]
         print("  ratio presence_authz / presence_xml, %s: %.2f"

@@ -37,7 +37,7 @@ def machine():
         ("kamailio", sh("kamailio -v 2>/dev/null | head -1")),
         ("PostgreSQL", sh("ls /usr/lib/postgresql | sort -V | tail -1")),
         ("sipp", sh("sipp -v 2>/dev/null | grep -o 'SIPp v[^ ,]*' | head -1")),
-        ("presec commit", sh("git -C %s rev-parse --short HEAD" % HERE)),
+        ("presec commit", sh("git -C %s describe --always --dirty" % HERE)),
     ]
 
 

@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [base|vm]   (vm adds qemu + a Debian kernel for tests/ipsec-vm)
 set -eu
 PKGS="kamailio kamailio-postgres-modules kamailio-presence-modules kamailio-xml-modules
- kamailio-tls-modules kamailio-utils-modules kamailio-extra-modules nginx-light tcpdump
+ kamailio-tls-modules kamailio-utils-modules kamailio-extra-modules nginx-light tcpdump baresip-core
  sip-tester postgresql-15 postgresql-client-15
  libcmocka-dev python3-pytest python3-psycopg2 python3-cryptography
  libxml2-dev libssl-dev libpq-dev libmnl-dev
