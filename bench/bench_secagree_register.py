@@ -32,7 +32,7 @@ def secagree_user(t):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--calls", type=int, default=3000)
+    ap.add_argument("--calls", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=50)
     a = ap.parse_args()
     print("bench_secagree_register: %d REGISTER-401-REGISTER-200 flows with IMS AKA, %d "
