@@ -70,10 +70,10 @@ def sipp_res_bug_calls(workdir, k, op):
     return n
 
 
-def measure(label, roles, scenario, calls, concurrency, provision):
+def measure(label, roles, scenario, calls, concurrency, provision, defines=None):
     # Under full load tm holds every transaction for its wait timer: give each role the shm a
     # production box would have, so the figure is about CPU, not about a test-sized pool.
-    with Topology(roles=roles, loglevel=1, shm_mb=512) as t:
+    with Topology(roles=roles, loglevel=1, shm_mb=512, defines=defines) as t:
         wd = tempfile.mkdtemp(prefix="presec-bench-", dir=t.tmp)
         subst, extra = provision(t)
         path = scenario_copy(scenario, wd, subst)

@@ -70,6 +70,11 @@ static int max_sas = 4096;
 static int pending_lifetime = 240; /* SM4 -> SM7: TS 33.203 7.1 temporary SA lifetime */
 static int lifetime_margin = 30;   /* beyond the registration expiry */
 static int retire_grace = 32;      /* old SAs after a re-registration, 64*T1 */
+/* A UE has one registration in progress at a time; an unauthenticated sender must not fill
+ * the SA table (each REGISTER makes an offer, each 401 temporary SAs that live
+ * pending_lifetime): beyond this many offered or temporary SA sets of one address, the
+ * earlier ones are dropped (TS 33.203 7.4: a new unprotected REGISTER supersedes them). */
+static int max_offers_per_ue = 8;
 static char *backend_name = "record";
 static int add_q = 1;
 
@@ -83,7 +88,7 @@ static uint32_t *spi_cursor; /* shm, under store_lock */
 static const struct sa_backend *backend;
 
 static stat_var *st_offers, *st_no_acceptable, *st_installed, *st_install_failed, *st_verified,
-        *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys;
+        *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys, *st_offers_dropped;
 static stat_export_t mod_stats[] = {
         {"offers", 0, &st_offers},
         {"no_acceptable_mechanism", 0, &st_no_acceptable},
@@ -94,6 +99,7 @@ static stat_export_t mod_stats[] = {
         {"unprotected_rejected", 0, &st_unprotected},
         {"sa_deleted", 0, &st_deleted},
         {"challenge_without_keys", 0, &st_no_keys},
+        {"offers_dropped", 0, &st_offers_dropped},
         {0, 0, 0},
 };
 
@@ -383,6 +389,19 @@ static void drop_record(const struct sa_rec *r)
 }
 
 /* ---- sec_agree_register ---- */
+struct offer_count {
+	const char *ue_ip;
+	unsigned n;
+};
+
+static void count_offers(int id, const struct sa_rec *r, void *arg)
+{
+	struct offer_count *c = arg;
+	(void)id;
+	if ((r->state == SA_OFFERED || r->state == SA_PENDING) && strcmp(r->ue_ip, c->ue_ip) == 0)
+		c->n++;
+}
+
 static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 {
 	unsigned combo, mech;
@@ -416,6 +435,16 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	r.combo = policy[combo];
 	r.created = time(NULL);
 	r.expires = r.created + pending_lifetime;
+	struct offer_count oc = {r.ue_ip, 0};
+	sa_store_foreach(store, count_offers, &oc);
+	if (oc.n >= (unsigned)max_offers_per_ue) {
+		unsigned dropped =
+		        sa_store_retire(store, r.ue_ip, -1, SA_OFFERED | SA_PENDING, r.created);
+		update_stat(st_offers_dropped, dropped);
+		LM_NOTICE("REGISTER from %s: %u registrations in progress (max_offers_per_ue %d): "
+		          "the earlier offers are dropped\n",
+		          r.ue_ip, oc.n, max_offers_per_ue);
+	}
 	if (sa_store_add(store, &r) < 0) {
 		LM_ERR("REGISTER from %s: SA table full (max_sas %d)\n", presec_src_ip(msg),
 		       max_sas);
@@ -891,6 +920,7 @@ static param_export_t params[] = {
         {"pending_lifetime", INT_PARAM, &pending_lifetime},
         {"lifetime_margin", INT_PARAM, &lifetime_margin},
         {"retire_grace", INT_PARAM, &retire_grace},
+        {"max_offers_per_ue", INT_PARAM, &max_offers_per_ue},
         {"backend", PARAM_STRING, &backend_name},
         {"add_q", INT_PARAM, &add_q},
         {0, 0, 0},

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.integration.harness import ADDR, BUILD
+from tests.integration.harness import ADDR, BUILD, SCENARIO_DIR, sipp
 from tests.integration.harness.kamailio import Bare, Role
 from tests.integration.harness.topology import SECAGREE_ROLES, Topology
 
@@ -284,3 +284,30 @@ def test_xfrm_backend_refuses_to_start_without_kernel_esp(tmp_path):
             assert "the kernel refuses an ESP SA" in errors[0]
     finally:
         role.stop()
+
+
+def test_one_address_cannot_fill_the_sa_table(topo):
+    """Each unauthenticated REGISTER makes an offer and, with the 401, temporary SAs that live
+    pending_lifetime: a sender that never completes the registration (or floods) keeps at
+    most max_offers_per_ue (8) of them; the earlier ones are dropped and counted."""
+    with open(os.path.join(SCENARIO_DIR, "register-secagree.xml")) as f:
+        text = f.read()
+    # the first REGISTER and its 401 only, as a flooding sender would
+    first = text[:text.index("<recv response=\"401\"")] + "  <recv response=\"401\"/>\n</scenario>\n"
+    for k, v in {"@IMPI@": "dave@ims.example", "@CLIENT@": REL6_CLIENT % {"port": 5060},
+                 "      @FIRST_VERIFY@\n": ""}.items():
+        first = first.replace(k, v)
+    path = os.path.join(topo.tmp, "register-offer-only.xml")
+    with open(path, "w") as f:
+        f.write(first)
+    pcscf = topo.roles["pcscf"]
+    before = pcscf.stat("sec_agree:offers_dropped")
+    addr = "127.0.2.44"
+    r = sipp.run(path, ADDR["pcscf"], addr, service="dave", calls=20,
+                 keys={"domain": "ims.example", "expires": 600}, workdir=topo.tmp,
+                 extra=["-l", "1"])
+    assert r.ok, r.summary()
+    mine = [s for s in sas(topo) if s["ue_ip"] == addr and s["state"] in ("offered", "pending")]
+    assert 1 <= len(mine) <= 8, mine
+    assert pcscf.stat("sec_agree:offers_dropped") - before >= 12
+    assert "registrations in progress (max_offers_per_ue 8)" in pcscf.log()
