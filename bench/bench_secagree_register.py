@@ -38,12 +38,14 @@ def main():
     print("bench_secagree_register: %d REGISTER-401-REGISTER-200 flows with IMS AKA, %d "
           "concurrent, UE -> P-CSCF -> S-CSCF(ims_aka) -> PostgreSQL" % (a.calls, a.concurrency))
     base, bf = measure("stock P-CSCF (tm, path)", PRESEC_ROLES, "reg-aka.xml", a.calls,
-                       a.concurrency, aka_user)
+                       a.concurrency, aka_user,
+                       defines={"scscf": {"AKA_MAX_PENDING": 2 * a.calls + 1000}})
     # one UE identity and address registers `concurrency` times at once and thousands of
     # times in a row (old SAs retire after 32 s): allow that many registrations in progress
     # and a table for every SA still retiring
     one_busy_ue = {"pcscf": {"MAX_OFFERS_PER_UE": a.concurrency * 2,
-                             "MAX_SAS": max(4096, a.calls * 4)}}
+                             "MAX_SAS": max(4096, a.calls * 4)},
+                   "scscf": {"AKA_MAX_PENDING": 2 * a.calls + 1000}}
     sa, sf = measure("sec_agree+privacy P-CSCF (record)", SECAGREE_ROLES,
                      os.path.join(SCENARIO_DIR, "register-secagree.xml"), a.calls, a.concurrency,
                      secagree_user, defines=one_busy_ue)
