@@ -239,34 +239,44 @@ def presec_part(d):
               "proxy; alice confirms over Ut and erin gets a NOTIFY at once")
         erin = t.ue("erin", "", 1, domain="visited.example")
         erin.addr, erin.proxy = "127.0.3.1", ADDR["edge"]
-        # its own port: a later NOTIFY of this subscription must not reach the UAS that
-        # takes the MESSAGE below
-        h = sipp.start("subscribe-private-twice.xml", erin.proxy, erin.addr, local_port=5070,
-                       service="erin",
-                       keys={"domain": "ims.example", "presentity": "alice", "expires": 120},
-                       timeout=30, workdir=erin.workdir)
-        pending = False
-        for _ in range(100):
-            if t.pg.query("SELECT 1 FROM watchers WHERE watcher_domain = 'anonymous.invalid' "
-                          "AND status = 2"):
-                pending = True
-                break
-            time.sleep(0.1)
-        d.check(pending, "erin's subscription is pending: alice's rule for anonymous "
-                "watchers says confirm, and watcherinfo shows only sip:anonymous@anonymous.invalid")
         confirmed = PRESEC_RULES.replace(
             "<cr:actions><pr:sub-handling>confirm</pr:sub-handling></cr:actions>",
             "<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>"
             "<cr:transformations><pr:provide-services><pr:all-services/></pr:provide-services>"
             "</cr:transformations>")
-        status, _ = t.xcap("PUT", "alice", "alice-ut", RULES_PATH, confirmed,
-                           "application/auth-policy+xml")
+        # sipp gives up on a run where the first NOTIFY overtakes the 200 (RFC 6665 allows
+        # it): such a run is repeated, from the pending state, on a fresh port
+        for attempt in range(3):
+            t.xcap("PUT", "alice", "alice-ut", RULES_PATH, PRESEC_RULES,
+                   "application/auth-policy+xml")
+            t.pg.psql("DELETE FROM watchers WHERE watcher_domain = 'anonymous.invalid'")
+            # its own port: a later NOTIFY of this subscription must not reach the UAS that
+            # takes the MESSAGE below
+            h = sipp.start("subscribe-private-twice.xml", erin.proxy, erin.addr,
+                           local_port=5070 + attempt, service="erin",
+                           keys={"domain": "ims.example", "presentity": "alice",
+                                 "expires": 120},
+                           timeout=30, workdir=erin.workdir)
+            pending = False
+            for _ in range(100):
+                if t.pg.query("SELECT 1 FROM watchers WHERE watcher_domain = "
+                              "'anonymous.invalid' AND status = 2"):
+                    pending = True
+                    break
+                time.sleep(0.1)
+            status, _ = t.xcap("PUT", "alice", "alice-ut", RULES_PATH, confirmed,
+                               "application/auth-policy+xml")
+            r = sipp.finish(h)
+            if not r.overtaken():
+                break
+        d.check(pending, "erin's subscription is pending: alice's rule for anonymous "
+                "watchers says confirm, and watcherinfo shows only sip:anonymous@anonymous.invalid")
         d.check(status == 200, "alice allows anonymous watchers (services only) over Ut")
-        r = sipp.finish(h)
         notes = r.received("NOTIFY ", own_dialog=True)
         states = [re.search(r"Subscription-State: *([^;\r\n]+)", n).group(1) for n in notes]
-        d.check(r.ok and states[:2] == ["pending", "active"],
-                "erin: NOTIFY pending, then NOTIFY active (%s)" % ", ".join(states))
+        if not d.check(r.ok and states[:2] == ["pending", "active"],
+                       "erin: NOTIFY pending, then NOTIFY active (%s)" % ", ".join(states)):
+            print("    sipp said: %s" % (r.errors or r.stdout or "")[-800:])
         if len(notes) >= 2:
             doc = notes[1][notes[1].find("<presence"):]
             print("    erin receives: %s" % doc.strip())
