@@ -26,7 +26,8 @@ def rules(erin):
 @pytest.fixture(scope="module")
 def topo():
     logs = os.path.join(BUILD, "test-logs", "test_presence_authz_cluster")
-    mode3 = {"SUBS_DB_MODE": 3}
+    # several instances: subscriptions and the publications' index in PostgreSQL only
+    mode3 = {"SUBS_DB_MODE": 3, "PUBL_CACHE": 0}
     with Topology(roles=AUTHZ_ROLES, keep_logs_in=logs,
                   defines={"ps": dict(mode3, INSTANCE="ps-a")}) as t:
         t.start_role("ps2", "ps.cfg", "ps", addr=PS2,
@@ -138,6 +139,7 @@ def test_rule_change_at_one_instance_activates_a_watcher_held_by_the_other(topo)
     assert [header(n, "Subscription-State").split(";")[0] for n in notifies[:2]] == \
         ["pending", "active"]
     assert time.time() - t0 < 10
+    assert "\n\n" in notifies[1], notifies[1]
     body = notifies[1].split("\n\n", 1)[1]
     assert 't-alice-1' in body and NOTE not in body  # provide-note was not granted
     # B dropped its cached policy because PostgreSQL told it
