@@ -11,6 +11,22 @@ from tests.integration.harness.topology import Topology
 RULES_DIR = os.path.join(os.path.dirname(__file__), "data")
 
 
+_BEFORE = {"procs": set(), "dirs": set()}
+
+
+def pytest_sessionstart(session):
+    # A run that was killed earlier (a machine restart mid-suite) leaves its directories in
+    # /tmp; they are not this run's leftovers, but they are named so that someone removes them.
+    procs, dirs = leftovers()
+    _BEFORE["procs"] = set(procs.splitlines())
+    _BEFORE["dirs"] = set(dirs)
+    if procs or dirs:
+        print("\nfrom an earlier run (not counted): %s %s" % (procs, " ".join(dirs)))
+    failures = os.path.join(BUILD, "test-logs", "remove-failures.log")
+    if os.path.exists(failures):
+        os.unlink(failures)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "topology: needs the running reference topology")
 
@@ -38,6 +54,18 @@ def leftovers():
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the remaining fixtures (-x)
 def pytest_sessionfinish(session, exitstatus):
     procs, dirs = leftovers()
+    procs = "\n".join(p for p in procs.splitlines() if p not in _BEFORE["procs"])
+    dirs = [d for d in dirs if d not in _BEFORE["dirs"]]
     if procs or dirs:
-        print("\nLEFTOVERS after the suite:\n%s\n%s" % (procs, "\n".join(dirs)))
+        # what is inside says which role or tool wrote there last
+        inside = []
+        for d in dirs:
+            for root, subdirs, files in os.walk(d):
+                inside += [os.path.join(root, n) for n in subdirs + files]
+        print("\nLEFTOVERS after the suite:\n%s\n%s\ninside:\n%s"
+              % (procs, "\n".join(dirs), "\n".join(inside[:40])))
+        failures = os.path.join(BUILD, "test-logs", "remove-failures.log")
+        if os.path.exists(failures):
+            with open(failures) as f:
+                print(f.read())
         session.exitstatus = 1
