@@ -593,15 +593,17 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 		LM_ERR("401 for %s (Call-ID %s): %s; no SA for this UE\n", r.impi, cid,
 		       www ? why : "no WWW-Authenticate");
 		drop_record(&r);
-		return -1;
+		return -2;
 	}
 	/* the keys go no further than this process: not to the UE, not to the log */
 	if (replace_header(msg, www, body, n) != 0)
-		goto out;
+		goto fail;
 	if (sa_store_assign_spis(store, id, spi_cursor, (uint32_t)spi_min, (uint32_t)spi_max) !=
 	            0 ||
 	    sa_store_get(store, id, SA_OFFERED, &r) != 0) {
-		LM_ERR("no free SPI for %s\n", r.impi);
+		update_stat(st_install_failed, 1);
+		LM_ERR("cannot set up SAs for %s (%s): no free SPI in [%d, %d]\n", r.impi, r.ue_ip,
+		       spi_min, spi_max);
 		goto fail;
 	}
 	if (sec_expand_keys(r.combo.alg, r.combo.ealg, ck, ik, auth_key, &auth_len, enc_key,
@@ -617,9 +619,8 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	long install_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
 	if (irc != 0) {
 		update_stat(st_install_failed, 1);
-		LM_ERR("cannot install the SAs for %s (%s): %s; the UE gets the 401 without "
-		       "Security-Server\n",
-		       r.impi, r.ue_ip, strerror(errno));
+		LM_ERR("cannot install the SAs for %s (%s), spis %u/%u/%u/%u: %s\n", r.impi,
+		       r.ue_ip, r.spi_ps, r.spi_uc, r.spi_pc, r.spi_us, strerror(errno));
 		goto fail;
 	}
 	r.installed = 1;
@@ -639,7 +640,10 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	rc = 1;
 	goto out;
 fail:
+	/* TS 33.203 7.1: the UE cannot go on without the SAs; -2 lets the configuration answer
+	 * the REGISTER with an error instead of a challenge nobody can use */
 	drop_record(&r);
+	rc = -2;
 out:
 	OPENSSL_cleanse(ck, sizeof(ck));
 	OPENSSL_cleanse(ik, sizeof(ik));

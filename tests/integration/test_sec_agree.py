@@ -311,3 +311,50 @@ def test_one_address_cannot_fill_the_sa_table(topo):
     assert 1 <= len(mine) <= 8, mine
     assert pcscf.stat("sec_agree:offers_dropped") - before >= 12
     assert "registrations in progress (max_offers_per_ue 8)" in pcscf.log()
+
+
+def test_no_sas_for_a_challenge_gives_503_and_service_comes_back(topo):
+    """SA set-up failing (here: the P-CSCF's SPI range is used up; tests/ipsec-vm makes the
+    kernel refuse one of the four SAs): the UE gets 503 with Retry-After instead of a 401 it
+    could only answer unprotected, nothing of the attempt stays, and once SPIs are free again
+    the same UE registers. The P-CSCF is restarted with two SPIs, one UE's pair."""
+    pcscf = topo.roles["pcscf"]
+    pcscf.stop()
+    pcscf = topo.start_role("pcscf", "pcscf.cfg", "pcscf",
+                            defines={"SPI_MIN": 20000, "SPI_MAX": 20001, "SA_RETRY_AFTER": 7})
+    try:
+        r = register(topo, "frank", 6)
+        assert r.ok, r.stdout[-3000:]
+        # erin's challenge finds no free SPI
+        with open(os.path.join(SCENARIO_DIR, "register-secagree.xml")) as f:
+            text = f.read()
+        first = (text[:text.index("<recv response=\"401\"")]
+                 + "  <recv response=\"503\"/>\n</scenario>\n")
+        for k, v in {"@IMPI@": "erin@ims.example", "@CLIENT@": REL6_CLIENT % {"port": 5060},
+                     "      @FIRST_VERIFY@\n": ""}.items():
+            first = first.replace(k, v)
+        path = os.path.join(topo.tmp, "register-expect-503.xml")
+        with open(path, "w") as f:
+            f.write(first)
+        before = pcscf.stat("sec_agree:sa_install_failed")
+        r = sipp.run(path, ADDR["pcscf"], "127.0.2.5", service="erin",
+                     keys={"domain": "ims.example", "expires": 600}, workdir=topo.tmp)
+        assert r.ok, (r.summary(), r.errors[-2000:])
+        answer = [m for d, m in r.messages() if d == "received" and m.startswith("SIP/2.0 503")]
+        assert re.search(r"(?m)^Retry-After: *7\s*$", answer[0]), answer[0]
+        assert "Security-Server" not in answer[0] and "WWW-Authenticate" not in answer[0]
+        assert pcscf.stat("sec_agree:sa_install_failed") - before == 1
+        assert "cannot set up SAs for erin@ims.example (127.0.2.5): no free SPI in [20000, 20001]" \
+            in pcscf.log()
+        assert not [s for s in sas(topo) if s["impi"] == "erin@ims.example"]
+        # the operator deletes frank's SAs (a de-registration would itself need a new pair of
+        # SPIs: it starts with an unprotected REGISTER here); erin gets his SPIs
+        assert pcscf.rpc("sec_agree.delete", "frank@ims.example").strip() == "1"
+        r = register(topo, "erin", 5)
+        assert r.ok, r.stdout[-3000:]
+        mine = [s for s in sas(topo) if s["impi"] == "erin@ims.example" and s["state"] == "active"]
+        assert len(mine) == 1
+        assert {mine[0]["spi_pc"], mine[0]["spi_ps"]} == {"20000", "20001"}, mine
+    finally:
+        pcscf.stop()
+        topo.start_role("pcscf", "pcscf.cfg", "pcscf")

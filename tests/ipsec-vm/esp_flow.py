@@ -52,6 +52,48 @@ def hx(s):
     return s.encode().hex()
 
 
+def sa_install_failure(t, pcscf, work):
+    """Fault injection: the kernel refuses the last of the four SAs (one with the same
+    destination and SPI is already there). The three installed before it are taken out again,
+    the UE gets 503 with Retry-After instead of a challenge, and once the obstacle is gone the
+    same UE registers over ESP."""
+    print("\n[5] the P-CSCF's kernel refuses one of alice's SAs")
+    # mallory's temporary SAs would hold the same selectors (same UE ports): the operator
+    # removes them, which takes them out of the kernel; the UE forgets its side
+    check(pcscf.rpc("sec_agree.delete", "mallory@ims.example").strip() == "1",
+          "sec_agree.delete removed mallory's SAs")
+    check(not re.search(r"spi 0x", xfrm_states()), "from the kernel too")
+    for what in ("state", "policy"):
+        subprocess.run(["ip", "netns", "exec", "ue", "ip", "xfrm", what, "flush"], check=True)
+    spi_uc, spi_us = 50011, 50012
+    blocker = ["src", PCSCF_IP, "dst", UE_IP, "proto", "esp", "spi", str(spi_us)]
+    subprocess.run(["ip", "xfrm", "state", "add"] + blocker +
+                   ["mode", "transport", "auth-trunc", "hmac(sha1)", "0x" + "11" * 20, "96",
+                    "enc", "cbc(aes)", "0x" + "22" * 16], check=True)
+    before = sorted(re.findall(r"spi (0x[0-9a-f]+)", xfrm_states()))
+    failed_before = pcscf.stat("sec_agree:sa_install_failed")
+    state = os.path.join(work, "alice-again.json")
+    rc, out = ue("register", state, "alice@ims.example", K, OP, "--spis=%d,%d" % (spi_uc, spi_us))
+    check(rc != 0 and ["REGISTER (unprotected)", 503] in out.get("steps", []),
+          "the REGISTER got 503, not a 401")
+    check(out.get("retry_after") == "30", "with Retry-After: %s" % out.get("retry_after"))
+    after = sorted(re.findall(r"spi (0x[0-9a-f]+)", xfrm_states()))
+    check(after == before, "the SAs installed before the refused one are gone again "
+          "(SPIs before %s, after %s)" % (before, after))
+    pol = subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout
+    check(str(spi_us) not in pol and str(spi_uc) not in pol and "10.9.0.2" not in pol,
+          "and so are their policies")
+    check(pcscf.stat("sec_agree:sa_install_failed") - failed_before == 1,
+          "sec_agree:sa_install_failed counted it")
+    check(re.search(r"cannot install the SAs for alice@ims.example \(%s\).*File exists" % UE_IP,
+                    pcscf.log()) is not None, "the log says whose SAs and why")
+    subprocess.run(["ip", "xfrm", "state", "delete"] + blocker, check=True)
+    rc, out = ue("register", state, "alice@ims.example", K, OP, "--spis=%d,%d" % (spi_uc, spi_us))
+    check(rc == 0, "with the obstacle gone alice registers, subscribes and is notified over ESP")
+    rc, _ = ue("deregister", state)
+    check(rc == 0, "and de-registers")
+
+
 def main():
     t0 = time.time()
     work = os.path.join(ROOT, "build", "ipsec-vm-guest")
@@ -133,6 +175,7 @@ def main():
         plain = [p for p in after if p["proto"] != 50]
         check(not plain, "after the 401 only ESP (protocol 50) crossed the link; "
               "not ESP: %s" % plain[:5])
+        sa_install_failure(t, pcscf, work)
     print("\nesp_flow: %d checks failed in %.1fs" % (len(failed), time.time() - t0))
     return 1 if failed else 0
 

@@ -2,7 +2,8 @@
 with sec-agree (TS 33.203 7.2), its own side of the four ESP SAs installed with `ip xfrm` from
 the same CK and IK (Annex I), then requests and responses over them.
 
-  ue.py register STATE.json IMPI K OP [--wrong-ik]   (K, OP: 16-character strings, as sipp)
+  ue.py register STATE.json IMPI K OP [--wrong-ik] [--spis=UC,US]
+        (K, OP: 16-character strings, as sipp; UC, US: the UE's SPIs, TS 33.203 7.2)
   ue.py deregister STATE.json
 Prints one JSON object: what happened at each step."""
 import base64
@@ -117,6 +118,7 @@ def register(state_file, impi, k, op, wrong_ik=False):
     r = recv(plain)
     out["t401"] = time.time()
     out["steps"].append(["REGISTER (unprotected)", status(r)])
+    out["retry_after"] = header(r, "Retry-After") if r else None
     server = header(r, "Security-Server") if r else None
     www = header(r, "WWW-Authenticate") if r else None
     out["security_server"] = server
@@ -197,6 +199,9 @@ def deregister(state_file):
 
 
 if __name__ == "__main__":
+    for arg in sys.argv:
+        if arg.startswith("--spis="):
+            SPI_UC, SPI_US = (int(x) for x in arg[7:].split(","))
     if sys.argv[1] == "register":
         sys.exit(register(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
                           "--wrong-ik" in sys.argv))
