@@ -150,3 +150,49 @@ def test_a_watcher_from_another_network_is_not_authenticated(topo):
     d = topo.roles["ps"].rpc("presence_authz.decide", "sip:alice@ims.example",
                              "sip:erin@visited.example", "unauthenticated")
     assert "sub_handling: block" in d
+
+
+def subscribe_from_outside(topo, from_user, addr, user=None, password=None):
+    """A SUBSCRIBE for alice from another network (through the edge proxy) whose From names
+    sip:<from_user>@ims.example, answering the PS's Digest challenge with user/password."""
+    from tests.integration.harness import sipp
+    extra = ["-au", user or from_user, "-ap", password or "nothing"]
+    for _ in range(3):  # a NOTIFY may overtake the 200 and sipp then gives up: repeat
+        r = sipp.run(os.path.join(SCENARIO_DIR, "subscribe-digest.xml"), ADDR["edge"], addr,
+                     service=from_user, extra=extra, workdir=topo.tmp,
+                     keys={"domain": "ims.example", "presentity": "alice", "expires": 60})
+        if not r.overtaken():
+            break
+    assert r.ok, (r.summary(), r.errors[-2000:])
+    return r
+
+
+def test_a_home_identity_nobody_asserted_must_pass_digest_at_the_ps(topo):
+    """mallory, in another network, writes From: bob. The S-CSCF asserts nothing for her, so
+    the PS challenges: wrong password, unknown user, or bob's credentials for someone else's
+    From are refused with 403 and a log line, and nothing of alice reaches her; without the
+    challenge presence_authz would have taken her for bob (his domain is trusted)."""
+    ps = topo.roles["ps"]
+    for from_user, user, password, code in (("bob", "bob", "guessed", -2),
+                                            ("bob", "mallory", "mallory-pw", -3)):
+        r = subscribe_from_outside(topo, from_user, "127.0.3.2", user, password)
+        summary = "\n".join(r.summary())
+        assert "<- 401 Unauthorized" in summary and "<- 403 Watcher authentication failed" in summary, summary
+        assert not r.received("NOTIFY ", own_dialog=True)
+        assert ("claiming sip:bob@ims.example: digest of '%s' refused (auth code %d"
+                % (user, code)) in ps.log()
+    r = subscribe_from_outside(topo, "dave", "127.0.3.2", "bob", "bob-pw")
+    assert "<- 403 Credentials of another user" in r.summary(), r.summary()
+    assert "'bob' authenticated but claims sip:dave@ims.example" in ps.log()
+    assert not r.received("NOTIFY ", own_dialog=True)
+
+
+def test_a_home_watcher_outside_the_network_is_authenticated_by_digest(topo):
+    """bob subscribes from another network with his own SIP credential: after the Digest
+    exchange the PS takes him as the authenticated sip:bob@ims.example, and alice's rule for
+    bob (an identity condition) gives him her document."""
+    r = subscribe_from_outside(topo, "bob", "127.0.3.3", "bob", "bob-pw")
+    assert "<- 401 Unauthorized" in r.summary(), r.summary()
+    n = r.received("NOTIFY ", own_dialog=True)[0]
+    assert state(n).startswith("active"), n
+    assert 'id="t-alice-1"' in n

@@ -84,6 +84,11 @@ class Topology:
             "TLS_CERT": self.ps_cert,
             "TLS_KEY": self.ps_key,
         }
+        if name == "ps" and cfg == "ps.cfg" and \
+                self.role_specs.get("pcscf", ("",))[0].startswith("stock/"):
+            # a stock P-CSCF asserts nobody: the presec PS believes the From of its own domain
+            # instead of challenging every home watcher (ps.cfg, WATCHER_DIGEST)
+            defs["WATCHER_DIGEST"] = 0
         defs.update(self.role_defines.get(name, {}))
         defs.update(defines or {})
         role = Role(name, cfg, addr or ADDR[name], workdir=wd, defines=defs, shm_mb=self.shm_mb)
@@ -110,8 +115,9 @@ class Topology:
 
     def add_subscriber(self, user, password, domain=HOME_DOMAIN):
         """A SIP subscriber (digest) and, with the same password, its Ut credential."""
-        self.pg.psql("INSERT INTO subscriber (username, domain, password) VALUES ('%s', '%s', '%s')"
-                     % (user, domain, password))
+        self.pg.psql("INSERT INTO subscriber (username, domain, password, ha1) VALUES "
+                     "('%s', '%s', '%s', md5('%s:%s:%s'))"
+                     % (user, domain, password, user, domain, password))
         self.pg.psql("INSERT INTO presec_ut_credential (username, domain, ha1) VALUES "
                      "('%s', '%s', md5('%s:%s:%s'))" % (user, domain, user, domain, password))
 
