@@ -77,5 +77,7 @@ unsigned sa_store_remove_if(struct sa_store *st, int (*match)(const struct sa_re
 void sa_store_foreach(struct sa_store *st, void (*fn)(int id, const struct sa_rec *, void *),
                       void *arg);
 unsigned sa_store_count(struct sa_store *st);
+/* How many records of ue_ip are in one of `states` (max_offers_per_ue). */
+unsigned sa_store_count_ue(struct sa_store *st, const char *ue_ip, unsigned states);
 
 #endif

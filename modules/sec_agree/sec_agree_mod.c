@@ -389,19 +389,6 @@ static void drop_record(const struct sa_rec *r)
 }
 
 /* ---- sec_agree_register ---- */
-struct offer_count {
-	const char *ue_ip;
-	unsigned n;
-};
-
-static void count_offers(int id, const struct sa_rec *r, void *arg)
-{
-	struct offer_count *c = arg;
-	(void)id;
-	if ((r->state == SA_OFFERED || r->state == SA_PENDING) && strcmp(r->ue_ip, c->ue_ip) == 0)
-		c->n++;
-}
-
 static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 {
 	unsigned combo, mech;
@@ -435,15 +422,14 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	r.combo = policy[combo];
 	r.created = time(NULL);
 	r.expires = r.created + pending_lifetime;
-	struct offer_count oc = {r.ue_ip, 0};
-	sa_store_foreach(store, count_offers, &oc);
-	if (oc.n >= (unsigned)max_offers_per_ue) {
+	unsigned in_progress = sa_store_count_ue(store, r.ue_ip, SA_OFFERED | SA_PENDING);
+	if (in_progress >= (unsigned)max_offers_per_ue) {
 		unsigned dropped =
 		        sa_store_retire(store, r.ue_ip, -1, SA_OFFERED | SA_PENDING, r.created);
 		update_stat(st_offers_dropped, dropped);
 		LM_NOTICE("REGISTER from %s: %u registrations in progress (max_offers_per_ue %d): "
 		          "the earlier offers are dropped\n",
-		          r.ue_ip, oc.n, max_offers_per_ue);
+		          r.ue_ip, in_progress, max_offers_per_ue);
 	}
 	if (sa_store_add(store, &r) < 0) {
 		LM_ERR("REGISTER from %s: SA table full (max_sas %d)\n", presec_src_ip(msg),

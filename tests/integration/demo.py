@@ -57,7 +57,7 @@ def main():
     d = Demo()
     print("presec demo: the reference topology on stock Kamailio modules "
           "(P-CSCF %(pcscf)s, S-CSCF %(scscf)s, PS %(ps)s)" % ADDR)
-    with Topology() as t:
+    with Topology(keep_logs_in=os.path.join(BUILD, "demo", "logs", "stock")) as t:
         d.say("PostgreSQL %s on 127.0.0.1:%d; Kamailio schema + presec migrations loaded"
               % (t.pg.query("SHOW server_version")[0][0], t.pg.port))
         for name, role in t.roles.items():
@@ -179,7 +179,7 @@ def presec_part(d):
     print("\n== presec roles: P-CSCF sec_agree + privacy, S-CSCF ims_aka, edge proxy, "
           "PS presence_authz ==")
     roles = dict(PRIVACY_ROLES, ps=("ps.cfg", "ps"))
-    with Topology(roles=roles) as t:
+    with Topology(roles=roles, keep_logs_in=os.path.join(BUILD, "demo", "logs", "presec")) as t:
         users = ("alice", "bob", "carol", "dave")
         for n, user in enumerate(users, 1):
             t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user],

@@ -17,7 +17,16 @@ def test_the_demo_flow_behaves_as_described():
     r = subprocess.run([sys.executable, "-m", "tests.integration.demo"], cwd=ROOT,
                        capture_output=True, text=True, timeout=600,
                        env=dict(os.environ, PRESEC_BUILD=BUILD))
-    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    if r.returncode != 0:
+        # the roles' logs (kept by the demo) say what a step that did not behave was doing
+        tails = []
+        for part in ("stock", "presec"):
+            for role in ("pcscf", "scscf", "ps", "edge"):
+                log = os.path.join(BUILD, "demo", "logs", part, role + ".log")
+                if os.path.exists(log):
+                    with open(log, errors="replace") as f:
+                        tails.append("--- %s %s ---\n%s" % (part, role, f.read()[-3000:]))
+        raise AssertionError(r.stdout[-6000:] + r.stderr[-3000:] + "\n".join(tails))
     assert "all steps behaved as described" in r.stdout
     for step in ("erin: NOTIFY pending, then NOTIFY active",
                  "erin's document logged as anonymous, her identity nowhere",

@@ -156,6 +156,120 @@ static void test_retire(void **state)
 	sa_store_destroy(st);
 }
 
+/* The chained indexes agree with a full scan of the table through any sequence of adds,
+ * writes, SPI assignments, retirements and removals (a model check with a fixed seed). */
+struct truth {
+	const char *ip, *cid;
+	uint16_t port;
+	time_t now;
+	unsigned n_ip_states, n_ip_any, n_cid, n_client, n_active;
+	int ids_cid[64], ids_client[64], ids_active[64];
+};
+
+static void scan(int id, const struct sa_rec *r, void *arg)
+{
+	struct truth *t = arg;
+	if (strcmp(r->ue_ip, t->ip) == 0 && (r->state & (SA_OFFERED | SA_PENDING)))
+		t->n_ip_states++;
+	if (strcmp(r->ue_ip, t->ip) == 0)
+		t->n_ip_any++;
+	if (strcmp(r->call_id, t->cid) == 0 && (r->state & SA_ANY))
+		t->ids_cid[t->n_cid++] = id;
+	if (strcmp(r->ue_ip, t->ip) == 0 && r->port_uc == t->port && r->expires > t->now &&
+	    (r->state & (SA_PENDING | SA_ACTIVE | SA_RETIRING)))
+		t->ids_client[t->n_client++] = id;
+	if (strcmp(r->ue_ip, t->ip) == 0 && r->state == SA_ACTIVE && r->expires > t->now)
+		t->ids_active[t->n_active++] = id;
+}
+
+static int among(int id, const int *ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+static unsigned rnd(uint32_t *seed, unsigned n)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) % n;
+}
+
+static int expired_at(const struct sa_rec *r, void *arg)
+{
+	return r->expires <= *(time_t *)arg;
+}
+
+static void test_indexes_agree_with_a_full_scan(void **state)
+{
+	static const char *ips[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "fd00::1", "10.0.0.5"};
+	static const char *cids[] = {"a@h", "b@h", "c@h", "d@h", "e@h", "f@h", "g@h"};
+	static const enum sa_state states[] = {SA_OFFERED, SA_PENDING, SA_ACTIVE, SA_RETIRING};
+	struct sa_store *st = sa_store_new(&ops, 64);
+	uint32_t cursor = 0, seed = 12345;
+	struct sa_rec out;
+	(void)state;
+#define RND(n) rnd(&seed, n)
+	for (int step = 0; step < 5000; step++) {
+		unsigned op = RND(10);
+		if (op < 4) {
+			struct sa_rec r =
+			        rec("u@x", ips[RND(5)], (uint16_t)(5060 + RND(3)), cids[RND(7)],
+			            states[RND(4)], (time_t)(100 + RND(200)));
+			sa_store_add(st, &r);
+		} else if (op < 6) {
+			int id = (int)RND(64);
+			if (sa_store_get(st, id, SA_ANY, &out) == 0) {
+				/* a write may change every key the indexes use */
+				strcpy(out.ue_ip, ips[RND(5)]);
+				strcpy(out.call_id, cids[RND(7)]);
+				out.state = states[RND(4)];
+				assert_int_equal(sa_store_put(st, id, &out), 0);
+			}
+		} else if (op < 7) {
+			int id = (int)RND(64);
+			if (sa_store_get(st, id, SA_ANY, &out) == 0)
+				sa_store_assign_spis(st, id, &cursor, 2000, 2100);
+		} else if (op < 8) {
+			sa_store_retire(st, ips[RND(5)], (int)RND(64) - 32,
+			                RND(2) ? SA_ANY : SA_ACTIVE | SA_PENDING, (time_t)RND(300));
+		} else {
+			time_t t = (time_t)(100 + RND(120));
+			sa_store_remove_if(st, expired_at, &t, NULL, NULL);
+		}
+		for (int q = 0; q < 5; q++) {
+			struct truth t = {.ip = ips[q],
+			                  .cid = cids[q],
+			                  .port = (uint16_t)(5060 + q % 3),
+			                  .now = 150};
+			sa_store_foreach(st, scan, &t);
+			assert_int_equal(sa_store_count_ue(st, t.ip, SA_OFFERED | SA_PENDING),
+			                 t.n_ip_states);
+			assert_int_equal(sa_store_count_ue(st, t.ip, SA_ANY), t.n_ip_any);
+			int id = sa_store_by_call_id(st, t.cid, SA_ANY, &out);
+			assert_true(t.n_cid ? among(id, t.ids_cid, t.n_cid) : id == -1);
+			id = sa_store_by_ue_client(st, t.ip, t.port, NULL, t.now, &out);
+			assert_true(t.n_client ? among(id, t.ids_client, t.n_client) : id == -1);
+			id = sa_store_by_ue_ip(st, t.ip, t.now, &out);
+			assert_true(t.n_active ? among(id, t.ids_active, t.n_active) : id == -1);
+		}
+	}
+	/* every SPI we hold is unique */
+	uint32_t spis[128];
+	unsigned n = 0;
+	for (int id = 0; id < 64; id++)
+		if (sa_store_get(st, id, SA_ANY, &out) == 0 && out.spi_pc) {
+			for (unsigned j = 0; j < n; j++)
+				assert_true(spis[j] != out.spi_pc && spis[j] != out.spi_ps);
+			spis[n++] = out.spi_pc;
+			spis[n++] = out.spi_ps;
+		}
+	assert_true(n > 0);
+#undef RND
+	sa_store_destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +278,7 @@ int main(void)
 	        cmocka_unit_test(test_spis_are_unique_and_not_the_ues),
 	        cmocka_unit_test(test_remove_if),
 	        cmocka_unit_test(test_retire),
+	        cmocka_unit_test(test_indexes_agree_with_a_full_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
