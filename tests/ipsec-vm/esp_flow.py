@@ -1,8 +1,10 @@
 """The real-ESP flow, run in the guest's `pcscf` namespace (guest.sh): PostgreSQL, the S-CSCF
-(ims_aka) and the PS on loopback, the P-CSCF with the xfrm backend on the veth towards the UE's
-namespace. A UE registers with sec-agree, subscribes over its SAs and gets the NOTIFY over them;
-a capture on the UE's link must show nothing but ESP between UE and P-CSCF after the 401; a UE
-with a wrong IK gets nothing through; de-registration removes the SAs from the kernel.
+(ims_aka) and the presec PS (presence_authz, Ut over HTTPS) on loopback, the P-CSCF with the
+xfrm backend on the veth towards the UE's namespace. A UE registers with sec-agree, subscribes
+over its SAs and gets the NOTIFY over them; a capture on the UE's link must show nothing but
+ESP between UE and P-CSCF after the 401; a UE with a wrong IK gets nothing through;
+de-registration removes the SAs from the kernel; a refused SA gives 503 and leaves nothing;
+then the demo's presence flow with three UEs, each over its own SAs.
 Exit status 0 when every check passed."""
 import json
 import os
@@ -94,11 +96,83 @@ def sa_install_failure(t, pcscf, work):
     check(rc == 0, "and de-registers")
 
 
+def link_checks(packets, ue_ip, who):
+    """Between one UE and the P-CSCF: the unprotected REGISTER and its 401, then only ESP."""
+    link = [p for p in packets if {p["src"], p["dst"]} == {PCSCF_IP, ue_ip}]
+    first_esp = next((i for i, p in enumerate(link) if p["proto"] == 50), len(link))
+    before, after = link[:first_esp], link[first_esp:]
+    check(len(before) == 2 and all(p["proto"] == 17 for p in before),
+          "%s (%s): before the SAs only the REGISTER and its 401 (%d packets)"
+          % (who, ue_ip, len(before)))
+    plain = [p for p in after if p["proto"] != 50]
+    check(after and not plain, "%s: after the 401 only ESP crossed the link (%d packets)%s"
+          % (who, len(after), "; not ESP: %s" % plain[:3] if plain else ""))
+
+
+def presence_over_esp(t, work):
+    """The demo's presence flow with every UE behind real ESP SAs: alice publishes rich
+    presence over hers and stores her pres-rules over Ut (HTTPS on the PS); bob, allowed with
+    some transformations, and carol, blocked, subscribe over theirs; presence_authz decides
+    and pidf_filter filters, and nothing but ESP crosses any UE's link after its 401."""
+    from tests.integration.demo import PRESEC_RULES, RICH, RULES_PATH
+    print("\n[6] the demo's presence flow over ESP: alice, bob and carol on their own addresses")
+    time.sleep(2.5)  # alice's SAs from [5] are gone from the P-CSCF's kernel
+    # alice on a new address: her self-subscription from [5] still lives (60 s) and would
+    # bring a NOTIFY that nobody listens for to 10.9.0.2 (the kernel's ICMP answer is not ESP)
+    ues = {"alice": "10.9.0.5", "bob": "10.9.0.3", "carol": "10.9.0.4"}
+    for user, ip in ues.items():
+        if user != "alice":
+            t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user], hx(K),
+                            op=hx(OP), algorithms=("AKAv1-MD5",))
+        subprocess.run(["ip", "-n", "ue", "addr", "add", ip + "/24", "dev", "veth-ue"],
+                       check=True)
+    t.add_subscriber("alice", "alice-ut")  # her Ut credential
+    cap = os.path.join(work, "capture-presence.json")
+    sniffer = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
+                                os.path.join(HERE, "sniff.py"), "veth-ue", cap],
+                               stdout=subprocess.PIPE, text=True)
+    sniffer.stdout.readline()  # READY
+    states = {}
+    for user, ip in ues.items():
+        states[user] = os.path.join(work, "%s-presence.json" % user)
+        rc, _ = ue("register", states[user], "%s@ims.example" % user, K, OP, "--ip=" + ip,
+                   "--no-subscribe")
+        check(rc == 0, "%s registered from %s with sec-agree and AKA" % (user, ip))
+    pidf = os.path.join(work, "alice-rich.xml")
+    with open(pidf, "w") as f:
+        f.write(RICH)
+    rc, _ = ue("publish", states["alice"], pidf)
+    check(rc == 0, "alice's rich presence (activities, mood, notes) published over her SA")
+    status, _ = t.xcap("PUT", "alice", "alice-ut", RULES_PATH, PRESEC_RULES,
+                       "application/auth-policy+xml")
+    check(status in (200, 201), "her pres-rules stored over Ut (HTTPS, Digest): %s" % status)
+    rc, out = ue("subscribe", states["bob"], "alice")
+    body = out.get("body", "")
+    check(rc == 0 and (out.get("subscription_state") or "").startswith("active"),
+          "bob's subscription is active: %s" % out.get("subscription_state"))
+    check("meeting" in body and "phone" in body,
+          "bob sees alice's services and activities over ESP")
+    check("happy" not in body and "board meeting until noon" not in body
+          and "desk phone" not in body,
+          "and not what his rule does not give him (mood, notes)")
+    print("    bob's document: %s" % body.strip()[:400])
+    rc, out = ue("subscribe", states["carol"], "alice")
+    check((out.get("subscription_state") or "").startswith("terminated")
+          and "<presence" not in out.get("body", ""),
+          "carol (blocked) gets a terminated subscription and no document: %s"
+          % out.get("subscription_state"))
+    sniffer.terminate()
+    sniffer.wait(10)
+    packets = [json.loads(line) for line in open(cap)]
+    for user, ip in ues.items():
+        link_checks(packets, ip, user)
+
+
 def main():
     t0 = time.time()
     work = os.path.join(ROOT, "build", "ipsec-vm-guest")
     os.makedirs(work, exist_ok=True)
-    roles = {"scscf": ("scscf.cfg", "scscf"), "ps": ("stock/ps.cfg", "ps")}
+    roles = {"scscf": ("scscf.cfg", "scscf"), "ps": ("ps.cfg", "ps")}
     with Topology(roles=roles, keep_logs_in=os.path.join(work, "logs"),
                   defines={"scscf": {"TRUSTED_PCSCF": PCSCF_IP, "PCSCF_IP": Bare(PCSCF_IP),
                                      "TRUST_DOMAIN": TRUST}}) as t:
@@ -176,6 +250,7 @@ def main():
         check(not plain, "after the 401 only ESP (protocol 50) crossed the link; "
               "not ESP: %s" % plain[:5])
         sa_install_failure(t, pcscf, work)
+        presence_over_esp(t, work)
     print("\nesp_flow: %d checks failed in %.1fs" % (len(failed), time.time() - t0))
     return 1 if failed else 0
 

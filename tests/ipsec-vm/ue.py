@@ -2,8 +2,11 @@
 with sec-agree (TS 33.203 7.2), its own side of the four ESP SAs installed with `ip xfrm` from
 the same CK and IK (Annex I), then requests and responses over them.
 
-  ue.py register STATE.json IMPI K OP [--wrong-ik] [--spis=UC,US]
-        (K, OP: 16-character strings, as sipp; UC, US: the UE's SPIs, TS 33.203 7.2)
+  ue.py register STATE.json IMPI K OP [--wrong-ik] [--spis=UC,US] [--ip=ADDR] [--no-subscribe]
+        (K, OP: 16-character strings, as sipp; UC, US: the UE's SPIs, TS 33.203 7.2;
+        ADDR: the UE's address, one of the UE namespace's)
+  ue.py publish STATE.json PIDF-FILE      (over the registered UE's SAs)
+  ue.py subscribe STATE.json PRESENTITY   (over the SAs: the answer and the first NOTIFY)
   ue.py deregister STATE.json
 Prints one JSON object: what happened at each step."""
 import base64
@@ -51,7 +54,7 @@ def status(msg):
     return int(msg.split(" ", 2)[1]) if msg and msg.startswith("SIP/2.0 ") else None
 
 
-def request(method, ruri, st, port, extra, cseq, expires=None):
+def request(method, ruri, st, port, extra, cseq, expires=None, body=None, ctype=None):
     lines = ["%s %s SIP/2.0" % (method, ruri),
              "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport" % (UE_IP, port, uuid.uuid4().hex[:12]),
              "Max-Forwards: 70",
@@ -61,7 +64,11 @@ def request(method, ruri, st, port, extra, cseq, expires=None):
              "Contact: <sip:%s@%s:%d>" % (st["user"], UE_IP, PORT_US)]
     if expires is not None:
         lines.append("Expires: %d" % expires)
-    return "\r\n".join(lines + extra + ["Content-Length: 0", "", ""]).encode()
+    data = (body or "").encode()
+    if body is not None:
+        lines.append("Content-Type: %s" % ctype)
+    return ("\r\n".join(lines + extra + ["Content-Length: %d" % len(data), "", ""]).encode()
+            + data)
 
 
 def security_client():
@@ -102,10 +109,10 @@ def install_sas(m, ck, ik):
              "mode", "transport")
 
 
-def register(state_file, impi, k, op, wrong_ik=False):
+def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     user = impi.split("@")[0]
     st = {"user": user, "impi": impi, "tag": uuid.uuid4().hex[:8],
-          "call_id": uuid.uuid4().hex + "@" + UE_IP}
+          "call_id": uuid.uuid4().hex + "@" + UE_IP, "ue_ip": UE_IP}
     out = {"steps": []}
     plain, uc, us = sock(PORT_UNPROTECTED), sock(PORT_UC), sock(PORT_US)
     sec = ["Supported: path, sec-agree", "Require: sec-agree", "Proxy-Require: sec-agree",
@@ -153,6 +160,14 @@ def register(state_file, impi, k, op, wrong_ik=False):
         print(json.dumps(out))
         return 1
     out["p_associated_uri"] = header(r, "P-Associated-URI")
+    st.update({"mech": m, "server": server})
+    if not subscribe_self:
+        # a UE that leaves a subscription behind gets NOTIFYs after this process is gone, and
+        # its kernel answers them with ICMP port unreachable, outside ESP
+        with open(state_file, "w") as f:
+            json.dump(st, f)
+        print(json.dumps(out))
+        return 0
     # a SUBSCRIBE over the SA; the NOTIFY comes back over the other SA pair to port_us
     sub = {"user": user, "tag": uuid.uuid4().hex[:8], "call_id": uuid.uuid4().hex + "@" + UE_IP}
     uc.sendto(request("SUBSCRIBE", "sip:%s@%s" % (user, DOMAIN), sub, PORT_UC,
@@ -174,6 +189,52 @@ def register(state_file, impi, k, op, wrong_ik=False):
         json.dump(st, f)
     print(json.dumps(out))
     return 0
+
+
+def publish(state_file, pidf_file):
+    """PUBLISH of a PIDF document over the SA (RFC 3903), from the protected client port."""
+    with open(state_file) as f:
+        st = json.load(f)
+    with open(pidf_file) as f:
+        body = f.read()
+    uc = sock(PORT_UC)
+    pub = {"user": st["user"], "tag": uuid.uuid4().hex[:8],
+           "call_id": uuid.uuid4().hex + "@" + UE_IP}
+    aor = "sip:%s@%s" % (st["user"], DOMAIN)
+    uc.sendto(request("PUBLISH", aor, pub, PORT_UC, ["To: <%s>" % aor, "Event: presence"], 1,
+                      600, body, "application/pidf+xml"), (PCSCF_IP, st["mech"]["port-s"]))
+    r = recv(uc)
+    print(json.dumps({"steps": [["PUBLISH (protected)", status(r)]]}))
+    return 0 if status(r) == 200 else 1
+
+
+def subscribe(state_file, presentity):
+    """SUBSCRIBE over the SA; the first NOTIFY arrives over the other pair on port_us and is
+    answered over it. Prints its Subscription-State and body."""
+    with open(state_file) as f:
+        st = json.load(f)
+    m = st["mech"]
+    uc, us = sock(PORT_UC), sock(PORT_US)
+    sub = {"user": st["user"], "tag": uuid.uuid4().hex[:8],
+           "call_id": uuid.uuid4().hex + "@" + UE_IP}
+    uc.sendto(request("SUBSCRIBE", "sip:%s@%s" % (presentity, DOMAIN), sub, PORT_UC,
+                      ["To: <sip:%s@%s>" % (presentity, DOMAIN), "Event: presence",
+                       "Accept: application/pidf+xml"], 1, 60),
+              (PCSCF_IP, m["port-s"]))
+    r = recv(uc)
+    out = {"steps": [["SUBSCRIBE to %s (protected)" % presentity, status(r)]]}
+    n = recv(us)
+    out["steps"].append(["NOTIFY received on port_us", n.split(" ", 1)[0] if n else None])
+    if n and n.startswith("NOTIFY "):
+        out["subscription_state"] = header(n, "Subscription-State")
+        out["body"] = n.split("\r\n\r\n", 1)[1] if "\r\n\r\n" in n else ""
+        hdrs = n.split("\r\n\r\n", 1)[0].split("\r\n")
+        keep = [h for h in hdrs[1:] if h.split(":")[0].lower() in
+                ("via", "from", "to", "call-id", "cseq")]
+        us.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
+                   "\r\nContent-Length: 0\r\n\r\n").encode(), (PCSCF_IP, m["port-c"]))
+    print(json.dumps(out))
+    return 0 if status(r) in (200, 202) and "subscription_state" in out else 1
 
 
 def deregister(state_file):
@@ -202,7 +263,17 @@ if __name__ == "__main__":
     for arg in sys.argv:
         if arg.startswith("--spis="):
             SPI_UC, SPI_US = (int(x) for x in arg[7:].split(","))
+        if arg.startswith("--ip="):
+            UE_IP = arg[5:]
     if sys.argv[1] == "register":
         sys.exit(register(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
-                          "--wrong-ik" in sys.argv))
+                          "--wrong-ik" in sys.argv, "--no-subscribe" not in sys.argv))
+    if sys.argv[1] in ("publish", "subscribe", "deregister"):
+        # the later commands act from the address the UE registered from
+        with open(sys.argv[2]) as f:
+            UE_IP = json.load(f).get("ue_ip", UE_IP)
+    if sys.argv[1] == "publish":
+        sys.exit(publish(sys.argv[2], sys.argv[3]))
+    if sys.argv[1] == "subscribe":
+        sys.exit(subscribe(sys.argv[2], sys.argv[3]))
     sys.exit(deregister(sys.argv[2]))
