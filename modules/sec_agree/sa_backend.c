@@ -12,10 +12,12 @@ static int record_probe(char *err, size_t errsz)
 	return 0;
 }
 
-static int record_install(const struct sa_rec *r, const uint8_t *auth_key, size_t auth_len,
-                          const uint8_t *enc_key, size_t enc_len, int lifetime)
+static int record_install(const struct sa_rec *r, const struct sa_rec *current,
+                          const uint8_t *auth_key, size_t auth_len, const uint8_t *enc_key,
+                          size_t enc_len, int lifetime)
 {
 	(void)r;
+	(void)current;
 	(void)auth_key;
 	(void)auth_len;
 	(void)enc_key;
@@ -31,9 +33,10 @@ static int record_update(const struct sa_rec *r, int lifetime)
 	return 0;
 }
 
-static int record_remove(const struct sa_rec *r)
+static int record_remove(const struct sa_rec *r, const struct sa_rec *heir)
 {
 	(void)r;
+	(void)heir;
 	return 0;
 }
 

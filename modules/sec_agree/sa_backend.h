@@ -13,11 +13,17 @@ struct sa_backend {
 	const char *warning; /* said loudly at start-up when not NULL */
 	/* 0 when the backend can work on this host, else -1 and a reason in err */
 	int (*probe)(char *err, size_t errsz);
-	/* the four unidirectional SAs of TS 33.203 7.1 for r, keys as Annex I expands them */
-	int (*install)(const struct sa_rec *r, const uint8_t *auth_key, size_t auth_len,
-	               const uint8_t *enc_key, size_t enc_len, int lifetime);
+	/* The four unidirectional SAs of TS 33.203 7.1 for r, keys as Annex I expands them.
+	 * current: the UE's newest set already installed (NULL: none); a re-registration's new set
+	 * may share flows with it (the same port_us towards our port_pc, TS 33.203 7.4). All or
+	 * nothing: on failure what was done is undone, current's traffic untouched. */
+	int (*install)(const struct sa_rec *r, const struct sa_rec *current,
+	               const uint8_t *auth_key, size_t auth_len, const uint8_t *enc_key,
+	               size_t enc_len, int lifetime);
 	int (*update_lifetime)(const struct sa_rec *r, int lifetime);
-	int (*remove)(const struct sa_rec *r);
+	/* heir: the UE's newest set that stays (NULL: none); a flow it shares with r is handed
+	 * over to it instead of being torn down */
+	int (*remove)(const struct sa_rec *r, const struct sa_rec *heir);
 };
 
 const struct sa_backend *sa_backend_find(const char *name);

@@ -290,6 +290,18 @@ int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_
 	return id >= 0 ? id : find(st, BY_IP, ue_ip, 1, match_ue_client, &k, out);
 }
 
+static int match_installed(const struct sa_rec *r, const void *arg)
+{
+	const struct key *k = arg;
+	return r->installed && r->state != SA_OFFERED && strcmp(r->ue_ip, k->s) == 0;
+}
+
+int sa_store_newest_installed(struct sa_store *st, const char *ue_ip, struct sa_rec *out)
+{
+	struct key k = {ue_ip, 0, 0, 0, NULL};
+	return find(st, BY_IP, ue_ip, 1, match_installed, &k, out);
+}
+
 static int match_ue_ip(const struct sa_rec *r, const void *arg)
 {
 	const struct key *k = arg;

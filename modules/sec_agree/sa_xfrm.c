@@ -9,7 +9,14 @@
  * Each SA's selector and its policy name the UDP ports, so the UE's other traffic (the initial
  * REGISTER to port 5060) is left alone, and the "in" policies make the kernel drop plaintext on
  * the protected ports. The states carry no kernel lifetime: the module deletes them when the
- * registration ends or expires, and on shutdown. */
+ * registration ends or expires, and on shutdown.
+ *
+ * Policies belong to flows, not to SA sets. A re-registration's new set (TS 33.203 7.4) keeps
+ * the UE's port_us, so two of its flows have the selectors of the old set's, and the kernel
+ * holds one policy per selector whatever the priority (checked in the test VM's 6.1). So an
+ * "in" policy's template names no SPI (any ESP SA between the two addresses in transport
+ * mode: the old set for late messages, the new one for the rest), an "out" policy's template
+ * is moved to the newest set's SA, and a policy goes only with the last set using it. */
 #include "sa_xfrm.h"
 
 #include <arpa/inet.h>
@@ -178,14 +185,15 @@ static int del_state(const struct flow *f)
 	return talk(nlh);
 }
 
-static int add_policy(const struct flow *f)
+/* update: replace the template of the flow's existing policy (XFRM_MSG_UPDPOLICY) */
+static int put_policy(const struct flow *f, int update)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct xfrm_userpolicy_info *p;
 	struct xfrm_user_tmpl t;
-	nlh->nlmsg_type = XFRM_MSG_NEWPOLICY;
-	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	nlh->nlmsg_type = update ? XFRM_MSG_UPDPOLICY : XFRM_MSG_NEWPOLICY;
+	nlh->nlmsg_flags = update ? 0 : NLM_F_CREATE | NLM_F_EXCL;
 	p = mnl_nlmsg_put_extra_header(nlh, sizeof(*p));
 	if (selector(f, &p->sel) != 0)
 		return -EINVAL;
@@ -198,8 +206,11 @@ static int add_policy(const struct flow *f)
 	t.id.daddr = p->sel.daddr;
 	t.saddr = p->sel.saddr;
 	t.id.proto = IPPROTO_ESP;
-	t.id.spi = htonl(f->spi);
-	t.reqid = f->spi;
+	if (f->dir == XFRM_POLICY_OUT) {
+		/* which SA protects what we send: this set's */
+		t.id.spi = htonl(f->spi);
+		t.reqid = f->spi;
+	}
 	t.mode = XFRM_MODE_TRANSPORT;
 	t.aalgos = t.ealgos = t.calgos = ~0u;
 	mnl_attr_put(nlh, XFRMA_TMPL, sizeof(t), &t);
@@ -219,22 +230,59 @@ static int del_policy(const struct flow *f)
 	return talk(nlh);
 }
 
-int sa_xfrm_install(const struct sa_rec *r, const uint8_t *auth_key, size_t auth_len,
-                    const uint8_t *enc_key, size_t enc_len, int lifetime)
+static int same_flow(const struct flow *a, const struct flow *b)
 {
-	struct flow f[4];
+	return a->dir == b->dir && a->sport == b->sport && a->dport == b->dport &&
+	       strcmp(a->src, b->src) == 0 && strcmp(a->dst, b->dst) == 0;
+}
+
+/* what install did to a flow's policy, so that it can be undone */
+enum took { NOTHING, CREATED, SHARED, MOVED };
+
+/* hands flow i's policy back to `to` (a set sharing it) or removes it */
+static int release_policy(const struct flow *f, const struct flow *to)
+{
+	if (to && same_flow(f, to))
+		return f->dir == XFRM_POLICY_OUT ? put_policy(to, 1) : 0;
+	return del_policy(f);
+}
+
+int sa_xfrm_install(const struct sa_rec *r, const struct sa_rec *current, const uint8_t *auth_key,
+                    size_t auth_len, const uint8_t *enc_key, size_t enc_len, int lifetime)
+{
+	struct flow f[4], c[4];
+	enum took took[4] = {NOTHING, NOTHING, NOTHING, NOTHING};
 	int i, rc = 0;
 	(void)lifetime;
 	flows_of(r, f);
+	if (current)
+		flows_of(current, c);
 	for (i = 0; i < 4 && rc == 0; i++) {
-		rc = add_state(&f[i], &r->combo, auth_key, auth_len, enc_key, enc_len);
-		if (rc == 0 && (rc = add_policy(&f[i])) != 0)
+		if ((rc = add_state(&f[i], &r->combo, auth_key, auth_len, enc_key, enc_len)) != 0)
+			break;
+		rc = put_policy(&f[i], 0);
+		if (rc == -EEXIST && current && same_flow(&f[i], &c[i])) {
+			/* a flow of the set this one replaces: outbound traffic moves to the new SA
+			 * now, the "in" policy already accepts it */
+			if (f[i].dir == XFRM_POLICY_OUT && (rc = put_policy(&f[i], 1)) == 0)
+				took[i] = MOVED;
+			else if (f[i].dir == XFRM_POLICY_IN)
+				rc = 0, took[i] = SHARED;
+		} else if (rc == 0) {
+			took[i] = CREATED;
+		}
+		if (rc != 0)
 			del_state(&f[i]);
 	}
 	if (rc != 0) {
-		/* all or nothing: undo the SAs already in */
-		for (int j = 0; j < i - 1; j++) {
-			del_policy(&f[j]);
+		/* all or nothing: undo this set, give current its flows back */
+		for (int j = 0; j < 4; j++) {
+			if (took[j] == NOTHING)
+				continue;
+			if (took[j] == CREATED)
+				del_policy(&f[j]);
+			else if (took[j] == MOVED)
+				put_policy(&c[j], 1);
 			del_state(&f[j]);
 		}
 		errno = -rc;
@@ -243,13 +291,15 @@ int sa_xfrm_install(const struct sa_rec *r, const uint8_t *auth_key, size_t auth
 	return 0;
 }
 
-int sa_xfrm_remove(const struct sa_rec *r)
+int sa_xfrm_remove(const struct sa_rec *r, const struct sa_rec *heir)
 {
-	struct flow f[4];
+	struct flow f[4], h[4];
 	int bad = 0;
 	flows_of(r, f);
+	if (heir)
+		flows_of(heir, h);
 	for (int i = 0; i < 4; i++) {
-		int a = del_policy(&f[i]), b = del_state(&f[i]);
+		int a = release_policy(&f[i], heir ? &h[i] : NULL), b = del_state(&f[i]);
 		/* already gone (flushed by an operator) is not an error */
 		bad |= (a != 0 && a != -ENOENT) || (b != 0 && b != -ESRCH && b != -ENOENT);
 	}

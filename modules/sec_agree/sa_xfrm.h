@@ -8,8 +8,8 @@
 
 int sa_xfrm_probe(char *err, size_t errsz);
 /* 0, or -1 with errno; all four SAs and policies or none */
-int sa_xfrm_install(const struct sa_rec *r, const uint8_t *auth_key, size_t auth_len,
-                    const uint8_t *enc_key, size_t enc_len, int lifetime);
-int sa_xfrm_remove(const struct sa_rec *r);
+int sa_xfrm_install(const struct sa_rec *r, const struct sa_rec *current, const uint8_t *auth_key,
+                    size_t auth_len, const uint8_t *enc_key, size_t enc_len, int lifetime);
+int sa_xfrm_remove(const struct sa_rec *r, const struct sa_rec *heir);
 
 #endif

@@ -351,8 +351,11 @@ static int reply_494(struct sip_msg *msg)
 /* ---- SA lifetime ---- */
 static void delete_sas(const struct sa_rec *r, void *arg)
 {
+	struct sa_rec heir;
 	(void)arg;
-	if (r->installed && backend->remove(r) != 0)
+	/* the record is out of the table already: the newest set left takes over shared flows */
+	int has_heir = r->installed && sa_store_newest_installed(store, r->ue_ip, &heir) >= 0;
+	if (r->installed && backend->remove(r, has_heir ? &heir : NULL) != 0)
 		LM_ERR("cannot delete the SAs of %s (%s:%u)\n", r->impi, r->ue_ip, r->port_uc);
 	if (r->installed)
 		update_stat(st_deleted, 1);
@@ -600,7 +603,11 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	strcpy(r.server, list);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int irc = backend->install(&r, auth_key, auth_len, enc_key, enc_len, pending_lifetime);
+	/* TS 33.203 7.4: a re-registration's set may share flows with the UE's current one */
+	struct sa_rec current;
+	int has_current = sa_store_newest_installed(store, r.ue_ip, &current) >= 0;
+	int irc = backend->install(&r, has_current ? &current : NULL, auth_key, auth_len, enc_key,
+	                           enc_len, pending_lifetime);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	long install_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
 	if (irc != 0) {

@@ -23,6 +23,7 @@ K, OP = "ipsecvm-key-0001", "presec-demo-op-1"
 PCSCF_IP, UE_IP = "10.9.0.1", "10.9.0.2"
 TRUST = "127.0.1.0/24 %s" % PCSCF_IP  # the P-CSCF sits on the veth here
 failed = []
+RETIRE_GRACE = 4  # seconds a re-registration's old SAs stay (pcscf.cfg)
 
 
 def check(ok, what):
@@ -168,6 +169,67 @@ def presence_over_esp(t, work):
         link_checks(packets, ip, user)
 
 
+def mine(text, ip):
+    """The entries of `ip xfrm state` or `ip xfrm policy` output that involve address ip."""
+    entries = re.split(r"\n(?=\S)", text.strip()) if text.strip() else []
+    return [e for e in entries if re.search(r"\b%s\b" % re.escape(ip), e.split("\n")[0])]
+
+
+def reregistration_over_esp(t, pcscf, work):
+    """TS 33.203 7.4 over real ESP: erin re-registers over her SAs offering new SPIs and a new
+    port_uc with the same port_us. The new set shares two flows (port_us <-> port_pc) with
+    the old one, and the kernel keeps one policy per flow: the new set takes them over, the
+    old SAs stay RETIRE_GRACE seconds for late messages, and their removal leaves the shared
+    policies to the new set."""
+    print("\n[7] erin re-registers over her SAs with new SPIs and a new port_uc (TS 33.203 7.4)")
+    ip = "10.9.0.6"
+    t.provision_aka("erin@ims.example", ["sip:erin@ims.example"], hx(K), op=hx(OP),
+                    algorithms=("AKAv1-MD5",))
+    subprocess.run(["ip", "-n", "ue", "addr", "add", ip + "/24", "dev", "veth-ue"], check=True)
+    # the S-CSCF challenges a REGISTER even over the SAs, so that new SAs are set up
+    t.roles["scscf"].stop()
+    t.start_role("scscf", "scscf.cfg", "scscf", defines={"AKA_PROTECTED_REREG": 0})
+    cap = os.path.join(work, "capture-rereg.json")
+    sniffer = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
+                                os.path.join(HERE, "sniff.py"), "veth-ue", cap],
+                               stdout=subprocess.PIPE, text=True)
+    sniffer.stdout.readline()  # READY
+    state = os.path.join(work, "erin.json")
+    rc, _ = ue("register", state, "erin@ims.example", K, OP, "--ip=" + ip, "--no-subscribe",
+               "--spis=50041,50042")
+    check(rc == 0, "erin registered from %s (UE SPIs 50041/50042, port_uc 5062)" % ip)
+    rc, _ = ue("reregister", state, K, OP, "--spis=50051,50052", "--port-uc=5072")
+    check(rc == 0, "re-registration: REGISTER and 401 over the old SAs, the protected REGISTER "
+          "and its 200 over the new ones (UE SPIs 50051/50052, port_uc 5072)")
+    sas = mine(xfrm_states(), ip)
+    pols = mine(subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout,
+                ip)
+    check(len(sas) == 8, "old and new set side by side: %d SAs for erin" % len(sas))
+    check(len(pols) == 6, "6 policies: the old and the new port_uc flows, the two port_us "
+          "flows shared (%d)" % len(pols))
+    rc, out = ue("subscribe", state, "erin")
+    check(rc == 0, "a SUBSCRIBE over the new SA, its NOTIFY over the new pair")
+    st = subprocess.run(["ip", "-s", "xfrm", "state", "get", "src", PCSCF_IP, "dst", ip,
+                         "proto", "esp", "spi", "50052"], capture_output=True, text=True).stdout
+    sent = [int(x) for x in re.findall(r"(\d+)\(packets\)", st)]
+    check(sent and sent[0] >= 1, "the P-CSCF sent the NOTIFY over the new SA to port_us "
+          "(packets on spi 50052: %s)" % sent)
+    time.sleep(RETIRE_GRACE + 2.5)
+    sas = mine(xfrm_states(), ip)
+    pols = mine(subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout,
+                ip)
+    check(len(sas) == 4 and not [s for s in sas if "0x0000c379" in s or "0x0000c37a" in s],
+          "after retire_grace only the new set's 4 SAs are left (%d)" % len(sas))
+    check(len(pols) == 4, "and 4 policies: the shared ones stayed with the new set (%d)"
+          % len(pols))
+    rc, out = ue("subscribe", state, "erin")
+    check(rc == 0, "erin is still reachable both ways over the new SAs")
+    sniffer.terminate()
+    sniffer.wait(10)
+    packets = [json.loads(line) for line in open(cap)]
+    link_checks(packets, ip, "erin")
+
+
 def main():
     t0 = time.time()
     work = os.path.join(ROOT, "build", "ipsec-vm-guest")
@@ -182,7 +244,7 @@ def main():
                             op=hx(OP), algorithms=("AKAv1-MD5",))
         pcscf = t.start_role("pcscf", "pcscf.cfg", "pcscf", addr=PCSCF_IP,
                              defines={"PCSCF_IP": Bare(PCSCF_IP), "SA_BACKEND": "xfrm",
-                                      "TRUST_DOMAIN": TRUST})
+                                      "TRUST_DOMAIN": TRUST, "RETIRE_GRACE": RETIRE_GRACE})
         check(pcscf.alive() and "cannot work here" not in pcscf.log(),
               "P-CSCF started with the xfrm backend (the kernel accepted its test SA)")
         cap = os.path.join(work, "capture.json")
@@ -251,6 +313,7 @@ def main():
               "not ESP: %s" % plain[:5])
         sa_install_failure(t, pcscf, work)
         presence_over_esp(t, work)
+        reregistration_over_esp(t, pcscf, work)
     print("\nesp_flow: %d checks failed in %.1fs" % (len(failed), time.time() - t0))
     return 1 if failed else 0
 

@@ -5,6 +5,7 @@ the same CK and IK (Annex I), then requests and responses over them.
   ue.py register STATE.json IMPI K OP [--wrong-ik] [--spis=UC,US] [--ip=ADDR] [--no-subscribe]
         (K, OP: 16-character strings, as sipp; UC, US: the UE's SPIs, TS 33.203 7.2;
         ADDR: the UE's address, one of the UE namespace's)
+  ue.py reregister STATE.json K OP --spis=UC,US --port-uc=PORT   (TS 33.203 7.4)
   ue.py publish STATE.json PIDF-FILE      (over the registered UE's SAs)
   ue.py subscribe STATE.json PRESENTITY   (over the SAs: the answer and the first NOTIFY)
   ue.py deregister STATE.json
@@ -89,7 +90,7 @@ def xfrm(*args):
     subprocess.run(["ip", "xfrm"] + [str(a) for a in args], check=True)
 
 
-def install_sas(m, ck, ik):
+def install_sas(m, ck, ik, update=False):
     """The UE's mirror of the P-CSCF's SAs (TS 33.203 7.1), keys as Annex I expands them."""
     auth = "0x" + (ik + b"\0" * 4).hex()   # HMAC-SHA-1-96: IK || 32 zero bits
     enc = "0x" + ck.hex()                 # AES-CBC: CK
@@ -104,7 +105,9 @@ def install_sas(m, ck, ik):
              "mode", "transport", "replay-window", 32, "enc", "cbc(aes)", enc,
              "auth-trunc", "hmac(sha1)", auth, 96,
              "sel", "src", src, "dst", dst, "proto", "udp", "sport", sp, "dport", dp)
-        xfrm("policy", "add", "src", src, "dst", dst, "proto", "udp", "sport", sp, "dport", dp,
+        # a re-registration's set keeps port_us: those flows' policies move to the new SAs
+        xfrm("policy", "update" if update else "add", "src", src, "dst", dst, "proto", "udp",
+             "sport", sp, "dport", dp,
              "dir", d, "tmpl", "src", src, "dst", dst, "proto", "esp", "reqid", spi,
              "mode", "transport")
 
@@ -112,7 +115,8 @@ def install_sas(m, ck, ik):
 def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     user = impi.split("@")[0]
     st = {"user": user, "impi": impi, "tag": uuid.uuid4().hex[:8],
-          "call_id": uuid.uuid4().hex + "@" + UE_IP, "ue_ip": UE_IP}
+          "call_id": uuid.uuid4().hex + "@" + UE_IP, "ue_ip": UE_IP, "port_uc": PORT_UC,
+          "spi_uc": SPI_UC, "spi_us": SPI_US, "cseq": 2}
     out = {"steps": []}
     plain, uc, us = sock(PORT_UNPROTECTED), sock(PORT_UC), sock(PORT_US)
     sec = ["Supported: path, sec-agree", "Require: sec-agree", "Proxy-Require: sec-agree",
@@ -189,6 +193,59 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
         json.dump(st, f)
     print(json.dumps(out))
     return 0
+
+
+def reregister(state_file, k, op):
+    """TS 33.203 7.4: a re-registration over the current SAs offering a new set (the new
+    SPIs and port_uc from the command line, the same port_us); the 401 comes back over the
+    old SAs, the protected REGISTER and its 200 go over the new ones."""
+    with open(state_file) as f:
+        st = json.load(f)
+    old_m, old_uc = st["mech"], sock(st["port_uc"])
+    uc = sock(PORT_UC)
+    impi, user = st["impi"], st["user"]
+    out = {"steps": []}
+    sec = ["Supported: path, sec-agree", "Require: sec-agree", "Proxy-Require: sec-agree",
+           "Security-Client: " + security_client(), "Security-Verify: " + st["server"]]
+    auth0 = ('Authorization: Digest username="%s", realm="%s", nonce="", uri="sip:%s", '
+             'response=""' % (impi, DOMAIN, DOMAIN))
+    st["cseq"] += 1
+    old_uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, st["port_uc"],
+                          ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth0], st["cseq"],
+                          600), (PCSCF_IP, old_m["port-s"]))
+    r = recv(old_uc)
+    out["steps"].append(["REGISTER over the old SAs", status(r)])
+    server = header(r, "Security-Server") if r else None
+    www = header(r, "WWW-Authenticate") if r else None
+    if status(r) != 401 or not server or not www:
+        print(json.dumps(out))
+        return 1
+    ch = parse_challenge(www)
+    rand = base64.b64decode(ch["nonce"])[:16]
+    v = milenage(k.encode(), opc_of(k.encode(), op.encode()), rand)
+    m = first_mechanism(server)
+    install_sas(m, v["ck"], v["ik"], update=True)
+    out["steps"].append(["new SAs installed in the UE's namespace", m])
+    cnonce = uuid.uuid4().hex[:16]
+    resp = digest_response(impi, DOMAIN, v["res"], "REGISTER", "sip:" + DOMAIN, ch["nonce"],
+                           "00000001", cnonce)
+    auth = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
+            'response="%s", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="%s"'
+            % (impi, DOMAIN, ch["nonce"], DOMAIN, resp, cnonce))
+    sec[-1] = "Security-Verify: " + server
+    st["cseq"] += 1
+    uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
+                      ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth], st["cseq"], 600),
+              (PCSCF_IP, m["port-s"]))
+    r = recv(uc)
+    out["steps"].append(["REGISTER over the new SAs", status(r)])
+    if status(r) == 200:
+        st.update({"mech": m, "server": server, "port_uc": PORT_UC, "spi_uc": SPI_UC,
+                   "spi_us": SPI_US})
+        with open(state_file, "w") as f:
+            json.dump(st, f)
+    print(json.dumps(out))
+    return 0 if status(r) == 200 else 1
 
 
 def publish(state_file, pidf_file):
@@ -268,10 +325,19 @@ if __name__ == "__main__":
     if sys.argv[1] == "register":
         sys.exit(register(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
                           "--wrong-ik" in sys.argv, "--no-subscribe" not in sys.argv))
-    if sys.argv[1] in ("publish", "subscribe", "deregister"):
-        # the later commands act from the address the UE registered from
+    if sys.argv[1] in ("publish", "subscribe", "deregister", "reregister"):
+        # the later commands act from the address (and, but for reregister, the protected
+        # client port) the UE registered with
         with open(sys.argv[2]) as f:
-            UE_IP = json.load(f).get("ue_ip", UE_IP)
+            saved = json.load(f)
+        UE_IP = saved.get("ue_ip", UE_IP)
+        if sys.argv[1] != "reregister":
+            PORT_UC = saved.get("port_uc", PORT_UC)
+    for arg in sys.argv:
+        if arg.startswith("--port-uc="):
+            PORT_UC = int(arg[10:])
+    if sys.argv[1] == "reregister":
+        sys.exit(reregister(sys.argv[2], sys.argv[3], sys.argv[4]))
     if sys.argv[1] == "publish":
         sys.exit(publish(sys.argv[2], sys.argv[3]))
     if sys.argv[1] == "subscribe":
