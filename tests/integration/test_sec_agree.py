@@ -53,6 +53,22 @@ def register(topo, user, n, client=REL6_CLIENT, **kw):
                                               client % {"port": 5060}, **kw)
 
 
+def first_register_only(topo, impi, answer, name):
+    """register-secagree.xml cut after its first REGISTER, expecting `answer` (a status code)
+    to it: the scenario's path."""
+    with open(os.path.join(SCENARIO_DIR, "register-secagree.xml")) as f:
+        text = f.read()
+    first = (text[:text.index("<recv response=\"401\"")]
+             + "  <recv response=\"%s\"/>\n</scenario>\n" % answer)
+    for k, v in {"@IMPI@": impi, "@CLIENT@": REL6_CLIENT % {"port": 5060},
+                 "      @FIRST_VERIFY@\n": ""}.items():
+        first = first.replace(k, v)
+    path = os.path.join(topo.tmp, name)
+    with open(path, "w") as f:
+        f.write(first)
+    return path
+
+
 def sas(topo):
     """sec_agree.list as a list of dicts."""
     out = topo.roles["pcscf"].rpc("sec_agree.list")
@@ -290,16 +306,8 @@ def test_one_address_cannot_fill_the_sa_table(topo):
     """Each unauthenticated REGISTER makes an offer and, with the 401, temporary SAs that live
     pending_lifetime: a sender that never completes the registration (or floods) keeps at
     most max_offers_per_ue (8) of them; the earlier ones are dropped and counted."""
-    with open(os.path.join(SCENARIO_DIR, "register-secagree.xml")) as f:
-        text = f.read()
     # the first REGISTER and its 401 only, as a flooding sender would
-    first = text[:text.index("<recv response=\"401\"")] + "  <recv response=\"401\"/>\n</scenario>\n"
-    for k, v in {"@IMPI@": "dave@ims.example", "@CLIENT@": REL6_CLIENT % {"port": 5060},
-                 "      @FIRST_VERIFY@\n": ""}.items():
-        first = first.replace(k, v)
-    path = os.path.join(topo.tmp, "register-offer-only.xml")
-    with open(path, "w") as f:
-        f.write(first)
+    path = first_register_only(topo, "dave@ims.example", "401", "register-offer-only.xml")
     pcscf = topo.roles["pcscf"]
     before = pcscf.stat("sec_agree:offers_dropped")
     addr = "127.0.2.44"
@@ -326,16 +334,7 @@ def test_no_sas_for_a_challenge_gives_503_and_service_comes_back(topo):
         r = register(topo, "frank", 6)
         assert r.ok, r.stdout[-3000:]
         # erin's challenge finds no free SPI
-        with open(os.path.join(SCENARIO_DIR, "register-secagree.xml")) as f:
-            text = f.read()
-        first = (text[:text.index("<recv response=\"401\"")]
-                 + "  <recv response=\"503\"/>\n</scenario>\n")
-        for k, v in {"@IMPI@": "erin@ims.example", "@CLIENT@": REL6_CLIENT % {"port": 5060},
-                     "      @FIRST_VERIFY@\n": ""}.items():
-            first = first.replace(k, v)
-        path = os.path.join(topo.tmp, "register-expect-503.xml")
-        with open(path, "w") as f:
-            f.write(first)
+        path = first_register_only(topo, "erin@ims.example", "503", "register-expect-503.xml")
         before = pcscf.stat("sec_agree:sa_install_failed")
         r = sipp.run(path, ADDR["pcscf"], "127.0.2.5", service="erin",
                      keys={"domain": "ims.example", "expires": 600}, workdir=topo.tmp)

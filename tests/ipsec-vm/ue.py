@@ -112,6 +112,16 @@ def install_sas(m, ck, ik, update=False):
              "mode", "transport")
 
 
+def aka_authorization(impi, nonce, res):
+    """The Authorization header answering an AKAv1-MD5 challenge with RES (RFC 3310)."""
+    cnonce = uuid.uuid4().hex[:16]
+    resp = digest_response(impi, DOMAIN, res, "REGISTER", "sip:" + DOMAIN, nonce, "00000001",
+                           cnonce)
+    return ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
+            'response="%s", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="%s"'
+            % (impi, DOMAIN, nonce, DOMAIN, resp, cnonce))
+
+
 def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     user = impi.split("@")[0]
     st = {"user": user, "impi": impi, "tag": uuid.uuid4().hex[:8],
@@ -146,12 +156,7 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     install_sas(m, v["ck"], ik)
     st.update({"mech": m, "server": server})
     out["steps"].append(["SAs installed in the UE's namespace", m])
-    cnonce = uuid.uuid4().hex[:16]
-    resp = digest_response(impi, DOMAIN, v["res"], "REGISTER", "sip:" + DOMAIN, ch["nonce"],
-                           "00000001", cnonce)
-    auth = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
-            'response="%s", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="%s"'
-            % (impi, DOMAIN, ch["nonce"], DOMAIN, resp, cnonce))
+    auth = aka_authorization(impi, ch["nonce"], v["res"])
     uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
                       ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec +
                       ["Security-Verify: " + server, auth], 2, 600),
@@ -226,12 +231,7 @@ def reregister(state_file, k, op):
     m = first_mechanism(server)
     install_sas(m, v["ck"], v["ik"], update=True)
     out["steps"].append(["new SAs installed in the UE's namespace", m])
-    cnonce = uuid.uuid4().hex[:16]
-    resp = digest_response(impi, DOMAIN, v["res"], "REGISTER", "sip:" + DOMAIN, ch["nonce"],
-                           "00000001", cnonce)
-    auth = ('Authorization: Digest username="%s", realm="%s", nonce="%s", uri="sip:%s", '
-            'response="%s", algorithm=AKAv1-MD5, qop=auth, nc=00000001, cnonce="%s"'
-            % (impi, DOMAIN, ch["nonce"], DOMAIN, resp, cnonce))
+    auth = aka_authorization(impi, ch["nonce"], v["res"])
     sec[-1] = "Security-Verify: " + server
     st["cseq"] += 1
     uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
@@ -306,7 +306,8 @@ def deregister(state_file):
     auth = ('Authorization: Digest username="%s", realm="%s", nonce="", uri="sip:%s", '
             'response=""' % (st["impi"], DOMAIN, DOMAIN))
     uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
-                      ["To: <sip:%s@%s>" % (st["user"], DOMAIN)] + sec + [auth], 3, 0),
+                      ["To: <sip:%s@%s>" % (st["user"], DOMAIN)] + sec + [auth],
+                      st.get("cseq", 2) + 1, 0),
               (PCSCF_IP, m["port-s"]))
     r = recv(uc)
     # the UE forgets its side of the SAs too
