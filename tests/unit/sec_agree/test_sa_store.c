@@ -162,8 +162,8 @@ struct truth {
 	const char *ip, *cid;
 	uint16_t port;
 	time_t now;
-	unsigned n_ip_states, n_ip_any, n_cid, n_client, n_active;
-	int ids_cid[64], ids_client[64], ids_active[64];
+	unsigned n_ip_states, n_ip_any, n_cid, n_client, n_active, n_installed;
+	int ids_cid[64], ids_client[64], ids_active[64], ids_installed[64];
 };
 
 static void scan(int id, const struct sa_rec *r, void *arg)
@@ -180,6 +180,8 @@ static void scan(int id, const struct sa_rec *r, void *arg)
 		t->ids_client[t->n_client++] = id;
 	if (strcmp(r->ue_ip, t->ip) == 0 && r->state == SA_ACTIVE && r->expires > t->now)
 		t->ids_active[t->n_active++] = id;
+	if (strcmp(r->ue_ip, t->ip) == 0 && r->installed && r->state != SA_OFFERED)
+		t->ids_installed[t->n_installed++] = id;
 }
 
 static int among(int id, const int *ids, unsigned n)
@@ -217,6 +219,7 @@ static void test_indexes_agree_with_a_full_scan(void **state)
 			struct sa_rec r =
 			        rec("u@x", ips[RND(5)], (uint16_t)(5060 + RND(3)), cids[RND(7)],
 			            states[RND(4)], (time_t)(100 + RND(200)));
+			r.installed = (int)RND(2);
 			sa_store_add(st, &r);
 		} else if (op < 6) {
 			int id = (int)RND(64);
@@ -253,6 +256,9 @@ static void test_indexes_agree_with_a_full_scan(void **state)
 			assert_true(t.n_client ? among(id, t.ids_client, t.n_client) : id == -1);
 			id = sa_store_by_ue_ip(st, t.ip, t.now, &out);
 			assert_true(t.n_active ? among(id, t.ids_active, t.n_active) : id == -1);
+			id = sa_store_newest_installed(st, t.ip, &out);
+			assert_true(t.n_installed ? among(id, t.ids_installed, t.n_installed)
+			                          : id == -1);
 		}
 	}
 	/* every SPI we hold is unique */
