@@ -5,7 +5,7 @@
 set -eu
 DB=$1
 PW=${PRESEC_DB_PASSWORD:-presec}
-export PGPASSWORD=
+export PGPASSWORD="$PW"  # the superuser's, set by db.sh
 psql_() { psql -X -q -v ON_ERROR_STOP=1 -h "$DB" -U postgres "$@"; }
 until pg_isready -q -h "$DB" -U postgres; do sleep 1; done
 if ! psql_ -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'presec'" | grep -q 1; then
