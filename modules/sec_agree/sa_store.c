@@ -299,7 +299,10 @@ static int match_installed(const struct sa_rec *r, const void *arg)
 int sa_store_newest_installed(struct sa_store *st, const char *ue_ip, struct sa_rec *out)
 {
 	struct key k = {ue_ip, 0, 0, 0, NULL};
-	return find(st, BY_IP, ue_ip, 1, match_installed, &k, out);
+	/* a set that stays first: the retiring chain of an address that re-registered often is
+	 * long, and this runs on every 401 and every deletion */
+	int id = find(st, BY_IP, ue_ip, 0, match_installed, &k, out);
+	return id >= 0 ? id : find(st, BY_IP, ue_ip, 1, match_installed, &k, out);
 }
 
 static int match_ue_ip(const struct sa_rec *r, const void *arg)

@@ -56,8 +56,9 @@ int sa_store_by_call_id(struct sa_store *st, const char *call_id, unsigned state
  * ones), the one of call_id (SM7 keeps the Call-ID of SM1), else the newest. id or -1. */
 int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
                           const char *call_id, time_t now, struct sa_rec *out);
-/* The UE's newest record whose SAs are installed (pending, active or retiring); id or -1.
- * A new set shares flows with it, and so does one that goes (sa_backend.h). */
+/* The UE's newest record whose SAs are installed and stay (pending or active), else its
+ * newest retiring one; id or -1. A new set shares flows with it, and so does one that goes
+ * (sa_backend.h). */
 int sa_store_newest_installed(struct sa_store *st, const char *ue_ip, struct sa_rec *out);
 /* The active record for a UE address (for requests towards the UE); id or -1. */
 int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct sa_rec *out);
