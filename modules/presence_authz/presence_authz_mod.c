@@ -97,16 +97,19 @@ static stat_export_t mod_stats[] = {
 };
 
 /* ---- rules ---- */
+static int ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || c == '_' || c == '+';
+}
+
 static int plain_ident(const str *s)
 {
 	if (s->len <= 0 || s->len > 64)
 		return 0;
-	for (int i = 0; i < s->len; i++) {
-		char c = s->s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '-' || c == '_' || c == '+'))
+	for (int i = 0; i < s->len; i++)
+		if (!ident_char(s->s[i]))
 			return 0;
-	}
 	return 1;
 }
 
@@ -812,12 +815,9 @@ static int plain_uri(const str *s)
 {
 	if (s->len < 5 || s->len > 200 || strncmp(s->s, "sip:", 4) != 0)
 		return 0;
-	for (int i = 4; i < s->len; i++) {
-		char c = s->s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '-' || c == '_' || c == '+' || c == '@'))
+	for (int i = 4; i < s->len; i++)
+		if (!ident_char(s->s[i]) && s->s[i] != '@')
 			return 0;
-	}
 	return 1;
 }
 
