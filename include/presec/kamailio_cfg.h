@@ -21,24 +21,20 @@ static inline const char *presec_src_ip(struct sip_msg *msg)
 		return fn(msg);                                                                    \
 	}
 
-/* KEMI exports: a function of the message alone, or of the message and one string */
+/* KEMI exports of a function returning int: of the message alone (_0), and of up to three
+ * string (S) or integer (I) parameters */
 /* clang-format off */
+#define PRESEC_KEMI3(mod, name, fn, p1, p2, p3) \
+	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
+		{ p1, p2, p3, SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
 #define PRESEC_KEMI_0(mod, name, fn) \
-	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
-		{ SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE, \
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+	PRESEC_KEMI3(mod, name, fn, SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE)
 #define PRESEC_KEMI_S(mod, name, fn) \
-	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
-		{ SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE, \
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+	PRESEC_KEMI3(mod, name, fn, SR_KEMIP_STR, SR_KEMIP_NONE, SR_KEMIP_NONE)
 #define PRESEC_KEMI_SS(mod, name, fn) \
-	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
-		{ SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE, \
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+	PRESEC_KEMI3(mod, name, fn, SR_KEMIP_STR, SR_KEMIP_STR, SR_KEMIP_NONE)
 #define PRESEC_KEMI_SII(mod, name, fn) \
-	{ str_init(mod), str_init(name), SR_KEMIP_INT, fn, \
-		{ SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT, \
-			SR_KEMIP_NONE, SR_KEMIP_NONE, SR_KEMIP_NONE } }
+	PRESEC_KEMI3(mod, name, fn, SR_KEMIP_STR, SR_KEMIP_INT, SR_KEMIP_INT)
 #define PRESEC_KEMI_END { {0, 0}, {0, 0}, 0, NULL, { 0, 0, 0, 0, 0, 0 } }
 /* clang-format on */
 
