@@ -595,6 +595,32 @@ bad:
 	return -1;
 }
 
+/* An RFC 4826 resource-lists document, parsed: a well-formed <resource-lists> in its namespace
+ * without DOCTYPE, or NULL with *why. */
+static xmlDocPtr read_resource_lists(const char *xml, size_t len, const char **why)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	if (len > PIDF_MAX_BYTES) {
+		*why = "resource-lists document too large";
+		return NULL;
+	}
+	doc = xmlReadMemory(xml, (int)len, NULL, NULL,
+	                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc) {
+		*why = "resource-lists are not well-formed XML";
+		return NULL;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (doc->intSubset || doc->extSubset || !root || !is(root, NS_RL, "resource-lists")) {
+		*why = "the root is not <resource-lists> in the RFC 4826 namespace (or has a "
+		       "DOCTYPE)";
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 int xcap_doc_check(const char *auid, const char *xml, size_t len, const char **why)
 {
 	if (!auid || !xml) {
@@ -609,28 +635,9 @@ int xcap_doc_check(const char *auid, const char *xml, size_t len, const char **w
 		return 0;
 	}
 	if (strcmp(auid, "resource-lists") == 0) {
-		xmlDocPtr doc;
-		xmlNodePtr root;
-		int rc = -1;
-		if (len > PIDF_MAX_BYTES) {
-			*why = "resource-lists document too large";
-			return -1;
-		}
-		doc = xmlReadMemory(xml, (int)len, NULL, NULL,
-		                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-		if (!doc) {
-			*why = "resource-lists are not well-formed XML";
-			return -1;
-		}
-		root = xmlDocGetRootElement(doc);
-		if (doc->intSubset || doc->extSubset || !root || !is(root, NS_RL, "resource-lists"))
-			*why = "the root is not <resource-lists> in the RFC 4826 namespace (or has "
-			       "a "
-			       "DOCTYPE)";
-		else
-			rc = 0;
+		xmlDocPtr doc = read_resource_lists(xml, len, why);
 		xmlFreeDoc(doc);
-		return rc;
+		return doc ? 0 : -1;
 	}
 	*why = "this XCAP application usage is not served here";
 	return -1;
@@ -674,11 +681,7 @@ int policy_resolve_lists(struct policy *p, const char *owner_xui, const char *li
 	int rc = 0;
 
 	if (lists_xml) {
-		if (xcap_doc_check("resource-lists", lists_xml, len, why) != 0)
-			return -1;
-		doc = xmlReadMemory(lists_xml, (int)len, NULL, NULL,
-		                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-		if (!doc)
+		if (!(doc = read_resource_lists(lists_xml, len, why)))
 			return -1;
 		root = xmlDocGetRootElement(doc);
 	}
