@@ -12,12 +12,18 @@
 
 #define NIL (-1)
 
+/* The indexes. By address there are two: the records still in use (offered, pending, active)
+ * and the retiring ones, which only late messages look for; a UE that registers again and
+ * again keeps its live chain short however many old SAs are waiting to go. A slot is on one
+ * chain of each kind (the SPI chains only once it has SPIs). */
+enum chain { BY_IP, BY_CID, BY_SPI_PC, BY_SPI_PS, BY_IP_RETIRING, N_CHAINS };
+
 struct slot {
 	int used;
 	unsigned long seq; /* insertion order: "newest" among several matches */
-	/* links of the chains by ue_ip, call_id, spi_pc and spi_ps, and of the free list */
-	int next[5], next_free;
-	uint32_t spi_key[2]; /* spi_pc and spi_ps as indexed (0: not indexed) */
+	/* links of the chains, and of the free list; the keys are the record's own fields,
+	 * which change only with the slot unindexed */
+	int next[N_CHAINS], next_free;
 	struct sa_rec r;
 };
 
@@ -26,7 +32,8 @@ struct sa_store {
 	unsigned max, count, buckets; /* buckets: a power of two */
 	unsigned long seq;
 	int free_head;
-	int *head[5]; /* per chain, `buckets` heads, inside this allocation after the slots */
+	/* per chain, `buckets` heads, inside this allocation after the slots */
+	int *head[N_CHAINS];
 	struct slot slots[];
 };
 
@@ -38,12 +45,6 @@ static uint32_t hash_str(const char *s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h;
 }
-
-/* The indexes. By address there are two: the records still in use (offered, pending, active)
- * and the retiring ones, which only late messages look for; a UE that registers again and
- * again keeps its live chain short however many old SAs are waiting to go. A slot is on one
- * chain of each kind (the SPI chains only once it has SPIs). */
-enum chain { BY_IP, BY_CID, BY_SPI_PC, BY_SPI_PS, BY_IP_RETIRING, N_CHAINS };
 
 static unsigned bucket_of_str(const struct sa_store *st, const char *s)
 {
@@ -115,24 +116,26 @@ static void chain_drop(struct sa_store *st, enum chain c, unsigned b, int id)
 		}
 }
 
+/* k 0: spi_pc, 1: spi_ps (0: none yet, not indexed) */
+static uint32_t slot_spi(const struct slot *s, int k)
+{
+	return k ? s->r.spi_ps : s->r.spi_pc;
+}
+
 static void index_spis(struct sa_store *st, int id)
 {
-	struct slot *s = &st->slots[id];
-	s->spi_key[0] = s->r.spi_pc;
-	s->spi_key[1] = s->r.spi_ps;
 	for (int k = 0; k < 2; k++)
-		if (s->spi_key[k])
-			chain_push(st, BY_SPI_PC + k, bucket_of_spi(st, s->spi_key[k]), id);
+		if (slot_spi(&st->slots[id], k))
+			chain_push(st, BY_SPI_PC + k,
+			           bucket_of_spi(st, slot_spi(&st->slots[id], k)), id);
 }
 
 static void unindex_spis(struct sa_store *st, int id)
 {
-	struct slot *s = &st->slots[id];
-	for (int k = 0; k < 2; k++) {
-		if (s->spi_key[k])
-			chain_drop(st, BY_SPI_PC + k, bucket_of_spi(st, s->spi_key[k]), id);
-		s->spi_key[k] = 0;
-	}
+	for (int k = 0; k < 2; k++)
+		if (slot_spi(&st->slots[id], k))
+			chain_drop(st, BY_SPI_PC + k,
+			           bucket_of_spi(st, slot_spi(&st->slots[id], k)), id);
 }
 
 static enum chain ip_chain(const struct sa_rec *r)
@@ -368,7 +371,7 @@ static int spi_in_use(uint32_t spi, void *arg)
 	for (int k = 0; k < 2; k++)
 		for (int i = st->head[BY_SPI_PC + k][bucket_of_spi(st, spi)]; i != NIL;
 		     i = st->slots[i].next[BY_SPI_PC + k])
-			if (st->slots[i].spi_key[k] == spi)
+			if (slot_spi(&st->slots[i], k) == spi)
 				return 1;
 	return 0;
 }
