@@ -74,6 +74,11 @@ static void test_bounded(void **state)
 	sa_store_destroy(st);
 }
 
+static int older_than(const struct sa_rec *r, void *arg)
+{
+	return r->expires <= *(time_t *)arg;
+}
+
 static void test_spis_are_unique_and_not_the_ues(void **state)
 {
 	struct sa_store *st = sa_store_new(&ops, 8);
@@ -96,6 +101,25 @@ static void test_spis_are_unique_and_not_the_ues(void **state)
 		seen[n++] = out.spi_ps;
 	}
 	sa_store_destroy(st);
+	/* the cursor comes round to SPIs still held: they are skipped, and once every SPI of the
+	 * range is held the allocation fails; when a holder goes its SPIs are free again */
+	st = sa_store_new(&ops, 4);
+	cursor = 0;
+	int held[3];
+	for (int i = 0; i < 3; i++) {
+		struct sa_rec r = rec("a@x", "10.0.0.1", (uint16_t)i, "c", SA_OFFERED, 100 + i);
+		held[i] = sa_store_add(st, &r);
+	}
+	assert_int_equal(sa_store_assign_spis(st, held[0], &cursor, 3000, 3003), 0);
+	assert_int_equal(sa_store_assign_spis(st, held[1], &cursor, 3000, 3003), 0);
+	assert_int_equal(sa_store_assign_spis(st, held[2], &cursor, 3000, 3003), -1);
+	time_t first = 100;
+	assert_int_equal(sa_store_remove_if(st, older_than, &first, NULL, NULL), 1);
+	assert_int_equal(sa_store_assign_spis(st, held[2], &cursor, 3000, 3003), 0);
+	assert_int_equal(sa_store_get(st, held[2], SA_ANY, &out), 0);
+	assert_true((out.spi_pc == 3000 || out.spi_pc == 3001) &&
+	            (out.spi_ps == 3000 || out.spi_ps == 3001));
+	sa_store_destroy(st);
 	/* a range too small for two fresh SPIs fails cleanly */
 	st = sa_store_new(&ops, 2);
 	struct sa_rec r = rec("a@x", "10.0.0.1", 1, "c", SA_OFFERED, 100);
@@ -105,10 +129,6 @@ static void test_spis_are_unique_and_not_the_ues(void **state)
 	sa_store_destroy(st);
 }
 
-static int older_than(const struct sa_rec *r, void *arg)
-{
-	return r->expires <= *(time_t *)arg;
-}
 static int n_removed;
 static void removed(const struct sa_rec *r, void *arg)
 {
