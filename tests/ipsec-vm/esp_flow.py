@@ -51,6 +51,27 @@ def xfrm_states():
     return subprocess.run(["ip", "-s", "xfrm", "state"], capture_output=True, text=True).stdout
 
 
+class Capture:
+    """sniff.py on the UE's end of the link from now until packets() (its JSON lines)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.proc = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
+                                      os.path.join(HERE, "sniff.py"), "veth-ue", path],
+                                     stdout=subprocess.PIPE, text=True)
+        self.proc.stdout.readline()  # READY
+
+    def packets(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        with open(self.path) as f:
+            return [json.loads(line) for line in f]
+
+
+def xfrm_policies():
+    return subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout
+
+
 def hx(s):
     return s.encode().hex()
 
@@ -61,8 +82,8 @@ def sa_install_failure(t, pcscf, work):
     the UE gets 503 with Retry-After instead of a challenge, and once the obstacle is gone the
     same UE registers over ESP."""
     print("\n[5] the P-CSCF's kernel refuses one of alice's SAs")
-    # mallory's temporary SAs would hold the same selectors (same UE ports): the operator
-    # removes them, which takes them out of the kernel; the UE forgets its side
+    # the operator removes mallory's temporary SAs, which takes them out of the kernel; the
+    # UE forgets its side (its own policies for the same ports would collide)
     check(pcscf.rpc("sec_agree.delete", "mallory@ims.example").strip() == "1",
           "sec_agree.delete removed mallory's SAs")
     check(not re.search(r"spi 0x", xfrm_states()), "from the kernel too")
@@ -83,7 +104,7 @@ def sa_install_failure(t, pcscf, work):
     after = sorted(re.findall(r"spi (0x[0-9a-f]+)", xfrm_states()))
     check(after == before, "the SAs installed before the refused one are gone again "
           "(SPIs before %s, after %s)" % (before, after))
-    pol = subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout
+    pol = xfrm_policies()
     check(str(spi_us) not in pol and str(spi_uc) not in pol and "10.9.0.2" not in pol,
           "and so are their policies")
     check(pcscf.stat("sec_agree:sa_install_failed") - failed_before == 1,
@@ -128,11 +149,7 @@ def presence_over_esp(t, work):
         subprocess.run(["ip", "-n", "ue", "addr", "add", ip + "/24", "dev", "veth-ue"],
                        check=True)
     t.add_subscriber("alice", "alice-ut")  # her Ut credential
-    cap = os.path.join(work, "capture-presence.json")
-    sniffer = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
-                                os.path.join(HERE, "sniff.py"), "veth-ue", cap],
-                               stdout=subprocess.PIPE, text=True)
-    sniffer.stdout.readline()  # READY
+    capture = Capture(os.path.join(work, "capture-presence.json"))
     states = {}
     for user, ip in ues.items():
         states[user] = os.path.join(work, "%s-presence.json" % user)
@@ -162,9 +179,7 @@ def presence_over_esp(t, work):
           and "<presence" not in out.get("body", ""),
           "carol (blocked) gets a terminated subscription and no document: %s"
           % out.get("subscription_state"))
-    sniffer.terminate()
-    sniffer.wait(10)
-    packets = [json.loads(line) for line in open(cap)]
+    packets = capture.packets()
     for user, ip in ues.items():
         link_checks(packets, ip, user)
 
@@ -189,11 +204,7 @@ def reregistration_over_esp(t, pcscf, work):
     # the S-CSCF challenges a REGISTER even over the SAs, so that new SAs are set up
     t.roles["scscf"].stop()
     t.start_role("scscf", "scscf.cfg", "scscf", defines={"AKA_PROTECTED_REREG": 0})
-    cap = os.path.join(work, "capture-rereg.json")
-    sniffer = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
-                                os.path.join(HERE, "sniff.py"), "veth-ue", cap],
-                               stdout=subprocess.PIPE, text=True)
-    sniffer.stdout.readline()  # READY
+    capture = Capture(os.path.join(work, "capture-rereg.json"))
     state = os.path.join(work, "erin.json")
     rc, _ = ue("register", state, "erin@ims.example", K, OP, "--ip=" + ip, "--no-subscribe",
                "--spis=50041,50042")
@@ -202,8 +213,7 @@ def reregistration_over_esp(t, pcscf, work):
     check(rc == 0, "re-registration: REGISTER and 401 over the old SAs, the protected REGISTER "
           "and its 200 over the new ones (UE SPIs 50051/50052, port_uc 5072)")
     sas = mine(xfrm_states(), ip)
-    pols = mine(subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout,
-                ip)
+    pols = mine(xfrm_policies(), ip)
     check(len(sas) == 8, "old and new set side by side: %d SAs for erin" % len(sas))
     check(len(pols) == 6, "6 policies: the old and the new port_uc flows, the two port_us "
           "flows shared (%d)" % len(pols))
@@ -216,17 +226,14 @@ def reregistration_over_esp(t, pcscf, work):
           "(packets on spi 50052: %s)" % sent)
     time.sleep(RETIRE_GRACE + 2.5)
     sas = mine(xfrm_states(), ip)
-    pols = mine(subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout,
-                ip)
+    pols = mine(xfrm_policies(), ip)
     check(len(sas) == 4 and not [s for s in sas if "0x0000c379" in s or "0x0000c37a" in s],
           "after retire_grace only the new set's 4 SAs are left (%d)" % len(sas))
     check(len(pols) == 4, "and 4 policies: the shared ones stayed with the new set (%d)"
           % len(pols))
     rc, out = ue("subscribe", state, "erin")
     check(rc == 0, "erin is still reachable both ways over the new SAs")
-    sniffer.terminate()
-    sniffer.wait(10)
-    packets = [json.loads(line) for line in open(cap)]
+    packets = capture.packets()
     link_checks(packets, ip, "erin")
 
 
@@ -247,11 +254,7 @@ def main():
                                       "TRUST_DOMAIN": TRUST, "RETIRE_GRACE": RETIRE_GRACE})
         check(pcscf.alive() and "cannot work here" not in pcscf.log(),
               "P-CSCF started with the xfrm backend (the kernel accepted its test SA)")
-        cap = os.path.join(work, "capture.json")
-        sniffer = subprocess.Popen(["ip", "netns", "exec", "ue", sys.executable,
-                                    os.path.join(HERE, "sniff.py"), "veth-ue", cap],
-                                   stdout=subprocess.PIPE, text=True)
-        sniffer.stdout.readline()  # READY
+        capture = Capture(os.path.join(work, "capture.json"))
 
         print("\n[1] alice registers with sec-agree and IMS AKA, subscribes over her SAs")
         rc, out = ue("register", os.path.join(work, "alice.json"), "alice@ims.example", K, OP)
@@ -275,7 +278,7 @@ def main():
         time.sleep(2.5)  # the retired SAs go with the next timer run
         t_dereg = time.time()
         check(not re.search(r"spi 0x", xfrm_states()), "alice's SAs are gone from the kernel")
-        pol = subprocess.run(["ip", "xfrm", "policy"], capture_output=True, text=True).stdout
+        pol = xfrm_policies()
         check(not pol.strip(), "and so are their policies")
 
         print("\n[3] mallory's UE has a wrong IK: nothing it protects gets through")
@@ -290,9 +293,7 @@ def main():
         check(t.pg.query("SELECT count(*) FROM location WHERE username = 'mallory'") == [["0"]],
               "mallory is not registered")
 
-        sniffer.terminate()
-        sniffer.wait(10)
-        packets = [json.loads(line) for line in open(cap)]
+        packets = capture.packets()
         # capture order, not clocks: the sniffer may stamp the 401 later than the UE read it.
         # The UE sends nothing protected before it has the 401, so everything from the first
         # ESP packet up to the de-registration must be ESP, and before it only the unprotected
