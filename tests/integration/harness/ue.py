@@ -14,12 +14,12 @@ class UE:
         self.workdir = workdir
         self.impu = "sip:%s@%s" % (user, domain)
 
-    def run(self, scenario, keys=None, auth=False, attempts=3, **kw):
+    def run(self, scenario, keys=None, auth=False, attempts=3, extra=(), **kw):
         """Runs a scenario; a run that sipp spoiled on a reordered answer (see
-        SippResult.overtaken) is repeated."""
+        SippResult.overtaken) is repeated. extra: more sipp arguments."""
         k = {"domain": self.domain}
         k.update(keys or {})
-        extra = ["-au", self.user, "-ap", self.password] if auth else []
+        extra = (["-au", self.user, "-ap", self.password] if auth else []) + list(extra)
         for _ in range(attempts):
             r = sipp.run(scenario, self.proxy, self.addr, SIP_PORT, service=self.user, keys=k,
                          extra=extra, workdir=self.workdir, **kw)
