@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.integration.harness import BUILD
+from tests.integration.harness import BUILD, REMOVE_FAILURES
 from tests.integration.harness.topology import Topology
 
 RULES_DIR = os.path.join(os.path.dirname(__file__), "data")
@@ -22,9 +22,8 @@ def pytest_sessionstart(session):
     _BEFORE["dirs"] = set(dirs)
     if procs or dirs:
         print("\nfrom an earlier run (not counted): %s %s" % (procs, " ".join(dirs)))
-    failures = os.path.join(BUILD, "test-logs", "remove-failures.log")
-    if os.path.exists(failures):
-        os.unlink(failures)
+    if os.path.exists(REMOVE_FAILURES):
+        os.unlink(REMOVE_FAILURES)
 
 
 def pytest_configure(config):
@@ -64,8 +63,7 @@ def pytest_sessionfinish(session, exitstatus):
                 inside += [os.path.join(root, n) for n in subdirs + files]
         print("\nLEFTOVERS after the suite:\n%s\n%s\ninside:\n%s"
               % (procs, "\n".join(dirs), "\n".join(inside[:40])))
-        failures = os.path.join(BUILD, "test-logs", "remove-failures.log")
-        if os.path.exists(failures):
-            with open(failures) as f:
+        if os.path.exists(REMOVE_FAILURES):
+            with open(REMOVE_FAILURES) as f:
                 print(f.read())
         session.exitstatus = 1

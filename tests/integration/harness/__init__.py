@@ -29,6 +29,10 @@ def ue_addr(n):
     return "127.0.2.%d" % n
 
 
+# where remove_tree notes what it could not remove (the suite's leftover check prints it)
+REMOVE_FAILURES = os.path.join(BUILD, "test-logs", "remove-failures.log")
+
+
 def remove_tree(path, attempts=50):
     """Remove a temporary directory for good. A process that is still dying (a kamailio child
     after SIGKILL, a PostgreSQL backend) can create a file while rmtree runs, which makes the
@@ -44,7 +48,7 @@ def remove_tree(path, attempts=50):
     msg = "harness: could not remove %s; still there: %s" % (path, left[:20])
     print(msg, file=sys.stderr)
     # pytest hides a passing fixture's stderr: the suite's leftover check prints this file
-    os.makedirs(os.path.join(BUILD, "test-logs"), exist_ok=True)
-    with open(os.path.join(BUILD, "test-logs", "remove-failures.log"), "a") as f:
+    os.makedirs(os.path.dirname(REMOVE_FAILURES), exist_ok=True)
+    with open(REMOVE_FAILURES, "a") as f:
         f.write("%s %s\n" % (time.strftime("%H:%M:%S"), msg))
     return False
