@@ -98,8 +98,7 @@ def measure(label, cfg, n, concurrency, defines=None):
             print("  %-30s %-4s %6d ok %4d failed  %6.2fs  %7.1f SUBSCRIBE->NOTIFY/s  "
                   "mean %6.2f ms" % (label, phase, ok, failed, wall, rate, ms(rt)), flush=True)
             figures.append((rate, failed))
-        shm = t.roles["ps"].rpc("core.shmmem")
-        used = int(shm.split("real_used:")[1].split()[0])
+        used = t.roles["ps"].shm_used()
         print("  %-30s shared memory in use after %d subscriptions: %.1f MiB"
               % (label, 2 * n, used / 1048576.0), flush=True)
         return figures

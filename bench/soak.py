@@ -24,7 +24,7 @@ from tests.integration.harness.topology import Topology
 
 
 def memory(ps):
-    shm = int(ps.rpc("core.shmmem").split("real_used:")[1].split()[0])
+    shm = ps.shm_used()
     pkg = [int(x) for x in re.findall(r"real_used:\s*(\d+)", ps.rpc("pkg.stats"))]
     return shm, max(pkg) if pkg else 0
 

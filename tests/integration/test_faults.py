@@ -49,7 +49,7 @@ def test_postgresql_killed_under_load_leaks_nothing_and_recovers(topo):
         f.write("SEQUENTIAL\n")
         for i in range(300):
             f.write("alice;%s;\n" % ("carol" if i % 2 else "bob"))
-    shm_before = int(ps.rpc("core.shmmem").split("real_used:")[1].split()[0])
+    shm_before = ps.shm_used()
 
     def fault():
         time.sleep(1.5)
@@ -83,7 +83,7 @@ def test_postgresql_killed_under_load_leaks_nothing_and_recovers(topo):
     assert res.ok and "t-alice-1" not in res.received("NOTIFY ", own_dialog=True)[0]
     assert ps.alive()
     # the outage left no growing pile of shared memory behind (subscriptions of 30 s)
-    shm_after = int(ps.rpc("core.shmmem").split("real_used:")[1].split()[0])
+    shm_after = ps.shm_used()
     assert shm_after - shm_before < 8 * 1024 * 1024, (shm_before, shm_after)
 
 

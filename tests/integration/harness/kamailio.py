@@ -142,6 +142,10 @@ class Role:
             raise RuntimeError("kamcmd %s: %s%s" % (" ".join(map(str, args)), r.stdout, r.stderr))
         return r.stdout
 
+    def shm_used(self):
+        """Bytes of shared memory in use (core.shmmem real_used)."""
+        return int(self.rpc("core.shmmem").split("real_used:")[1].split()[0])
+
     def stat(self, name):
         """A statistic's value (group:name)."""
         out = self.rpc("stats.get_statistics", name.split(":", 1)[0] + ":")
