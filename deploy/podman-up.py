@@ -53,10 +53,8 @@ def up(compose, with_ues):
         if "ues" in srv.get("profiles", []) and not with_ues:
             continue
         one_shot = name == "db-init" or "ues" in srv.get("profiles", [])
+        # up already (up --ues after up); db-init runs again and finds the schema there
         if podman("container", "exists", "presec-" + name, check=False).returncode == 0:
-            continue  # up already (up --ues after up)
-        if name == "db-init" and podman("container", "exists", "presec-pcscf",
-                                        check=False).returncode == 0:
             continue
         cmd = ["run", "--name", "presec-" + name, "--network", NET]
         ip = (srv.get("networks", {}).get(NET) or {}).get("ipv4_address")
