@@ -112,6 +112,13 @@ def install_sas(m, ck, ik, update=False):
              "mode", "transport")
 
 
+def aka_answer(www, k, op):
+    """The challenge of a WWW-Authenticate and what the USIM computes for it (RES, CK, IK)."""
+    ch = parse_challenge(www)
+    rand = base64.b64decode(ch["nonce"])[:16]
+    return ch, milenage(k.encode(), opc_of(k.encode(), op.encode()), rand)
+
+
 def aka_authorization(impi, nonce, res):
     """The Authorization header answering an AKAv1-MD5 challenge with RES (RFC 3310)."""
     cnonce = uuid.uuid4().hex[:16]
@@ -147,10 +154,7 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     if status(r) != 401 or not server:
         print(json.dumps(out))
         return 1
-    ch = parse_challenge(www)
-    rand = base64.b64decode(ch["nonce"])[:16]
-    kk, oo = k.encode(), op.encode()
-    v = milenage(kk, opc_of(kk, oo), rand)
+    ch, v = aka_answer(www, k, op)
     ik = bytes(b ^ 0xff for b in v["ik"]) if wrong_ik else v["ik"]
     m = first_mechanism(server)
     install_sas(m, v["ck"], ik)
@@ -225,9 +229,7 @@ def reregister(state_file, k, op):
     if status(r) != 401 or not server or not www:
         print(json.dumps(out))
         return 1
-    ch = parse_challenge(www)
-    rand = base64.b64decode(ch["nonce"])[:16]
-    v = milenage(k.encode(), opc_of(k.encode(), op.encode()), rand)
+    ch, v = aka_answer(www, k, op)
     m = first_mechanism(server)
     install_sas(m, v["ck"], v["ik"], update=True)
     out["steps"].append(["new SAs installed in the UE's namespace", m])
