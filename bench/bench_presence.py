@@ -109,7 +109,7 @@ def main():
     ap.add_argument("--presentities", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=50)
     ap.add_argument("--presec-define", action="append", default=[], metavar="NAME=VALUE",
-                    help="a -A define for the presec PS (e.g. ASYNC_WORKERS=0)")
+                    help="a -A define for the presec PS (e.g. SUBS_DB_MODE=3)")
     a = ap.parse_args()
     defines = dict(d.split("=", 1) for d in a.presec_define)
     print("bench_presence: %d presentities with pres-rules (3 rules) and a %d-byte PIDF/RPID "

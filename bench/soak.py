@@ -67,9 +67,8 @@ def main():
                 break
             shm, pkg = memory(ps)
             samples.append((time.monotonic() - t0, shm, pkg))
-            # audit rows are written by async workers: a backlog would show here
-            backlog = 0 if a.stock else (ps.stat("presence_authz:documents_filtered") -
-                                         ps.stat("presence_authz:audit_records"))
+            # audit rows wait in shared memory for the audit writer: a backlog would show here
+            backlog = 0 if a.stock else ps.stat("presence_authz:audit_pending")
             print("  %6.0fs  shm %8.1f MiB  largest pkg %6.2f MiB  audit backlog %d"
                   % (samples[-1][0], shm / 1048576.0, pkg / 1048576.0, backlog), flush=True)
         r = sipp.finish(h)

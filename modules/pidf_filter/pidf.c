@@ -128,6 +128,50 @@ static int is_component(xmlNodePtr n)
 	return is(n, NS_PIDF, "tuple") || is(n, NS_DM, "person") || is(n, NS_DM, "device");
 }
 
+/* ---- what a document provides ---- */
+
+#define PIDF_MAX_PROVIDED_NAMES 128
+
+struct seen_names {
+	const xmlChar *name[PIDF_MAX_PROVIDED_NAMES];
+	unsigned n;
+};
+
+static void collect_names(xmlNodePtr n, struct seen_names *seen)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		unsigned i = 0;
+		while (i < seen->n && !xmlStrEqual(seen->name[i], c->name))
+			i++;
+		if (i == seen->n && seen->n < PIDF_MAX_PROVIDED_NAMES)
+			seen->name[seen->n++] = c->name;
+		collect_names(c, seen); /* depth bounded by pidf_parse() */
+	}
+}
+
+void pidf_provided(const struct pidf_doc *d,
+                   void (*each)(enum pidf_provided_kind kind, const char *value, void *arg),
+                   void *arg)
+{
+	struct seen_names seen = {.n = 0};
+	xmlNodePtr root = xmlDocGetRootElement(d->doc);
+
+	for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
+		if (!is_component(c))
+			continue;
+		xmlChar *id = xmlGetProp(c, (const xmlChar *)"id");
+		if (id)
+			each(PIDF_PROVIDED_ID, (const char *)id, arg);
+		xmlFree(id);
+	}
+	if (root)
+		collect_names(root, &seen);
+	for (unsigned i = 0; i < seen.n; i++)
+		each(PIDF_PROVIDED_ELEMENT, (const char *)seen.name[i], arg);
+}
+
 long long pidf_time(const char *s)
 {
 	int Y, M, D, h, m, sec, n = 0, oh = 0, om = 0;

@@ -40,6 +40,16 @@ struct pidf_doc *pidf_polite_block(const char *entity, const char **why);
  * 0 or -1. */
 int pidf_dump(const struct pidf_doc *d, char **out, size_t *len);
 
+/* What a document gives its reader, for the presentity's audit log (TS 33.141 requirement 6):
+ * each(PIDF_PROVIDED_ID, id) for every tuple, person and device (RFC 4479 components) in
+ * document order, then each(PIDF_PROVIDED_ELEMENT, name) once for every distinct element name
+ * below <presence> ("tuple", "status", "activities", "note", ...; local names in document
+ * order, at most 128 of them). */
+enum pidf_provided_kind { PIDF_PROVIDED_ID, PIDF_PROVIDED_ELEMENT };
+void pidf_provided(const struct pidf_doc *d,
+                   void (*each)(enum pidf_provided_kind kind, const char *value, void *arg),
+                   void *arg);
+
 /* An RFC 3339 date-time as seconds since 1970 (UTC), -1 when it is not one. */
 long long pidf_time(const char *s);
 

@@ -33,6 +33,7 @@
 #include "modules/presence/event_list.h"
 #include "modules/presence/subscribe.h"
 
+#include "audit_log.h"
 #include "pg_listen.h"
 #include "pidf.h"
 #include "policy.h"
@@ -62,6 +63,12 @@ static str notify_db_url = STR_NULL; /* default: db_url */
 static int notify_interval_ms = 100;
 static char *instance_id = NULL;     /* default: host name and pid of the main process */
 static int audit_retention_days = 0; /* 0: keep the audit log forever */
+static int audit_document = 0;       /* 1: the body itself is logged too, not only its hash */
+static int audit_max_pending = 100000;
+static int audit_flush_ms = 100;
+static struct audit_queue *audit_q;
+static gen_lock_t *audit_lock;
+static struct audit_writer *audit_w;
 /* TS 33.141: a watcher is authenticated when the network asserted its identity. At the PS that
  * is the S-CSCF's P-Asserted-Identity, which it gives its own users only: watchers of other
  * domains (through the edge proxy) are unauthenticated. Empty: every watcher authenticated. */
@@ -77,9 +84,14 @@ static gen_lock_t *cache_lock;
 static struct pgl *listener;
 static char instance[128];
 
+static unsigned long audit_pending(void)
+{
+	return audit_q ? aq_pending(audit_q) : 0;
+}
+
 static stat_var *st_allowed, *st_confirm, *st_polite, *st_blocked, *st_filtered, *st_bad_rules,
         *st_audited, *st_audit_failed, *st_unavailable, *st_changes, *st_reevaluated,
-        *st_listener_down;
+        *st_listener_down, *st_audit_down;
 static stat_export_t mod_stats[] = {
         {"decisions_allow", 0, &st_allowed},
         {"decisions_confirm", 0, &st_confirm},
@@ -89,6 +101,8 @@ static stat_export_t mod_stats[] = {
         {"rules_refused", 0, &st_bad_rules},
         {"audit_records", 0, &st_audited},
         {"audit_failures", 0, &st_audit_failed},
+        {"audit_pending", STAT_IS_FUNC | STAT_NO_RESET, (stat_var **)audit_pending},
+        {"audit_disconnects", 0, &st_audit_down},
         {"rules_unavailable", 0, &st_unavailable},
         {"rules_changes", 0, &st_changes},
         {"rules_reevaluations", 0, &st_reevaluated},
@@ -384,107 +398,118 @@ static int get_auth_status(subs_t *subs)
 	return 0;
 }
 
-/* TS 33.141: one audit row per document a watcher receives (sql/003_presence_audit.sql). The
- * row is built in one shared block and written by one of Kamailio's async workers when the
- * configuration has them (async_workers), so the SIP worker does not wait for PostgreSQL;
- * without async workers it is written here. */
-struct audit_job {
-	int anonymous;
-	const char *sub_handling;
-	str presentity, watcher, rules, document; /* point into the same block */
-};
-
-static void audit_write(void *param)
-{
-	struct audit_job *j = param;
-	db_key_t keys[6];
-	db_val_t vals[6];
-	static str k_presentity = str_init("presentity"), k_watcher = str_init("watcher"),
-	           k_anonymous = str_init("anonymous"), k_sub = str_init("sub_handling"),
-	           k_rules = str_init("rules"), k_document = str_init("document");
-	str table = {audit_table, (int)strlen(audit_table)};
-	str *col[6] = {&k_presentity, &k_watcher, &k_anonymous, &k_sub, &k_rules, &k_document};
-
-	memset(vals, 0, sizeof(vals));
-	for (int i = 0; i < 6; i++) {
-		keys[i] = col[i];
-		vals[i].type = DB1_STR;
-	}
-	vals[0].val.str_val = j->presentity;
-	vals[1].val.str_val = j->watcher;
-	vals[2].val.str_val.s = j->anonymous ? "true" : "false";
-	vals[2].val.str_val.len = (int)strlen(vals[2].val.str_val.s);
-	vals[3].val.str_val.s = (char *)j->sub_handling;
-	vals[3].val.str_val.len = (int)strlen(j->sub_handling);
-	vals[4].val.str_val = j->rules;
-	vals[5].val.str_val = j->document;
-	if (!dbh || dbf.use_table(dbh, &table) < 0 || dbf.insert(dbh, keys, vals, 6) < 0) {
-		update_stat(st_audit_failed, 1);
-		LM_ERR("audit: cannot record what %.*s received of %.*s\n", j->watcher.len,
-		       j->watcher.s, j->presentity.len, j->presentity.s);
-		return;
-	}
-	update_stat(st_audited, 1);
-}
-
+/* TS 33.141 requirement 6: one audit row per document a watcher receives (sql/003, sql/007).
+ * The SIP worker only queues what it sent (shared memory, audit_log.h); the audit writer
+ * process summarizes and hashes the bodies and appends them with COPY, a batch per round, so
+ * that neither the worker nor PostgreSQL pays a statement per NOTIFY. While PostgreSQL is
+ * unreachable the rows wait, up to audit_max_pending; beyond that they are counted as lost. */
 static void audit_record(subs_t *subs, const struct pol_decision *d, const char *doc, int len)
 {
-	char rules[1024] = "{", watcher[300];
-	size_t n = 1;
-	struct audit_job j;
+	char presentity[300], watcher[300], call_id[256], from_tag[128], to_tag[128];
+	struct timeval now;
 
-	if (!audit)
+	if (!audit_q)
 		return;
-	/* a PostgreSQL array literal of the rule ids; an id is whatever the presentity wrote in
-	 * the id attribute, so quotes and backslashes are escaped inside the element */
-	for (unsigned i = 0; i < d->n_rules && n + 2 * strlen(d->rules[i]) + 5 < sizeof(rules);
-	     i++) {
-		rules[n++] = i ? ',' : '"';
-		if (i)
-			rules[n++] = '"';
-		for (const char *c = d->rules[i]; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				rules[n++] = '\\';
-			rules[n++] = *c;
-		}
-		rules[n++] = '"';
-	}
-	rules[n++] = '}';
-	rules[n] = '\0';
+	gettimeofday(&now, NULL);
+	snprintf(presentity, sizeof(presentity), "%.*s", subs->pres_uri.len, subs->pres_uri.s);
 	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
 	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
-	j.anonymous = is_anonymous(subs);
-	j.sub_handling = sub_handling_name(d->sub_handling);
-	j.presentity = subs->pres_uri;
-	j.watcher.s = watcher;
-	j.watcher.len = (int)strlen(watcher);
-	j.rules.s = rules;
-	j.rules.len = (int)strlen(rules);
-	j.document.s = (char *)doc;
-	j.document.len = len;
-	if (async_task_workers_active()) {
-		size_t sz = sizeof(async_task_t) + sizeof(j) + (size_t)j.presentity.len +
-		            (size_t)j.watcher.len + (size_t)j.rules.len + (size_t)len;
-		async_task_t *t = shm_malloc(sz);
-		if (t) {
-			struct audit_job *q = (struct audit_job *)(t + 1);
-			char *p = (char *)(q + 1);
-			*q = j;
-			str *parts[4] = {&q->presentity, &q->watcher, &q->rules, &q->document};
-			for (int i = 0; i < 4; i++) {
-				memcpy(p, parts[i]->s, (size_t)parts[i]->len);
-				parts[i]->s = p;
-				p += parts[i]->len;
-			}
-			t->exec = audit_write;
-			t->param = q;
-			if (async_task_push(t) == 0)
-				return; /* the worker frees the block */
-			shm_free(t);
-		}
-		LM_WARN("audit: async worker unavailable, writing in the SIP worker\n");
+	snprintf(call_id, sizeof(call_id), "%.*s", subs->callid.len, subs->callid.s);
+	snprintf(from_tag, sizeof(from_tag), "%.*s", subs->from_tag.len, subs->from_tag.s);
+	snprintf(to_tag, sizeof(to_tag), "%.*s", subs->to_tag.len, subs->to_tag.s);
+	struct audit_entry e = {
+	        .sent_at_us = (long long)now.tv_sec * 1000000 + now.tv_usec,
+	        .anonymous = is_anonymous(subs),
+	        .sub_handling = sub_handling_name(d->sub_handling),
+	        .presentity = presentity,
+	        .watcher = watcher,
+	        .rules = d->rules,
+	        .n_rules = d->n_rules,
+	        .call_id = call_id,
+	        .from_tag = from_tag,
+	        .to_tag = to_tag,
+	        .document = doc,
+	        .document_len = (size_t)len,
+	};
+	if (aq_push(audit_q, &e) != 0) {
+		update_stat(st_audit_failed, 1);
+		LM_ERR("audit: row of what %s received of %s lost: %u rows wait for PostgreSQL "
+		       "(audit_max_pending) or no shared memory\n",
+		       watcher, presentity, aq_pending(audit_q));
 	}
-	audit_write(&j);
+}
+
+#define AUDIT_BATCH_ROWS 1000
+
+/* one batch; 0 written (or lost row by row and logged), -1 PostgreSQL unreachable */
+static int audit_flush(struct audit_item *items, long long now_ms, const char **why)
+{
+	static struct audit_batch b;
+	int rc;
+
+	audit_batch_reset(&b);
+	for (struct audit_item *it = items; it; it = aq_next(it))
+		if (audit_batch_add(&b, aq_entry(it), audit_document) != 0) {
+			update_stat(st_audit_failed, 1);
+			LM_ERR("audit: no memory for the row of what %s received of %s\n",
+			       aq_entry(it)->watcher, aq_entry(it)->presentity);
+		}
+	if (b.rows == 0)
+		return 0;
+	if ((rc = aw_write(audit_w, &b, now_ms, why)) == 0) {
+		update_stat(st_audited, b.rows);
+		return 0;
+	}
+	if (rc == -1)
+		return -1;
+	/* PostgreSQL refused the batch: find the rows at fault, one statement each */
+	LM_ERR("audit: %u rows refused (%s); writing them one by one\n", b.rows, *why);
+	for (struct audit_item *it = items; it; it = aq_next(it)) {
+		audit_batch_reset(&b);
+		if (audit_batch_add(&b, aq_entry(it), audit_document) != 0)
+			continue;
+		if ((rc = aw_write(audit_w, &b, now_ms, why)) == 0) {
+			update_stat(st_audited, 1);
+			continue;
+		}
+		update_stat(st_audit_failed, 1);
+		LM_ERR("audit: row of what %s received of %s lost: %s\n", aq_entry(it)->watcher,
+		       aq_entry(it)->presentity, *why);
+		if (rc == -1) /* the connection went meanwhile: the rest are lost as well */
+			break;
+	}
+	return 0;
+}
+
+/* the audit writer process: every audit_flush_ms, everything queued, a batch at a time */
+static void audit_tick(unsigned int ticks, void *param)
+{
+	static struct audit_item *waiting; /* taken, not yet written: PostgreSQL was away */
+	static int down;
+	const char *why = NULL;
+	struct timespec ts;
+	(void)ticks;
+	(void)param;
+	for (;;) {
+		if (!waiting && !(waiting = aq_take(audit_q, AUDIT_BATCH_ROWS)))
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (audit_flush(waiting, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+		                &why)) {
+			if (!down) {
+				update_stat(st_audit_down, 1);
+				LM_ERR("audit: PostgreSQL unreachable, rows wait (%u queued): %s\n",
+				       aq_pending(audit_q), why);
+			}
+			down = 1;
+			return;
+		}
+		if (down)
+			LM_INFO("audit: PostgreSQL reachable again, writing the waiting rows\n");
+		down = 0;
+		aq_release(audit_q, waiting);
+		waiting = NULL;
+	}
 }
 
 /* Hourly, on the secondary timer: rows older than audit_retention_days go
@@ -836,20 +861,17 @@ static int audit_json(struct sip_msg *msg, str *presentity, int offset, int limi
 		         "presentity must be a plain sip: URI, offset >= 0, 1 <= limit <= 100");
 		return -1;
 	}
-	/* PostgreSQL builds the page; the ids of what was provided come from the document. As
-	 * bytea: db_postgres unescapes text results like bytea, which would eat JSON's
-	 * backslashes. */
+	/* PostgreSQL builds the page (sql/007: what was provided and the hash are columns; the
+	 * body only where audit_document kept it). As bytea: db_postgres unescapes text results
+	 * like bytea, which would eat JSON's backslashes. */
 	int n = snprintf(
 	        sql, sizeof(sql),
 	        "SELECT convert_to(json_build_object('presentity', '%.*s', 'offset', %d, "
 	        "'limit', %d, "
 	        "'total', (SELECT count(*) FROM %s WHERE presentity = '%.*s'), "
 	        "'entries', COALESCE((SELECT json_agg(e ORDER BY e.id DESC) FROM ("
-	        "SELECT id, sent_at, watcher, anonymous, sub_handling, rules, "
-	        "encode(sha256(convert_to(document, 'UTF8')), 'hex') AS body_sha256, "
-	        "CASE WHEN document LIKE '<%%' THEN (SELECT array_agg(x::text) FROM unnest(xpath("
-	        "'//*[local-name()=''tuple'' or local-name()=''person'' or "
-	        "local-name()=''device'']/@id', document::xml)) x) END AS provided_ids, document "
+	        "SELECT id, sent_at, watcher, anonymous, sub_handling, rules, subscription, "
+	        "provided_ids, provided_elements, body_sha256, document "
 	        "FROM %s WHERE presentity = '%.*s' ORDER BY id DESC OFFSET %d LIMIT %d) e), "
 	        "'[]'::json))::text, 'UTF8')",
 	        presentity->len, presentity->s, offset, limit, audit_table, presentity->len,
@@ -1143,6 +1165,32 @@ static int mod_init(void)
 		LM_ERR("cannot register the audit retention timer\n");
 		return -1;
 	}
+	if (audit) {
+		struct presec_store_ops qops;
+		char *ci;
+		if (audit_max_pending < 1 || audit_flush_ms < 10) {
+			LM_ERR("audit_max_pending (>= 1) or audit_flush_ms (>= 10) out of range\n");
+			return -1;
+		}
+		if (presec_shm_store_ops(&qops, &audit_lock) != 0 ||
+		    !(audit_q = aq_new(&qops, (unsigned)audit_max_pending))) {
+			LM_ERR("no shared memory for the audit queue\n");
+			return -1;
+		}
+		/* the writer's own libpq connection, as the PS's login (db_url is a postgres://
+		 * URI) */
+		if (!(ci = pkg_malloc(db_url.len + 1)))
+			return -1;
+		memcpy(ci, db_url.s, db_url.len);
+		ci[db_url.len] = '\0';
+		audit_w = aw_new(ci, audit_table, 1000);
+		pkg_free(ci);
+		if (!audit_w) {
+			LM_ERR("audit_table '%s' is not a plain SQL identifier\n", audit_table);
+			return -1;
+		}
+		register_basic_timers(1);
+	}
 	if (notify_channel && *notify_channel) {
 		str *url = notify_db_url.len ? &notify_db_url : &db_url;
 		char *ci = pkg_malloc(url->len + 1);
@@ -1182,6 +1230,12 @@ static int child_init(int rank)
 		LM_ERR("cannot start the rules listener\n");
 		return -1;
 	}
+	if (rank == PROC_MAIN && audit_w &&
+	    fork_basic_utimer(PROC_TIMER, "presence_authz audit writer", 1, audit_tick, NULL,
+	                      (unsigned)audit_flush_ms * 1000) < 0) {
+		LM_ERR("cannot start the audit writer\n");
+		return -1;
+	}
 	return presec_db_child_init(rank, &dbf, &db_url, &dbh);
 }
 
@@ -1189,6 +1243,12 @@ static void mod_destroy(void)
 {
 	presec_db_close(&dbf, &dbh);
 	pgl_free(listener);
+	aw_free(audit_w);
+	if (audit_q) {
+		aq_destroy(audit_q);
+		audit_q = NULL;
+	}
+	presec_shm_lock_free(&audit_lock);
 	listener = NULL;
 }
 
@@ -1208,6 +1268,9 @@ static param_export_t params[] = {
         {"default_expires", INT_PARAM, &default_expires},
         {"audit", INT_PARAM, &audit},
         {"audit_table", PARAM_STRING, &audit_table},
+        {"audit_document", PARAM_INT, &audit_document},
+        {"audit_max_pending", PARAM_INT, &audit_max_pending},
+        {"audit_flush_ms", PARAM_INT, &audit_flush_ms},
         {"audit_retention_days", INT_PARAM, &audit_retention_days},
         {"cache_buckets", INT_PARAM, &cache_buckets},
         {"cache_max_entries", INT_PARAM, &cache_max_entries},

@@ -170,40 +170,97 @@ def test_decisions_are_counted(topo):
 
 
 def test_the_audit_log_says_who_received_what(topo):
-    # rows are written by the PS's async workers, off the SIP path: wait until all are in
+    # rows are written by the PS's audit writer, off the SIP path: wait until all are in
     ps = topo.roles["ps"]
     end = time.time() + 10
     while time.time() < end and ps.stat("presence_authz:audit_records") != int(topo.pg.query(
             "SELECT count(*) FROM presec_presence_audit "
             "WHERE presentity = 'sip:alice@ims.example'")[0][0]):
         time.sleep(0.2)
-    rows = topo.pg.query("SELECT watcher, anonymous, sub_handling, rules, "
-                         "translate(document, E'\\n|', '  ') "
+    rows = topo.pg.query("SELECT watcher, anonymous, sub_handling, rules, subscription, "
+                         "provided_ids, provided_elements, body_sha256, document IS NULL "
                          "FROM presec_presence_audit WHERE presentity = 'sip:alice@ims.example' "
                          "ORDER BY id")
     by_watcher = {}
-    for watcher, anonymous, sub_handling, rules, document in rows:
-        by_watcher.setdefault(watcher, []).append((anonymous, sub_handling, rules, document))
+    for row in rows:
+        by_watcher.setdefault(row[0], []).append(tuple(row[1:]))
     bob = by_watcher["sip:bob@ims.example"][0]
     assert bob[:3] == ("f", "allow", "{bob}")
-    assert 'id="t-alice-1"' in bob[3] and NOTE not in bob[3]
-    assert NOTE in by_watcher["sip:frank@ims.example"][0][3]
+    # what was provided: the tuple's id and the element names, no note (his rule has none)
+    assert bob[4] == "{t-alice-1}" and "basic" in bob[5] and "note" not in bob[5]
+    frank = by_watcher["sip:frank@ims.example"][0]
+    assert "note" in frank[5]
     dave = by_watcher["sip:dave@ims.example"][0]
-    assert dave[1] == "polite-block" and "<basic>closed</basic>" in dave[3]
+    assert dave[1] == "polite-block"
+    # one subscription id per dialog (no Call-ID in the log), a SHA-256 per body, no body
+    subs = [r[4] for r in rows]
+    assert all(len(x) == 32 for x in subs) and len(set(subs)) >= len(by_watcher)
+    assert all(len(r[7]) == 64 and r[8] == "t" for r in rows)
     # nothing was sent to the blocked or the pending watcher, so nothing is logged for them
     assert "sip:carol@ims.example" not in by_watcher and "sip:zed@ims.example" not in by_watcher
     assert topo.roles["ps"].stat("presence_authz:audit_records") == len(rows)
+    assert topo.roles["ps"].stat("presence_authz:audit_pending") == 0
     # the PS may append, not rewrite
     with pytest.raises(RuntimeError, match="permission denied"):
-        topo.pg.psql("UPDATE presec_presence_audit SET document = ''", user="ps")
+        topo.pg.psql("UPDATE presec_presence_audit SET watcher = ''", user="ps")
+
+
+def wait_stat(ps, name, pred, seconds=10):
+    end = time.time() + seconds
+    while time.time() < end and not pred(ps.stat(name)):
+        time.sleep(0.1)
+    return ps.stat(name)
+
+
+def test_audit_rows_wait_while_postgresql_is_out_of_reach(topo):
+    """The audit writer loses its connection and cannot log in again for a while (its login
+    is refused): bob's document still reaches him (the SIP workers keep their connections),
+    his row waits in shared memory and is written once the writer is let in again."""
+    ps = topo.roles["ps"]
+    wait_stat(ps, "presence_authz:audit_pending", lambda v: v == 0)
+    written = ps.stat("presence_authz:audit_records")
+    topo.pg.psql("ALTER ROLE ps NOLOGIN")
+    try:
+        topo.pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE application_name = 'presence_authz audit'")
+        assert "t-alice-1" in notify_of(topo, "bob", 2)
+        assert wait_stat(ps, "presence_authz:audit_disconnects", lambda v: v >= 1) >= 1
+        time.sleep(1.5)  # at least one more attempt to reconnect, refused
+        assert ps.stat("presence_authz:audit_pending") + ps.stat(
+            "presence_authz:audit_records") >= written + 1
+        assert ps.stat("presence_authz:audit_records") == written
+    finally:
+        topo.pg.psql("ALTER ROLE ps LOGIN")
+    assert wait_stat(ps, "presence_authz:audit_records", lambda v: v > written) == written + 1
+    assert ps.stat("presence_authz:audit_pending") == 0
+    assert ps.stat("presence_authz:audit_failures") == 0
+    log = ps.log()
+    assert "audit: PostgreSQL unreachable" in log and "audit: PostgreSQL reachable again" in log
+
+
+def test_refused_audit_rows_are_counted_and_named(topo):
+    """PostgreSQL refuses the rows themselves (here: the PS may no longer append): bob still
+    gets his document, the lost row is counted and the log names whose row it was."""
+    ps = topo.roles["ps"]
+    failed = ps.stat("presence_authz:audit_failures")
+    topo.pg.psql("REVOKE INSERT ON presec_presence_audit FROM presec_ps")
+    try:
+        assert "t-alice-1" in notify_of(topo, "bob", 2)
+        assert wait_stat(ps, "presence_authz:audit_failures",
+                         lambda v: v > failed) == failed + 1
+    finally:
+        topo.pg.psql("GRANT INSERT ON presec_presence_audit TO presec_ps")
+    assert ("row of what sip:bob@ims.example received of sip:alice@ims.example lost: "
+            "COPY refused: ERROR:  permission denied" in ps.log())
+    assert ps.stat("presence_authz:audit_pending") == 0
 
 
 def test_audit_retention_removes_only_old_rows(topo):
     """The PS cannot delete audit rows, except those older than the retention period through
     presec_audit_expire() (sql/005), which refuses periods under a day."""
     topo.pg.psql("INSERT INTO presec_presence_audit (sent_at, presentity, watcher, anonymous, "
-                 "sub_handling, rules, document) VALUES (now() - interval '100 days', "
-                 "'sip:old@ims.example', 'sip:bob@ims.example', false, 'allow', '{}', '')")
+                 "sub_handling, rules, body_sha256) VALUES (now() - interval '100 days', "
+                 "'sip:old@ims.example', 'sip:bob@ims.example', false, 'allow', '{}', 'x')")
     total = int(topo.pg.query("SELECT count(*) FROM presec_presence_audit")[0][0])
     assert topo.pg.psql("SELECT presec_audit_expire(90)", user="ps").strip() == "1"
     assert int(topo.pg.query("SELECT count(*) FROM presec_presence_audit")[0][0]) == total - 1
@@ -211,4 +268,4 @@ def test_audit_retention_removes_only_old_rows(topo):
         topo.pg.psql("SELECT presec_audit_expire(0)", user="ps")
     with pytest.raises(RuntimeError, match="permission denied"):
         topo.pg.psql("DELETE FROM presec_presence_audit", user="ps")
-    assert "async worker unavailable" not in topo.roles["ps"].log()
+    assert "audit: row" not in topo.roles["ps"].log().split("permission denied")[-1]

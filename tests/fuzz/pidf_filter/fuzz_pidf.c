@@ -1,6 +1,7 @@
 /* libFuzzer harness: a published presence document, from anyone, through everything the PS
  * does with it: parse (no network, no DTD), compose with itself, filter with a few permission
- * sets, serialize. A refusal names its reason; what is written parses again. */
+ * sets, serialize, summarize for the audit log. A refusal names its reason; what is written
+ * parses again; the summary names only non-empty ids and element names. */
 #include <libxml/parser.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,14 @@
 #include <string.h>
 
 #include "pidf.h"
+
+static void check_provided(enum pidf_provided_kind kind, const char *value, void *arg)
+{
+	(void)arg;
+	if ((kind != PIDF_PROVIDED_ID && kind != PIDF_PROVIDED_ELEMENT) || !value ||
+	    (kind == PIDF_PROVIDED_ELEMENT && !*value))
+		__builtin_trap();
+}
 
 static void check_out(struct pidf_doc *d)
 {
@@ -46,7 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	perm_list_add(&p.services.service_uri_scheme, "sip");
 	f = pidf_filter(c, &p, &why);
 	check_out(f);
+	pidf_provided(f, check_provided, NULL);
 	pidf_free(f);
+	pidf_provided(d, check_provided, NULL);
 	pidf_free(c);
 	pidf_free(d);
 	return 0;

@@ -186,6 +186,36 @@ static void test_nothing_granted_leaves_an_empty_presence(void **state)
 	free(x);
 }
 
+static void collect(enum pidf_provided_kind kind, const char *value, void *arg)
+{
+	char *out = arg;
+	strcat(out, kind == PIDF_PROVIDED_ID ? "#" : "");
+	strcat(out, value);
+	strcat(out, " ");
+}
+
+/* the audit log's summary of what bob received: the ids of the components he was given and
+ * the names of the elements in them, each name once; nothing he was not given */
+static void test_provided_summarizes_what_a_watcher_received(void **state)
+{
+	(void)state;
+	struct pol_decision d = decide("sip:bob@ims.example", 1, 0, "2026-11-24T12:00:00Z");
+	const char *why = NULL;
+	struct pidf_doc *f = pidf_filter(alice, &d.perm, &why);
+	assert_non_null(f);
+	char got[2048] = "";
+	pidf_provided(f, collect, got);
+	assert_string_equal(got, "#sip-phone #p1 tuple status basic contact note timestamp person "
+	                         "activities meeting user-input ");
+	pidf_free(f);
+	got[0] = '\0';
+	pidf_provided(alice, collect, got);
+	assert_non_null(strstr(got, "#sip-phone #im #p1 #pc tuple status basic geopriv "));
+	assert_non_null(strstr(got, " mood happy "));
+	assert_non_null(strstr(got, " card "));
+	assert_int_equal(strstr(strstr(got, " note ") + 1, " note "), NULL); /* once */
+}
+
 static void test_polite_block(void **state)
 {
 	const char *why = NULL;
@@ -309,6 +339,7 @@ int main(void)
 	        cmocka_unit_test(test_erin_sees_the_device_and_the_card),
 	        cmocka_unit_test(test_all_attributes),
 	        cmocka_unit_test(test_nothing_granted_leaves_an_empty_presence),
+	        cmocka_unit_test(test_provided_summarizes_what_a_watcher_received),
 	        cmocka_unit_test(test_polite_block),
 	        cmocka_unit_test(test_composition_newest_wins),
 	        cmocka_unit_test(test_malformed_documents_are_refused),
