@@ -63,6 +63,34 @@ static void test_pack_round_trip_is_exact_and_small(void **state)
 	policy_free(&p);
 }
 
+/* Packing writes the fields a rule uses, so a field it forgets would be lost silently. A rule
+ * whose every byte is set (every count past its maximum, no string terminated) leaves packing
+ * no byte to skip: the round trip must give it back whole. */
+static void test_every_field_is_packed(void **state)
+{
+	struct policy p = {2, calloc(2, sizeof(struct pol_rule))}, q;
+	unsigned char *b;
+	size_t len;
+	(void)state;
+	assert_non_null(p.rules);
+	memset(p.rules, 0x5a, 2 * sizeof(struct pol_rule));
+	/* but the compiler's padding, which is no field (calloc leaves it zero) */
+	for (int i = 0; i < 2; i++) {
+		char *r = (char *)&p.rules[i];
+		size_t sphere_end = offsetof(struct pol_rule, sphere) + sizeof(p.rules[i].sphere);
+		size_t perm_end = offsetof(struct pol_rule, perm) + sizeof(p.rules[i].perm);
+		memset(r + sphere_end, 0, offsetof(struct pol_rule, validity) - sphere_end);
+		memset(r + perm_end, 0, sizeof(struct pol_rule) - perm_end);
+	}
+	assert_int_equal(policy_pack(&p, &b, &len), 0);
+	assert_int_equal(policy_unpack(b, len, &q), 0);
+	assert_int_equal(q.n, 2);
+	assert_memory_equal(q.rules, p.rules, 2 * sizeof(struct pol_rule));
+	free(b);
+	policy_free(&q);
+	policy_free(&p);
+}
+
 static void test_empty_policy_packs(void **state)
 {
 	struct policy p = {0, NULL}, q;
@@ -245,6 +273,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_pack_round_trip_is_exact_and_small),
+	        cmocka_unit_test(test_every_field_is_packed),
 	        cmocka_unit_test(test_empty_policy_packs),
 	        cmocka_unit_test(test_damaged_packs_are_refused),
 	        cmocka_unit_test(test_perm_format_round_trips),
