@@ -10,7 +10,9 @@ Load: sipp on the S-CSCF's address (the PS takes presence requests from the S-CS
 one SUBSCRIBE per presentity with P-Asserted-Identity and waits for the first NOTIFY; response
 time 1 is SUBSCRIBE -> NOTIFY. Each stack is measured twice over the same presentities: "cold"
 (first SUBSCRIBE of each presentity: the presec policy is compiled and cached) and "warm" (second
-pass, every policy cached). Prints figures; asserts nothing about speed.
+pass, every policy cached). After each pass: the SQL statements per subscription, by table
+(pg_stat_statements), which show how much of the work is the presence module's own. Prints
+figures; asserts nothing about speed.
 
   /usr/bin/python3 -m bench.bench_presence [--presentities N] [--concurrency N]
 """
@@ -84,19 +86,45 @@ def ms(rt):
     return ((h * 60 + m) * 60 + s) * 1000 + micro / 1000.0
 
 
+def statements(t):
+    """SQL statements the PSs' database has run so far, by table (pg_stat_statements counts
+    each statement as it ends; Kamailio's db_postgres sends every query as one)."""
+    rows = t.pg.query(
+        "SELECT coalesce(substring(lower(query) FROM '(?:from|into|update|copy)\\s+([a-z_]+)'),"
+        " 'other'), sum(calls) FROM pg_stat_statements "
+        "WHERE query !~* 'pg_stat_statements|^\\s*(begin|commit|set|listen)' GROUP BY 1")
+    out = {}
+    for table, calls in rows:
+        out[table] = int(calls)
+    return out
+
+
+def per_subscription(before, after, n):
+    diff = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    total = sum(diff.values())
+    parts = ", ".join("%s %.2f" % (k, v / n) for k, v in
+                      sorted(diff.items(), key=lambda kv: -kv[1]) if v)
+    return "%.2f SQL statements each (%s)" % (total / n, parts)
+
+
 def measure(label, cfg, n, concurrency, defines=None):
     with Topology(roles={"ps": (cfg, "ps")}, loglevel=1, shm_mb=1024,
                   defines={"ps": defines or {}}) as t:
         provision(t, n)
+        t.pg.psql("CREATE EXTENSION pg_stat_statements")
         t.roles["ps"].stop()
         t.start_role("ps", cfg, "ps")  # presence loads the publications at start-up
         wd = tempfile.mkdtemp(prefix="presec-bench-", dir=t.tmp)
         figures = []
         for phase, watcher, port in (("cold", "w", 5081), ("warm", "f1", 5082)):
+            before = statements(t)
             ok, failed, wall, rt = load(wd, n, concurrency, watcher, port)
             rate = ok / wall if wall > 0 else 0.0
             print("  %-30s %-4s %6d ok %4d failed  %6.2fs  %7.1f SUBSCRIBE->NOTIFY/s  "
                   "mean %6.2f ms" % (label, phase, ok, failed, wall, rate, ms(rt)), flush=True)
+            time.sleep(0.5)  # the last audit batch
+            print("  %-30s %-4s %s" % ("", "", per_subscription(before, statements(t),
+                                                               max(ok, 1))), flush=True)
             figures.append((rate, failed))
         used = t.roles["ps"].shm_used()
         print("  %-30s shared memory in use after %d subscriptions: %.1f MiB"

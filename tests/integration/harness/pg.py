@@ -74,7 +74,9 @@ class PostgresServer:
             self.port = free_port()
             opts = ("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s "
                     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                    "-c max_connections=200" % (self.port, self.sockdir))
+                    "-c max_connections=200 "
+                    # statement counts for the benchmarks and for diagnosing a test
+                    "-c shared_preload_libraries=pg_stat_statements" % (self.port, self.sockdir))
             try:
                 self._run(["pg_ctl", "-D", self.datadir, "-l", self.logfile, "-o", opts,
                            "-w", "-t", "30", "start"])
