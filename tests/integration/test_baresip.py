@@ -55,6 +55,7 @@ def test_baresip_presentity_and_watchers(topo):
     notify_carol = [m for m in carol_out.split("\n#\n") if "\nNOTIFY sip:carol" in m]
     assert notify_carol and all("Subscription-State: terminated" in m for m in notify_carol)
     assert "<presence" not in carol_out
+    assert topo.roles["ps"].audit_written()
     rows = topo.pg.query("SELECT watcher, sub_handling FROM presec_presence_audit "
                          "WHERE presentity = 'sip:alice@ims.example'")
     assert ["sip:bob@ims.example", "allow"] in rows

@@ -108,6 +108,7 @@ def test_an_anonymous_watcher_is_matched_as_anonymous_and_not_named(topo):
 
 
 def test_the_audit_log_never_names_the_anonymous_watcher(topo):
+    assert topo.roles["ps"].audit_written()
     rows = topo.pg.query("SELECT watcher, anonymous, sub_handling FROM presec_presence_audit")
     assert ["sip:bob@ims.example", "f", "allow"] in rows
     assert ["sip:anonymous@anonymous.invalid", "t", "polite-block"] in rows

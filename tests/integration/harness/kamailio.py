@@ -154,6 +154,14 @@ class Role:
                 return int(line.split(" = ", 1)[1])
         raise KeyError("%s not in %r" % (name, out))
 
+    def audit_written(self, timeout=10):
+        """Waits until presence_authz's audit writer has written (or given up) every row
+        queued so far: rows reach PostgreSQL in batches, a moment after the NOTIFY."""
+        end = time.time() + timeout
+        while self.stat("presence_authz:audit_pending") and time.time() < end:
+            time.sleep(0.05)
+        return self.stat("presence_authz:audit_pending") == 0
+
     def log(self):
         try:
             with open(self.logfile, errors="replace") as f:
