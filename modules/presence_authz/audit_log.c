@@ -1,7 +1,6 @@
 /* See audit_log.h. */
 #include "audit_log.h"
 
-#include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pg_conn.h"
 #include "pidf.h"
 
 /* ---- queue ---- */
@@ -435,111 +435,68 @@ void audit_batch_free(struct audit_batch *b)
 /* ---- writer ---- */
 
 struct audit_writer {
-	PGconn *conn;
-	char *conninfo;
+	struct pg_conn c;
 	char sql[256];
-	int retry_ms;
-	long long next_try;
-	char why[256];
 };
 
 struct audit_writer *aw_new(const char *conninfo, const char *table, int retry_ms)
 {
 	struct audit_writer *w;
-	size_t n = strlen(table);
-	if (n == 0 || n > 63)
+	if (!pg_ident_ok(table, 63) || !(w = calloc(1, sizeof(*w))))
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!((table[i] >= 'a' && table[i] <= 'z') || table[i] == '_' ||
-		      (i && table[i] >= '0' && table[i] <= '9')))
-			return NULL;
-	if (!(w = calloc(1, sizeof(*w))) || !(w->conninfo = strdup(conninfo))) {
+	if (pg_conn_init(&w->c, conninfo, "presence_authz audit", retry_ms) != 0) {
 		free(w);
 		return NULL;
 	}
 	snprintf(w->sql, sizeof(w->sql), "COPY %s (%s) FROM STDIN", table, audit_copy_columns);
-	w->retry_ms = retry_ms > 0 ? retry_ms : 1000;
 	return w;
-}
-
-static void aw_disconnect(struct audit_writer *w)
-{
-	if (w->conn) {
-		PQfinish(w->conn);
-		w->conn = NULL;
-	}
 }
 
 void aw_free(struct audit_writer *w)
 {
 	if (!w)
 		return;
-	aw_disconnect(w);
-	free(w->conninfo);
+	pg_conn_fini(&w->c);
 	free(w);
-}
-
-static void aw_why(struct audit_writer *w, const char *what, const PGresult *r)
-{
-	const char *m = r ? PQresultErrorMessage(r) : w->conn ? PQerrorMessage(w->conn) : "";
-	if (!m || !*m)
-		m = w->conn ? PQerrorMessage(w->conn) : "";
-	snprintf(w->why, sizeof(w->why), "%s: %.*s", what, (int)strcspn(m, "\n"), m);
 }
 
 int aw_write(struct audit_writer *w, const struct audit_batch *b, long long now_ms,
              const char **why)
 {
-	PGresult *r;
-	int rc = 0;
+	PGresult *r, *bad = NULL;
 
-	*why = w->why;
-	if (!w->conn) {
-		if (now_ms < w->next_try)
-			return -1;
-		/* expand_dbname: the "dbname" value is the whole conninfo or URI */
-		/* tcp_user_timeout: a server that vanished without closing the connection fails
-		 * the COPY in seconds instead of holding the writer (and the queue) for minutes */
-		const char *const keys[] = {"dbname",           "connect_timeout",
-		                            "application_name", "tcp_user_timeout",
-		                            "keepalives_idle",  NULL};
-		const char *const vals[] = {w->conninfo, "2",  "presence_authz audit",
-		                            "10000",     "10", NULL};
-		w->conn = PQconnectdbParams(keys, vals, 1);
-		if (!w->conn || PQstatus(w->conn) != CONNECTION_OK) {
-			aw_why(w, "cannot connect", NULL);
-			goto down;
-		}
-	}
-	r = PQexec(w->conn, w->sql);
+	*why = w->c.why;
+	if (pg_conn_up(&w->c, now_ms) != 0)
+		return -1;
+	r = PQexec(w->c.conn, w->sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		aw_why(w, "COPY refused", r);
-		PQclear(r);
+		bad = r;
 		goto failed;
 	}
 	PQclear(r);
-	if (PQputCopyData(w->conn, b->buf, (int)b->len) != 1 || PQputCopyEnd(w->conn, NULL) != 1) {
-		aw_why(w, "COPY data not sent", NULL);
-		goto down;
+	if (PQputCopyData(w->c.conn, b->buf, (int)b->len) != 1 ||
+	    PQputCopyEnd(w->c.conn, NULL) != 1) {
+		pg_conn_failed(&w->c, "COPY data not sent", NULL, now_ms);
+		return -1;
 	}
-	while ((r = PQgetResult(w->conn))) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
-			aw_why(w, "rows refused", r);
-			rc = -2;
-		}
-		PQclear(r);
+	while ((r = PQgetResult(w->c.conn))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !bad)
+			bad = r;
+		else
+			PQclear(r);
 	}
-	if (rc == 0)
-		w->why[0] = '\0';
-	else
-		goto failed;
-	return 0;
+	if (!bad)
+		return 0;
 failed:
 	/* the server answered: the rows are at fault, unless the connection went meanwhile */
-	if (PQstatus(w->conn) == CONNECTION_OK)
+	if (PQstatus(w->c.conn) == CONNECTION_OK) {
+		const char *m = PQresultErrorMessage(bad);
+		snprintf(w->c.why, sizeof(w->c.why), "COPY refused: %.*s", (int)strcspn(m, "\n"),
+		         m);
+		PQclear(bad);
 		return -2;
-down:
-	aw_disconnect(w);
-	w->next_try = now_ms + w->retry_ms;
+	}
+	pg_conn_failed(&w->c, "COPY refused", bad, now_ms);
+	PQclear(bad);
 	return -1;
 }

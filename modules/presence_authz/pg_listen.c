@@ -1,87 +1,55 @@
 /* See pg_listen.h. */
 #include "pg_listen.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_conn.h"
+
 struct pgl {
-	PGconn *conn;
-	char *conninfo;
+	struct pg_conn c;
 	char channel[64];
-	int retry_ms;
-	long long next_try;
-	char why[256];
 };
 
 struct pgl *pgl_new(const char *conninfo, const char *channel, int retry_ms)
 {
 	struct pgl *l;
-	size_t n = strlen(channel);
-	if (n == 0 || n >= sizeof(l->channel))
+	if (!pg_ident_ok(channel, sizeof(l->channel) - 1) || !(l = calloc(1, sizeof(*l))))
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!((channel[i] >= 'a' && channel[i] <= 'z') || channel[i] == '_' ||
-		      (i && channel[i] >= '0' && channel[i] <= '9')))
-			return NULL;
-	if (!(l = calloc(1, sizeof(*l))) || !(l->conninfo = strdup(conninfo))) {
+	if (pg_conn_init(&l->c, conninfo, "presence_authz listener", retry_ms) != 0) {
 		free(l);
 		return NULL;
 	}
-	memcpy(l->channel, channel, n + 1);
-	l->retry_ms = retry_ms > 0 ? retry_ms : 1000;
+	snprintf(l->channel, sizeof(l->channel), "%s", channel);
 	return l;
-}
-
-static void disconnect(struct pgl *l)
-{
-	if (l->conn) {
-		PQfinish(l->conn);
-		l->conn = NULL;
-	}
 }
 
 void pgl_free(struct pgl *l)
 {
 	if (!l)
 		return;
-	disconnect(l);
-	free(l->conninfo);
+	pg_conn_fini(&l->c);
 	free(l);
-}
-
-static void failed(struct pgl *l, const char *what, long long now_ms)
-{
-	const char *m = l->conn ? PQerrorMessage(l->conn) : "";
-	snprintf(l->why, sizeof(l->why), "%s: %.*s", what, (int)strcspn(m, "\n"), m);
-	disconnect(l);
-	l->next_try = now_ms + l->retry_ms;
 }
 
 static int connect_and_listen(struct pgl *l, long long now_ms)
 {
-	/* expand_dbname: the "dbname" value is the whole conninfo or URI */
-	const char *const keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *const vals[] = {l->conninfo, "2", "presence_authz listener", NULL};
 	char sql[96];
 	PGresult *r;
 
-	l->conn = PQconnectdbParams(keys, vals, 1);
-	if (!l->conn || PQstatus(l->conn) != CONNECTION_OK) {
-		failed(l, "cannot connect", now_ms);
+	if (pg_conn_up(&l->c, now_ms) != 0)
 		return -1;
-	}
 	snprintf(sql, sizeof(sql), "LISTEN %s", l->channel);
-	r = PQexec(l->conn, sql);
+	r = PQexec(l->c.conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		pg_conn_failed(&l->c, "LISTEN failed", r, now_ms);
 		PQclear(r);
-		failed(l, "LISTEN failed", now_ms);
 		return -1;
 	}
 	PQclear(r);
-	if (PQsetnonblocking(l->conn, 1) != 0) {
-		failed(l, "cannot make the connection non-blocking", now_ms);
+	if (PQsetnonblocking(l->c.conn, 1) != 0) {
+		pg_conn_failed(&l->c, "cannot make the connection non-blocking", NULL, now_ms);
 		return -1;
 	}
 	return 0;
@@ -94,19 +62,17 @@ enum pgl_state pgl_poll(struct pgl *l, long long now_ms,
 	enum pgl_state st = PGL_IDLE;
 	PGnotify *n;
 
-	if (!l->conn) {
-		if (now_ms < l->next_try || connect_and_listen(l, now_ms) != 0) {
-			*why = l->why;
+	*why = l->c.why;
+	if (!l->c.conn) {
+		if (connect_and_listen(l, now_ms) != 0)
 			return PGL_DOWN;
-		}
 		st = PGL_CONNECTED;
 	}
-	if (!PQconsumeInput(l->conn) || PQstatus(l->conn) != CONNECTION_OK) {
-		failed(l, "connection lost", now_ms);
-		*why = l->why;
+	if (!PQconsumeInput(l->c.conn) || PQstatus(l->c.conn) != CONNECTION_OK) {
+		pg_conn_failed(&l->c, "connection lost", NULL, now_ms);
 		return PGL_DOWN;
 	}
-	while ((n = PQnotifies(l->conn))) {
+	while ((n = PQnotifies(l->c.conn))) {
 		if (strcmp(n->relname, l->channel) == 0)
 			on_notify(n->extra, arg);
 		PQfreemem(n);

@@ -13,21 +13,7 @@
 
 #include "audit_log.h"
 
-#include "../checking_lock.h"
-
-static int allocated;
-static void *counting_alloc(size_t n)
-{
-	allocated++;
-	return malloc(n);
-}
-static void counting_free(void *p)
-{
-	if (p)
-		allocated--;
-	free(p);
-}
-static const struct presec_store_ops ops = {counting_alloc, counting_free, lk, ulk, NULL};
+#include "../counting_store.h"
 
 #define DOC                                                                                        \
 	"<?xml version=\"1.0\"?><presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "                  \

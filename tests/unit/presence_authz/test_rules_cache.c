@@ -13,20 +13,7 @@
 
 #include "rules_cache.h"
 
-#include "../checking_lock.h"
-static int allocated;
-static void *counting_alloc(size_t n)
-{
-	allocated++;
-	return malloc(n);
-}
-static void counting_free(void *p)
-{
-	if (p)
-		allocated--;
-	free(p);
-}
-static const struct presec_store_ops ops = {counting_alloc, counting_free, lk, ulk, NULL};
+#include "../counting_store.h"
 
 struct got {
 	char v[64];
