@@ -1,20 +1,27 @@
 #!/bin/sh
-# Loads Kamailio's schema and presec's migrations (sql/, in order) into the db service, makes
-# the role logins (pcscf, scscf, ps) and provisions the demo subscribers. Runs once; the role
+# Loads Kamailio's schema into the db service, applies presec's migrations (sql/, in order,
+# each once: scripts/db-migrate.sh, so that a database made by an older image gets the new
+# ones), makes the role logins (pcscf, scscf, ps) and provisions the demo subscribers. The role
 # services start after it (depends_on). Usage: db-init.sh DB_ADDRESS
 set -eu
 DB=$1
 PW=${PRESEC_DB_PASSWORD:-presec}
+SHARE=${PRESEC_SHARE:-/usr/share/presec}
+KSCHEMA=${KAMAILIO_SCHEMA:-/usr/share/kamailio/postgres}
 export PGPASSWORD="$PW"  # the superuser's, set by db.sh
 psql_() { psql -X -q -v ON_ERROR_STOP=1 -h "$DB" -U postgres "$@"; }
 until pg_isready -q -h "$DB" -U postgres; do sleep 1; done
+fresh=0
 if ! psql_ -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'presec'" | grep -q 1; then
+  fresh=1
   psql_ -d postgres -c "CREATE DATABASE presec"
-  psql_ -d presec -f /usr/share/kamailio/postgres/standard-create.sql
-  for f in /usr/share/kamailio/postgres/*-create.sql; do
-    [ "$f" = /usr/share/kamailio/postgres/standard-create.sql ] || psql_ -d presec -f "$f"
+  psql_ -d presec -f "$KSCHEMA/standard-create.sql"
+  for f in "$KSCHEMA"/*-create.sql; do
+    [ "$f" = "$KSCHEMA/standard-create.sql" ] || psql_ -d presec -f "$f"
   done
-  for f in /usr/share/presec/sql/*.sql; do psql_ -d presec -f "$f"; done
+fi
+PGHOST=$DB PGUSER=postgres PGDATABASE=presec "$SHARE/scripts/db-migrate.sh"
+if [ $fresh = 1 ]; then
   for role in pcscf scscf ps; do
     psql_ -d presec -c "CREATE ROLE $role LOGIN PASSWORD '$PW' IN ROLE presec_$role"
   done
