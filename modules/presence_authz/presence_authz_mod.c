@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +26,6 @@
 #include "core/pvar.h"
 #include "core/rpc.h"
 #include "core/sr_module.h"
-/* after sr_module.h: async_task.h uses str without including its header */
-#include "core/async_task.h"
 #include "core/timer_proc.h"
 #include "lib/srdb1/db.h"
 #include "modules/presence/bind_presence.h"
@@ -475,8 +474,17 @@ static int audit_flush(struct audit_item *items, long long now_ms, const char **
 		update_stat(st_audit_failed, 1);
 		LM_ERR("audit: row of what %s received of %s lost: %s\n", aq_entry(it)->watcher,
 		       aq_entry(it)->presentity, *why);
-		if (rc == -1) /* the connection went meanwhile: the rest are lost as well */
+		if (rc == -1) { /* the connection went meanwhile: the rest are lost as well */
+			unsigned rest = 0;
+			for (struct audit_item *r = aq_next(it); r; r = aq_next(r))
+				rest++;
+			if (rest) {
+				update_stat(st_audit_failed, rest);
+				LM_ERR("audit: %u more rows of the refused batch lost: %s\n", rest,
+				       *why);
+			}
 			break;
+		}
 	}
 	return 0;
 }
