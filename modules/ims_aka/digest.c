@@ -391,13 +391,3 @@ int b64_decode(const char *in, size_t n, uint8_t *out, size_t out_max)
 	}
 	return (int)o;
 }
-
-void hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char hexd[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexd[in[i] >> 4];
-		out[2 * i + 1] = hexd[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "presec/hex.h"
+
 /* A view into the parsed header; not NUL-terminated. len 0 and s NULL when absent. */
 struct dstr {
 	const char *s;
@@ -75,6 +77,5 @@ int digest_response_md5(const struct dstr *user, const struct dstr *realm, const
  * padding or length that is not canonical base64. */
 size_t b64_encode(const uint8_t *in, size_t n, char *out);
 int b64_decode(const char *in, size_t n, uint8_t *out, size_t out_max);
-void hex_encode(const uint8_t *in, size_t n, char *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "pg_conn.h"
+#include "presec/hex.h"
 #include "pidf.h"
 
 /* ---- queue ---- */
@@ -314,16 +315,6 @@ static void on_provided(enum pidf_provided_kind kind, const char *value, void *a
 	array_add(kind == PIDF_PROVIDED_ID ? &p->ids : &p->elements, value);
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -332,13 +323,12 @@ static void sha256_hex(const void *data, size_t n, char out[65])
 		out[0] = '\0';
 		return;
 	}
-	hex(md, 32, out);
+	hex_encode(md, 32, out);
 }
 
 void audit_subscription_id(const char *call_id, const char *from_tag, const char *to_tag,
                            char out[33])
 {
-	char full[65];
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
@@ -354,9 +344,7 @@ void audit_subscription_id(const char *call_id, const char *from_tag, const char
 		out[0] = '\0';
 		return;
 	}
-	hex(md, 32, full);
-	memcpy(out, full, 32);
-	out[32] = '\0';
+	hex_encode(md, 16, out); /* the first 128 bits */
 }
 
 static int put_time(struct audit_batch *b, long long us)
@@ -379,13 +367,13 @@ int audit_batch_add(struct audit_batch *b, const struct audit_entry *e, int keep
 	struct array_lit rules = {{0}, 0, 0};
 	struct provided prov = {{{0}, 0, 0}, {{0}, 0, 0}};
 	struct pidf_doc *d;
-	int ok;
+	int ok, parsed;
 
 	for (unsigned i = 0; i < e->n_rules; i++)
 		array_add(&rules, e->rules[i]);
 	/* what was provided, from the body exactly as sent (no entity check: it is ours) */
 	d = pidf_parse(e->document, e->document_len, NULL, &why);
-	if (d) {
+	if ((parsed = d != NULL)) {
 		pidf_provided(d, on_provided, &prov);
 		pidf_free(d);
 	}
@@ -398,7 +386,7 @@ int audit_batch_add(struct audit_batch *b, const struct audit_entry *e, int keep
 	     put_str(b, e->sub_handling) == 0 && put(b, "\t", 1) == 0 &&
 	     put_array(b, &rules) == 0 && put(b, "\t", 1) == 0 && put_str(b, sub) == 0 &&
 	     put(b, "\t", 1) == 0;
-	if (ok && d)
+	if (ok && parsed)
 		ok = put_array(b, &prov.ids) == 0 && put(b, "\t", 1) == 0 &&
 		     put_array(b, &prov.elements) == 0;
 	else if (ok) /* not a presence document: nothing to list */
@@ -490,9 +478,7 @@ int aw_write(struct audit_writer *w, const struct audit_batch *b, long long now_
 failed:
 	/* the server answered: the rows are at fault, unless the connection went meanwhile */
 	if (PQstatus(w->c.conn) == CONNECTION_OK) {
-		const char *m = PQresultErrorMessage(bad);
-		snprintf(w->c.why, sizeof(w->c.why), "COPY refused: %.*s", (int)strcspn(m, "\n"),
-		         m);
+		pg_conn_why(&w->c, "COPY refused", bad);
 		PQclear(bad);
 		return -2;
 	}

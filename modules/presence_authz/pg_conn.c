@@ -64,12 +64,17 @@ int pg_conn_up(struct pg_conn *c, long long now_ms)
 	return 0;
 }
 
-void pg_conn_failed(struct pg_conn *c, const char *what, const PGresult *r, long long now_ms)
+void pg_conn_why(struct pg_conn *c, const char *what, const PGresult *r)
 {
 	const char *m = r ? PQresultErrorMessage(r) : NULL;
 	if (!m || !*m)
 		m = c->conn ? PQerrorMessage(c->conn) : "";
 	snprintf(c->why, sizeof(c->why), "%s: %.*s", what, (int)strcspn(m, "\n"), m);
+}
+
+void pg_conn_failed(struct pg_conn *c, const char *what, const PGresult *r, long long now_ms)
+{
+	pg_conn_why(c, what, r);
 	pg_conn_close(c);
 	c->next_try = now_ms + c->retry_ms;
 }

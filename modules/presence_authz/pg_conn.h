@@ -25,8 +25,10 @@ void pg_conn_fini(struct pg_conn *c);
 /* Connects unless connected; not before next_try after a failure. 0 when connected. */
 int pg_conn_up(struct pg_conn *c, long long now_ms);
 
-/* Records why (what, and the result's or the connection's message), closes the connection
- * and sets the next attempt. */
+/* Records why: what, and the first line of the result's message (or the connection's). */
+void pg_conn_why(struct pg_conn *c, const char *what, const PGresult *r);
+
+/* Records why as pg_conn_why(), closes the connection and sets the next attempt. */
 void pg_conn_failed(struct pg_conn *c, const char *what, const PGresult *r, long long now_ms);
 
 #endif
