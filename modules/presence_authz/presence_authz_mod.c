@@ -27,6 +27,7 @@
 #include "core/rpc.h"
 #include "core/sr_module.h"
 #include "core/timer_proc.h"
+#include "core/ut.h"
 #include "lib/srdb1/db.h"
 #include "modules/presence/bind_presence.h"
 #include "modules/presence/event_list.h"
@@ -440,34 +441,50 @@ static void audit_record(subs_t *subs, const struct pol_decision *d, const char 
 
 #define AUDIT_BATCH_ROWS 1000
 
-/* one batch; 0 written (or lost row by row and logged), -1 PostgreSQL unreachable */
-static int audit_flush(struct audit_item *items, long long now_ms, const char **why)
+static long long monotonic_ms(void)
 {
-	static struct audit_batch b;
-	int rc;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
-	audit_batch_reset(&b);
+/* The rows of a batch taken from the queue, built once (summary, hash, COPY text): they wait
+ * with the batch while PostgreSQL is away instead of being built again every round. A row
+ * that cannot be built (no memory) is lost here, counted and logged. */
+static void audit_build(struct audit_item *items, struct audit_batch *rows)
+{
+	audit_batch_reset(rows);
 	for (struct audit_item *it = items; it; it = aq_next(it))
-		if (audit_batch_add(&b, aq_entry(it), audit_document) != 0) {
+		if (audit_batch_add(rows, aq_entry(it), audit_document) != 0) {
 			update_stat(st_audit_failed, 1);
 			LM_ERR("audit: no memory for the row of what %s received of %s\n",
 			       aq_entry(it)->watcher, aq_entry(it)->presentity);
 		}
-	if (b.rows == 0)
+}
+
+/* Writes the rows built from items; 0 written (or lost row by row and logged), -1 PostgreSQL
+ * unreachable (keep both for the next round). */
+static int audit_flush(struct audit_item *items, const struct audit_batch *rows, long long now_ms,
+                       const char **why)
+{
+	static struct audit_batch one;
+	int rc;
+
+	if (rows->rows == 0)
 		return 0;
-	if ((rc = aw_write(audit_w, &b, now_ms, why)) == 0) {
-		update_stat(st_audited, b.rows);
+	if ((rc = aw_write(audit_w, rows, now_ms, why)) == 0) {
+		update_stat(st_audited, rows->rows);
 		return 0;
 	}
 	if (rc == -1)
 		return -1;
 	/* PostgreSQL refused the batch: find the rows at fault, one statement each */
-	LM_ERR("audit: %u rows refused (%s); writing them one by one\n", b.rows, *why);
+	LM_ERR("audit: %u rows refused (%s); writing them one by one\n", rows->rows, *why);
 	for (struct audit_item *it = items; it; it = aq_next(it)) {
-		audit_batch_reset(&b);
-		if (audit_batch_add(&b, aq_entry(it), audit_document) != 0)
-			continue;
-		if ((rc = aw_write(audit_w, &b, now_ms, why)) == 0) {
+		audit_batch_reset(&one);
+		if (audit_batch_add(&one, aq_entry(it), audit_document) != 0)
+			continue; /* counted when the batch was built */
+		if ((rc = aw_write(audit_w, &one, now_ms, why)) == 0) {
 			update_stat(st_audited, 1);
 			continue;
 		}
@@ -493,17 +510,18 @@ static int audit_flush(struct audit_item *items, long long now_ms, const char **
 static void audit_tick(unsigned int ticks, void *param)
 {
 	static struct audit_item *waiting; /* taken, not yet written: PostgreSQL was away */
+	static struct audit_batch rows;    /* waiting's rows */
 	static int down;
 	const char *why = NULL;
-	struct timespec ts;
 	(void)ticks;
 	(void)param;
 	for (;;) {
-		if (!waiting && !(waiting = aq_take(audit_q, AUDIT_BATCH_ROWS)))
-			return;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (audit_flush(waiting, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-		                &why)) {
+		if (!waiting) {
+			if (!(waiting = aq_take(audit_q, AUDIT_BATCH_ROWS)))
+				return;
+			audit_build(waiting, &rows);
+		}
+		if (audit_flush(waiting, &rows, monotonic_ms(), &why)) {
 			if (!down) {
 				update_stat(st_audit_down, 1);
 				LM_ERR("audit: PostgreSQL unreachable, rows wait (%u queued): %s\n",
@@ -751,12 +769,9 @@ static void listener_tick(unsigned int ticks, void *param)
 {
 	static int was_down;
 	const char *why = NULL;
-	struct timespec ts;
 	(void)ticks;
 	(void)param;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	switch (pgl_poll(listener, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-	                 on_rules_changed, NULL, &why)) {
+	switch (pgl_poll(listener, monotonic_ms(), on_rules_changed, NULL, &why)) {
 	case PGL_CONNECTED:
 		/* changes made while not listening were not seen: forget every policy */
 		flush_key(NULL, 0);
@@ -1187,10 +1202,8 @@ static int mod_init(void)
 		}
 		/* the writer's own libpq connection, as the PS's login (db_url is a postgres://
 		 * URI) */
-		if (!(ci = pkg_malloc(db_url.len + 1)))
+		if (!(ci = as_asciiz(&db_url)))
 			return -1;
-		memcpy(ci, db_url.s, db_url.len);
-		ci[db_url.len] = '\0';
 		audit_w = aw_new(ci, audit_table, 1000);
 		pkg_free(ci);
 		if (!audit_w) {
@@ -1200,12 +1213,9 @@ static int mod_init(void)
 		register_basic_timers(1);
 	}
 	if (notify_channel && *notify_channel) {
-		str *url = notify_db_url.len ? &notify_db_url : &db_url;
-		char *ci = pkg_malloc(url->len + 1);
+		char *ci = as_asciiz(notify_db_url.len ? &notify_db_url : &db_url);
 		if (!ci)
 			return -1;
-		memcpy(ci, url->s, url->len);
-		ci[url->len] = '\0';
 		listener = pgl_new(ci, notify_channel, 1000);
 		pkg_free(ci);
 		if (!listener) {
