@@ -1,6 +1,7 @@
 """Start the Debian kamailio binary with a role config on its topology address, wait until it
 answers OPTIONS, keep its log, stop it by PID."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -168,6 +169,28 @@ class Role:
                 return f.read()
         except OSError:
             return ""
+
+    def log_mark(self):
+        """Where the log ends now: log_since(mark) gives only what was written after it."""
+        try:
+            return os.path.getsize(self.logfile)
+        except OSError:
+            return 0
+
+    def log_since(self, mark, pattern=None, timeout=2.0):
+        """The log lines written after mark; with pattern (a regex), those matching it, waited
+        for up to timeout seconds (a log line may come a moment after the reply)."""
+        end = time.time() + timeout
+        while True:
+            with open(self.logfile, "rb") as f:
+                f.seek(mark)
+                lines = f.read().decode(errors="replace").splitlines()
+            if pattern is None:
+                return lines
+            hits = [l for l in lines if re.search(pattern, l)]
+            if hits or time.time() >= end:
+                return hits
+            time.sleep(0.05)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
