@@ -198,6 +198,43 @@ def test_invalid_rules_are_refused_with_the_reason_and_not_stored(topo, doc, why
                          "AND doc_type = 2") == before
 
 
+UT_MAX_DOC = 131072  # ps.cfg
+
+
+def padded(size):
+    """bob's rules padded with a comment to exactly `size` bytes."""
+    doc = ruleset(rule("alice", "allow", one=["sip:alice@ims.example"]))
+    head, sep, rest = doc.partition("<cr:rule ")
+    filler = size - len(doc.encode()) - len("<!--  -->\n")
+    return head + "<!-- " + "p" * filler + " -->\n" + sep + rest
+
+
+def test_a_document_up_to_the_limit_is_stored_and_a_larger_one_gets_413(topo):
+    # everything up to UT_MAX_DOC goes through the pv, xcap_server and SQL buffers whole
+    doc = padded(UT_MAX_DOC)
+    assert len(doc.encode()) == UT_MAX_DOC
+    status, body = topo.xcap("PUT", "bob", "bob-pw", BOB_RULES, doc, RULES_CT)
+    assert status in (200, 201), body
+    status, body = topo.xcap("GET", "bob", "bob-pw", BOB_RULES)
+    assert status == 200 and body == doc
+    stored = topo.pg.query("SELECT md5(doc) FROM xcap WHERE username = 'bob' AND doc_type = 2")
+    try:
+        # one byte more, and three times more (still read whole by the core): 413 naming the
+        # limit, one log line, the stored document untouched
+        for size in (UT_MAX_DOC + 1, 3 * UT_MAX_DOC):
+            mark = topo.roles["ps"].log_mark()
+            status, body = topo.xcap("PUT", "bob", "bob-pw", BOB_RULES, padded(size), RULES_CT)
+            assert status == 413 and "larger than %d bytes" % UT_MAX_DOC in body, (size, body)
+            why = topo.roles["ps"].log_since(mark, "body of %d bytes is larger than UT_MAX_DOC"
+                                             % size)
+            assert len(why) == 1, why
+            assert topo.pg.query("SELECT md5(doc) FROM xcap WHERE username = 'bob' "
+                                 "AND doc_type = 2") == stored
+    finally:
+        status, _ = topo.xcap("DELETE", "bob", "bob-pw", BOB_RULES)
+        assert status == 200
+
+
 def test_wrong_content_type_and_element_selectors(topo):
     status, _ = topo.xcap("PUT", "alice", "alice-pw", ALICE_RULES, RULES, "text/plain")
     assert status == 415
@@ -358,3 +395,14 @@ def test_through_the_authentication_proxy(topo):
     status, _, _ = ap_curl(topo, None, "GET", ALICE_RULES)
     assert status in (0, 400)
     assert "access.log" in os.listdir(topo.ap.run)
+
+
+def test_the_authentication_proxy_refuses_an_oversized_document_itself(topo):
+    before = topo.pg.query("SELECT md5(doc) FROM xcap WHERE username = 'alice' AND doc_type = 2")
+    mark = topo.roles["ps"].log_mark()
+    status, _, _ = ap_curl(topo, "alice", "PUT", ALICE_RULES, padded(2 * UT_MAX_DOC), RULES_CT)
+    assert status == 413
+    # nginx answered: nothing of it reached the PS, nothing stored
+    assert not topo.roles["ps"].log_since(mark, "Ut: PUT", timeout=0.5)
+    assert topo.pg.query("SELECT md5(doc) FROM xcap WHERE username = 'alice' "
+                         "AND doc_type = 2") == before
