@@ -164,3 +164,37 @@ int auth_mark_integrity(const char *body, size_t len, const char *value, char *o
 		return -1;
 	return (int)pos;
 }
+
+int auth_username(const char *body, size_t len, char *out, size_t outsz, const char **why)
+{
+	struct part scheme, par[MAX_PARAMS];
+	int n = split(body, len, &scheme, par, MAX_PARAMS), found = 0;
+
+	if (n < 0 || scheme.n != 6 || strncasecmp(scheme.s, "Digest", 6) != 0) {
+		*why = "Authorization is not Digest credentials";
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *v;
+		size_t vn;
+		if (!named(&par[i], "username"))
+			continue;
+		if (found) {
+			*why = "Authorization names the username twice";
+			return -1;
+		}
+		value_of(&par[i], &v, &vn);
+		if (memchr(v, '\\', vn) || memchr(v, '"', vn)) {
+			*why = "Authorization username with an escaped or stray quote character";
+			return -1;
+		}
+		if (vn + 1 > outsz) {
+			*why = "Authorization username too long";
+			return -1;
+		}
+		memcpy(out, v, vn);
+		out[vn] = '\0';
+		found = 1;
+	}
+	return found;
+}

@@ -16,4 +16,11 @@ int auth_take_ck_ik(const char *body, size_t len, char *out, size_t outsz, uint8
  * integrity-protected="<value>" appended. Returns the length written or -1. */
 int auth_mark_integrity(const char *body, size_t len, const char *value, char *out, size_t outsz);
 
+/* The username of an Authorization body (Digest credentials, RFC 2617 3.2.2; the IMPI of
+ * TS 24.229 5.1.1.2.1) without its quotes, into out as a C string. 1 found, 0 when the
+ * credentials carry no username, -1 when the body is not a parameter list, names the username
+ * twice, escapes a character in it (no IMPI has one, and an escaped form would compare unlike
+ * the S-CSCF's), or it does not fit (*why says which). */
+int auth_username(const char *body, size_t len, char *out, size_t outsz, const char **why);
+
 #endif

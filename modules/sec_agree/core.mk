@@ -1,2 +1,4 @@
 # Libraries the sec_agree core links against (unit tests, fuzzers).
-CORE_LIBS_sec_agree := -lmnl
+# sa_ident.c compares identities with privacy's core (privhdr.c)
+CORE_CFLAGS_sec_agree := -Imodules/privacy
+CORE_LIBS_sec_agree := modules/privacy/privhdr.c -lmnl

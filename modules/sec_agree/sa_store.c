@@ -256,6 +256,7 @@ struct key {
 	uint16_t port;
 	time_t now;
 	const char *call_id;
+	const char *ue_ip;
 };
 
 static int match_call_id(const struct sa_rec *r, const void *arg)
@@ -267,8 +268,21 @@ static int match_call_id(const struct sa_rec *r, const void *arg)
 int sa_store_by_call_id(struct sa_store *st, const char *call_id, unsigned states,
                         struct sa_rec *out)
 {
-	struct key k = {call_id, states, 0, 0, NULL};
+	struct key k = {call_id, states, 0, 0, NULL, NULL};
 	return find(st, BY_CID, call_id, 0, match_call_id, &k, out);
+}
+
+static int match_call_id_from(const struct sa_rec *r, const void *arg)
+{
+	const struct key *k = arg;
+	return match_call_id(r, arg) && strcmp(r->ue_ip, k->ue_ip) == 0;
+}
+
+int sa_store_by_call_id_from(struct sa_store *st, const char *call_id, const char *ue_ip,
+                             unsigned states, struct sa_rec *out)
+{
+	struct key k = {call_id, states, 0, 0, NULL, ue_ip};
+	return find(st, BY_CID, call_id, 0, match_call_id_from, &k, out);
 }
 
 static int match_ue_client(const struct sa_rec *r, const void *arg)
@@ -287,7 +301,7 @@ static int match_ue_client_call(const struct sa_rec *r, const void *arg)
 int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
                           const char *call_id, time_t now, struct sa_rec *out)
 {
-	struct key k = {ue_ip, 0, port_uc, now, call_id};
+	struct key k = {ue_ip, 0, port_uc, now, call_id, NULL};
 	/* the Call-ID chain is the short one when one address has many registrations */
 	int id = call_id ? find(st, BY_CID, call_id, 0, match_ue_client_call, &k, out) : -1;
 	return id >= 0 ? id : find(st, BY_IP, ue_ip, 1, match_ue_client, &k, out);
@@ -301,7 +315,7 @@ static int match_installed(const struct sa_rec *r, const void *arg)
 
 int sa_store_newest_installed(struct sa_store *st, const char *ue_ip, struct sa_rec *out)
 {
-	struct key k = {ue_ip, 0, 0, 0, NULL};
+	struct key k = {ue_ip, 0, 0, 0, NULL, NULL};
 	/* a set that stays first: the retiring chain of an address that re-registered often is
 	 * long, and this runs on every 401 and every deletion */
 	int id = find(st, BY_IP, ue_ip, 0, match_installed, &k, out);
@@ -316,7 +330,7 @@ static int match_ue_ip(const struct sa_rec *r, const void *arg)
 
 int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct sa_rec *out)
 {
-	struct key k = {ue_ip, 0, 0, now, NULL};
+	struct key k = {ue_ip, 0, 0, now, NULL, NULL};
 	return find(st, BY_IP, ue_ip, 0, match_ue_ip, &k, out);
 }
 

@@ -51,6 +51,10 @@ int sa_store_put(struct sa_store *st, int id, const struct sa_rec *r);
 /* The newest record of a Call-ID in one of `states`; id or -1. */
 int sa_store_by_call_id(struct sa_store *st, const char *call_id, unsigned states,
                         struct sa_rec *out);
+/* The same among the records of one UE address only: a reply is matched to the SA record of
+ * the UE its REGISTER came from, whatever Call-ID another UE wrote. id or -1. */
+int sa_store_by_call_id_from(struct sa_store *st, const char *call_id, const char *ue_ip,
+                             unsigned states, struct sa_rec *out);
 /* The record whose SA carries traffic from ue_ip:port_uc to our port_ps (PENDING, ACTIVE or
  * RETIRING, unexpired at now). When several match (a re-registration's new SAs beside the old
  * ones), the one of call_id (SM7 keeps the Call-ID of SM1), else the newest. id or -1. */

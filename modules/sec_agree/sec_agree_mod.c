@@ -34,12 +34,15 @@
 #include "core/sr_module.h"
 #include "core/timer.h"
 #include "modules/sl/sl.h"
+#include "modules/tm/tm_load.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_shm.h"
+#include "presec/sec_agree_api.h"
 
 #include "authhdr.h"
 #include "negotiate.h"
 #include "sa_backend.h"
+#include "sa_ident.h"
 #include "sa_store.h"
 #include "sechdr.h"
 
@@ -80,6 +83,7 @@ static int add_q = 1;
 
 /* ---- state ---- */
 static sl_api_t slb;
+static struct tm_binds tmb;
 static struct sec_combo policy[SEC_MAX_COMBOS];
 static unsigned n_policy;
 static gen_lock_t *store_lock;
@@ -88,7 +92,8 @@ static uint32_t *spi_cursor; /* shm, under store_lock */
 static const struct sa_backend *backend;
 
 static stat_var *st_offers, *st_no_acceptable, *st_installed, *st_install_failed, *st_verified,
-        *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys, *st_offers_dropped;
+        *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys, *st_offers_dropped,
+        *st_identity_mismatch;
 static stat_export_t mod_stats[] = {
         {"offers", 0, &st_offers},
         {"no_acceptable_mechanism", 0, &st_no_acceptable},
@@ -100,6 +105,7 @@ static stat_export_t mod_stats[] = {
         {"sa_deleted", 0, &st_deleted},
         {"challenge_without_keys", 0, &st_no_keys},
         {"offers_dropped", 0, &st_offers_dropped},
+        {"identity_mismatch", 0, &st_identity_mismatch},
         {0, 0, 0},
 };
 
@@ -277,29 +283,56 @@ static int mark_authorization(struct sip_msg *msg, const char *value)
 	return 0;
 }
 
-/* IMPI: the Authorization username (TS 24.229 5.1.1.2.1); IMPU: the To URI. */
+/* IMPI: the username of the first Authorization (TS 24.229 5.1.1.2.1); IMPU: the To URI. A
+ * REGISTER over the SA must name the same two (check_identities). */
 static void identities(struct sip_msg *msg, struct sa_rec *r)
 {
+	const char *why = NULL;
 	r->impi[0] = r->impu[0] = '\0';
 	if (parse_to_header(msg) == 0 && msg->to)
 		copy_str(r->impu, sizeof(r->impu), &get_to(msg)->uri);
 	for (struct hdr_field *f = msg->headers; f; f = f->next) {
-		const char *u;
-		if (f->type != HDR_AUTHORIZATION_T || !(u = strstr(f->body.s, "username=")))
+		if (f->type != HDR_AUTHORIZATION_T)
 			continue;
-		if (u >= f->body.s + f->body.len)
-			continue;
-		u += 9;
-		if (*u == '"')
-			u++;
-		size_t n = 0;
-		while (u + n < f->body.s + f->body.len && u[n] != '"' && u[n] != ',' &&
-		       n < sizeof(r->impi) - 1)
-			n++;
-		memcpy(r->impi, u, n);
-		r->impi[n] = '\0';
+		if (auth_username(f->body.s, (size_t)f->body.len, r->impi, sizeof(r->impi), &why) <=
+		    0)
+			r->impi[0] = '\0';
 		break;
 	}
+}
+
+/* TS 33.203 7.1 / TS 24.229 5.2.2: a REGISTER over the SAs of r names r's IMPI and IMPU, or it
+ * is someone speaking for another subscriber over her own SA: 403, before anything is marked
+ * integrity-protected. 0 when it may go on. */
+static int check_identities(struct sip_msg *msg, const struct sa_rec *r)
+{
+	struct sa_text auth[SA_IDENT_MAX_AUTH + 1], to = {"", 0};
+	unsigned n = 0;
+	char claimed[SA_ID_MAX];
+	const char *why = NULL;
+
+	for (struct hdr_field *f = msg->headers; f && n <= SA_IDENT_MAX_AUTH; f = f->next)
+		if (f->type == HDR_AUTHORIZATION_T) {
+			auth[n].s = f->body.s;
+			auth[n++].n = (size_t)f->body.len;
+		}
+	if (parse_to_header(msg) == 0 && msg->to) {
+		to.s = get_to(msg)->uri.s;
+		to.n = (size_t)get_to(msg)->uri.len;
+	}
+	if (sa_ident_check(r->impi, r->impu, auth, n, to, claimed, sizeof(claimed), &why) ==
+	    SA_IDENT_OK)
+		return 0;
+	update_stat(st_identity_mismatch, 1);
+	LM_NOTICE("REGISTER from %s:%u over the SA of %s (%s) names '%s': %s: 403\n",
+	          presec_src_ip(msg), msg->rcv.src_port, r->impi, r->impu, claimed, why);
+	return -1;
+}
+
+static int reply_403(struct sip_msg *msg)
+{
+	str reason = str_init("Forbidden: not the identity of this security association");
+	return slb.freply(msg, 403, &reason);
 }
 
 /* Our Security-Server (TS 33.203 7.2, SM4): every combination of the policy, most preferred
@@ -505,6 +538,8 @@ static int sec_agree_register(struct sip_msg *msg)
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		}
 		update_stat(st_verified, 1);
+		if (check_identities(msg, &r) != 0)
+			return reply_403(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;
 		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
@@ -549,6 +584,34 @@ static unsigned int reply_expires(struct sip_msg *msg)
 	return best;
 }
 
+/* The REGISTER a reply answers, as tm keeps it (onreply_route), or NULL. */
+static struct sip_msg *tx_request(void)
+{
+	struct cell *t = tmb.t_gett ? tmb.t_gett() : NULL;
+	return t && t != T_UNDEFINED ? t->uas.request : NULL;
+}
+
+/* The SA record of the REGISTER a reply answers (in `states`); id or -1. TS 33.203 7.1: which
+ * SAs a reply belongs to follows from where its REGISTER came from (the SA it arrived over, or
+ * the UE address of an unprotected one), never from the Call-ID alone, which any UE can
+ * write: another UE's SAs are not refreshed, activated or deleted by someone else's reply. */
+static int reply_record(struct sip_msg *reply, unsigned states, struct sa_rec *r)
+{
+	char cid[SA_CALLID_MAX], ip[SA_IP_MAX];
+	struct sip_msg *req = tx_request();
+	int id;
+
+	copy_str(cid, sizeof(cid), &reply->callid->body);
+	if (!req) /* not relayed statefully (README: tm): the Call-ID is all there is */
+		return sa_store_by_call_id(store, cid, states, r);
+	snprintf(ip, sizeof(ip), "%s", ip_addr2a(&req->rcv.src_ip));
+	/* an offer is found by its Call-ID (there is no SA yet), among the sender's records */
+	if (req->rcv.dst_port != port_ps || (states & SA_OFFERED))
+		return sa_store_by_call_id_from(store, cid, ip, states, r);
+	id = sa_store_by_ue_client(store, ip, req->rcv.src_port, cid, time(NULL), r);
+	return id >= 0 && (r->state & states) ? id : -1;
+}
+
 static int install_on_401(struct sip_msg *msg, const str *call_id)
 {
 	struct sa_rec r;
@@ -566,7 +629,7 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 			www = f;
 			break;
 		}
-	if ((id = sa_store_by_call_id(store, cid, SA_OFFERED, &r)) < 0) {
+	if ((id = reply_record(msg, SA_OFFERED, &r)) < 0) {
 		/* no new SAs to set up (a re-challenge over existing SAs, or a UE without
 		 * sec-agree), but CK and IK still never go past the P-CSCF */
 		if (www && (n = auth_take_ck_ik(www->body.s, (size_t)www->body.len, body,
@@ -650,7 +713,6 @@ static int sec_agree_reply(struct sip_msg *msg)
 	int code = msg->first_line.u.reply.statuscode;
 	struct cseq_body *cs;
 	struct sa_rec r;
-	char cid[SA_CALLID_MAX];
 	int id;
 
 	if (parse_headers(msg, HDR_EOH_F, 0) < 0 || !msg->callid || !msg->cseq)
@@ -662,8 +724,7 @@ static int sec_agree_reply(struct sip_msg *msg)
 		return install_on_401(msg, &msg->callid->body);
 	if (code < 200)
 		return 1;
-	copy_str(cid, sizeof(cid), &msg->callid->body);
-	if ((id = sa_store_by_call_id(store, cid, SA_PENDING | SA_ACTIVE, &r)) < 0)
+	if ((id = reply_record(msg, SA_PENDING | SA_ACTIVE, &r)) < 0)
 		return 1;
 	if (code >= 300) {
 		/* TS 33.203 7.1: the temporary SAs go when authentication fails */
@@ -708,6 +769,51 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 	          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
 	return -1;
+}
+
+/* ---- the API other modules bind (presec/sec_agree_api.h) ---- */
+static void flow_of(const struct sa_rec *r, struct sec_agree_flow *out)
+{
+	memset(out, 0, sizeof(*out));
+	snprintf(out->ue_ip, sizeof(out->ue_ip), "%s", r->ue_ip);
+	snprintf(out->impi, sizeof(out->impi), "%s", r->impi);
+	snprintf(out->impu, sizeof(out->impu), "%s", r->impu);
+	out->port_uc = r->port_uc;
+	out->port_us = r->port_us;
+}
+
+/* The SA a request arrived over: the same test as sec_agree_check_protected() */
+static int api_request_flow(struct sip_msg *msg, struct sec_agree_flow *out)
+{
+	struct sa_rec r;
+	if (!store || msg->first_line.type != SIP_REQUEST || msg->rcv.dst_port != port_ps ||
+	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, time(NULL),
+	                          &r) < 0)
+		return -1;
+	flow_of(&r, out);
+	return 0;
+}
+
+/* The SA the answered REGISTER arrived over (none for an unprotected one) */
+static int api_reply_flow(struct sip_msg *msg, struct sec_agree_flow *out)
+{
+	struct sa_rec r;
+	struct sip_msg *req = tx_request();
+	if (!store || msg->first_line.type != SIP_REPLY || !req || req->rcv.dst_port != port_ps ||
+	    parse_headers(msg, HDR_CALLID_F, 0) < 0 || !msg->callid ||
+	    reply_record(msg, SA_PENDING | SA_ACTIVE | SA_RETIRING, &r) < 0)
+		return -1;
+	flow_of(&r, out);
+	return 0;
+}
+
+static int bind_sec_agree(sec_agree_api_t *api)
+{
+	if (!api)
+		return -1;
+	api->request_flow = api_request_flow;
+	api->reply_flow = api_reply_flow;
+	return 0;
 }
 
 /* Requests towards a UE leave from our protected client port to its protected server port
@@ -858,6 +964,11 @@ static int mod_init(void)
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
 	}
+	/* a reply's SAs are those of the REGISTER it answers, which tm keeps */
+	if (load_tm_api(&tmb) != 0) {
+		LM_ERR("cannot bind the tm module (load tm.so first)\n");
+		return -1;
+	}
 	if (presec_shm_store_ops(&ops, &store_lock) != 0) {
 		LM_ERR("cannot create the SA store lock\n");
 		return -1;
@@ -903,6 +1014,8 @@ static cmd_export_t cmds[] = {
         {"sec_agree_check_protected", (cmd_function)w_check, 0, 0, 0, REQUEST_ROUTE},
         {"sec_agree_forward_to_ue", (cmd_function)w_to_ue, 0, 0, 0,
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
+        /* Kamailio's find_export() convention; void (*)(void) is the generic function type */
+        {"bind_sec_agree", (cmd_function)(void (*)(void))bind_sec_agree, 0, 0, 0, 0},
         {0, 0, 0, 0, 0, 0},
 };
 

@@ -40,6 +40,11 @@ static void test_lookups(void **state)
 	assert_true(a >= 0);
 	assert_int_equal(sa_store_by_call_id(st, "c1", SA_OFFERED, &out), a);
 	assert_int_equal(sa_store_by_call_id(st, "c1", SA_PENDING, &out), -1);
+	/* a reply is matched among the records of the UE its REGISTER came from: another UE that
+	 * writes the same Call-ID does not reach this one's record */
+	assert_int_equal(sa_store_by_call_id_from(st, "c1", "10.0.0.1", SA_OFFERED, &out), a);
+	assert_int_equal(sa_store_by_call_id_from(st, "c1", "10.0.0.2", SA_OFFERED, &out), -1);
+	assert_int_equal(sa_store_by_call_id_from(st, "c1", "10.0.0.1", SA_PENDING, &out), -1);
 	/* an offer carries no SA yet: nothing arrives over it */
 	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 50, &out), -1);
 	r.state = SA_PENDING;

@@ -1,0 +1,164 @@
+"""The UE <-> P-CSCF trust boundary played by an attacker (issue #16, holes 6 and 7 and their
+variants). alice, bob and mallory are subscribers registered through sec-agree + IMS AKA, each
+over its own SAs (with the "record" backend: the UE's address and protected client port towards
+the P-CSCF's protected server port 5064). mallory sends raw SIP over her own SA, eve (no account,
+no SA) from an address that never registered. Every test asserts that the attacker gets nothing
+(no binding, no asserted identity, no body) and that one log line at the P-CSCF says why.
+
+TS 33.203 7.1 / TS 24.229 5.2.2: what the P-CSCF asserts (integrity-protected, the
+P-Asserted-Identity) comes from the SA a request arrived over and the IMPI and IMPUs that SA was
+set up and registered for, never from a header the UE wrote."""
+import binascii
+import os
+import re
+import threading
+
+import pytest
+
+from tests.integration.harness import ADDR, BUILD, ue_addr
+from tests.integration.harness.attacker import Peer, impu, new_tag
+from tests.integration.harness.topology import PRIVACY_ROLES, Topology
+
+K, OP = b"attack-pcscf-k01", b"presec-demo-op-1"
+PORT_PS = 5064
+CLIENT = ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=%d;spi-s=%d;port-c=5060;"
+          "port-s=5060")
+# name -> (UE number, the SPIs it offers)
+USERS = {"alice": (1, 1111), "bob": (2, 3333), "mallory": (3, 5555)}
+EVE = ue_addr(9)
+PROTECTED = (ADDR["pcscf"], PORT_PS)
+
+
+def hx(b):
+    return binascii.hexlify(b).decode()
+
+
+class Registered:
+    """What a UE learned from its sec-agree registration: its address, the Security-Server it
+    must repeat in Security-Verify and the Call-ID of its registration."""
+
+    def __init__(self, user, n, result):
+        self.user, self.addr = user, ue_addr(n)
+        self.impi, self.impu = "%s@ims.example" % user, impu(user)
+        challenge = result.received("SIP/2.0 401")[-1]
+        self.server = re.search(r"Security-Server: *([^\r\n]+)", challenge).group(1)
+        self.call_id = re.search(r"^Call-ID: *(\S+)", challenge, re.M | re.I).group(1)
+        self.cseq = 10
+
+
+@pytest.fixture(scope="module")
+def topo():
+    logs = os.path.join(BUILD, "test-logs", "test_attacks_pcscf")
+    with Topology(roles=PRIVACY_ROLES, keep_logs_in=logs) as t:
+        t.ues = {}
+        for user, (n, spi) in USERS.items():
+            t.provision_aka("%s@ims.example" % user, [impu(user)], hx(K), op=hx(OP),
+                            algorithms=("AKAv1-MD5",))
+            r = t.ue(user, "", n).register_secagree("%s@ims.example" % user, K.decode(),
+                                                     OP.decode(), CLIENT % (spi, spi + 1))
+            assert r.ok, r.stdout[-3000:]
+            t.ues[user] = Registered(user, n, r)
+        yield t
+
+
+def register_over_sa(ue, to_user, impi, contact=None, expires=3600, authorizations=None,
+                     call_id=None, extra=()):
+    """The text of a REGISTER that `ue` sends over its own SA: its Security-Verify and (unless
+    told otherwise) its registration's Call-ID, To/From naming to_user, Authorization with
+    `impi` and the empty response of a protected re-registration."""
+    ue.cseq += 1
+    auth = authorizations or [
+        'Digest username="%s", realm="ims.example", nonce="", uri="sip:ims.example", '
+        'response=""' % impi]
+    headers = ["Expires: %d" % expires, "Supported: path, sec-agree", "Require: sec-agree",
+               "Proxy-Require: sec-agree", "Security-Verify: %s" % ue.server]
+    headers += ["Authorization: %s" % a for a in auth] + list(extra)
+    peer_contact = contact or "<sip:%s@%s:5060>" % (ue.user, ue.addr)
+    from tests.integration.harness.attacker import request
+    return request("REGISTER", "sip:ims.example", impu(to_user), to_uri=impu(to_user),
+                   src=(ue.addr, 5060), call_id=call_id or ue.call_id, cseq=ue.cseq,
+                   headers=headers, contact=peer_contact)
+
+
+def contacts_of(topo, user):
+    return [r[0] for r in topo.pg.query(
+        "SELECT contact FROM location WHERE username = '%s'" % user)]
+
+
+def over_sa(topo, user, text, timeout=4.0):
+    """Sends text from user's address and protected client port to the protected server
+    port, i.e. over the user's SA."""
+    ue = topo.ues[user]
+    with Peer(ue.addr, 5060) as p:
+        return p.send(PROTECTED, text, timeout=timeout)
+
+
+def deliver(topo, sender, text, receiver="bob", timeout=4.0):
+    """sender sends `text` over its SA while receiver's UE waits at its address: returns (what
+    came back to the sender, the requests that reached the receiver)."""
+    got = {}
+    rx = Peer(topo.ues[receiver].addr, 5060)
+
+    def listen():
+        got["msgs"] = rx.collect(timeout)
+    th = threading.Thread(target=listen)
+    th.start()
+    try:
+        ex = over_sa(topo, sender, text, timeout)
+    finally:
+        th.join()
+        rx.close()
+    return ex, [m for m in got.get("msgs", []) if not m.is_response]
+
+
+def message(ue, to_user, headers=(), via=None, body="attack"):
+    from tests.integration.harness.attacker import request
+    text = request("MESSAGE", impu(to_user), ue.impu, src=(ue.addr, 5060),
+                   headers=list(headers), body=body, content_type="text/plain")
+    if via:
+        text = re.sub(r"^Via: [^\r\n]*", "Via: %s" % via, text, count=1, flags=re.M)
+    return text
+
+
+# ---- hole 6: a registration hijack over one's own SA ----
+
+@pytest.mark.parametrize("impi,to_user", [
+    ("alice@ims.example", "alice"),      # the issue's case: alice's IMPI and IMPU
+    ("mallory@ims.example", "alice"),    # her own IMPI, alice's IMPU
+    ("alice@ims.example", "mallory"),    # alice's IMPI, her own IMPU
+    ("Alice@ims.example", "alice"),      # the case of the IMPI
+])
+def test_register_for_someone_else_over_one_s_own_sa_is_refused(topo, impi, to_user):
+    pcscf = topo.roles["pcscf"]
+    mallory = topo.ues["mallory"]
+    contact = "<sip:hijack-%s@%s:5060>" % (new_tag(), mallory.addr)
+    mark = pcscf.log_mark()
+    got = over_sa(topo, "mallory", register_over_sa(mallory, to_user, impi, contact=contact))
+    assert got.status() == 403, got
+    for user in ("alice", "mallory"):
+        assert not [c for c in contacts_of(topo, user) if "hijack" in c], contacts_of(topo, user)
+    lines = pcscf.log_since(mark, r"REGISTER from %s:5060 over the SA of mallory@ims.example "
+                                  r".*: 403" % re.escape(mallory.addr))
+    assert len(lines) == 1, pcscf.log_since(mark)
+    claimed = impi if impi != mallory.impi else impu(to_user)
+    assert "names '%s'" % claimed in lines[0], lines
+
+
+def test_a_second_authorization_for_alice_is_refused(topo):
+    """Two Authorization headers, hers first and alice's second: whichever the S-CSCF reads,
+    it must not get alice's IMPI marked integrity-protected."""
+    mallory = topo.ues["mallory"]
+    auths = ['Digest username="%s", realm="ims.example", nonce="", uri="sip:ims.example", '
+             'response=""' % i for i in ("mallory@ims.example", "alice@ims.example")]
+    got = over_sa(topo, "mallory", register_over_sa(
+        mallory, "mallory", None, contact="<sip:hijack2@%s:5060>" % mallory.addr,
+        authorizations=auths))
+    assert got.status() == 403, got
+    assert not [c for c in contacts_of(topo, "alice") if "hijack2" in c]
+
+
+def test_mallory_s_own_reregistration_over_her_sa_still_works(topo):
+    mallory = topo.ues["mallory"]
+    got = over_sa(topo, "mallory", register_over_sa(mallory, "mallory", mallory.impi))
+    assert got.status() == 200, got
+    assert [c for c in contacts_of(topo, "mallory") if mallory.addr in c]
