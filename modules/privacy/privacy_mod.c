@@ -32,6 +32,7 @@
 #include "modules/sl/sl.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_shm.h"
+#include "presec/sec_agree_api.h"
 
 #include "privhdr.h"
 #include "regstore.h"
@@ -40,6 +41,8 @@
 MODULE_VERSION
 
 _Static_assert(REG_IMPU_MAX == IDENT_URI_MAX, "P-Associated-URI entries go into reg_entry.impu");
+_Static_assert(REG_IP_MAX == SEC_AGREE_IP_MAX && REG_IMPI_MAX == SEC_AGREE_ID_MAX,
+               "an SA's address and IMPI are the registration's key");
 
 /* ---- module parameters ---- */
 static char *trusted = "";
@@ -51,6 +54,9 @@ static struct trust_list trust;
 static sl_api_t slb;
 static gen_lock_t *reg_lock;
 static struct regstore *regs;
+/* TS 33.203 7.1: the SA a request arrived over says who the UE is; sec_agree knows the SAs */
+static sec_agree_api_t sa_api;
+static int have_sa_api;
 
 static stat_var *st_stripped, *st_asserted_preferred, *st_asserted_default, *st_ppi_refused,
         *st_applied, *st_unavailable, *st_malformed, *st_unregistered;
@@ -171,21 +177,43 @@ static int strip_untrusted(struct sip_msg *msg)
 }
 
 /* ---- privacy_assert_identity (P-CSCF, originating) ---- */
+static int no_sa_api(const char *fn)
+{
+	if (have_sa_api)
+		return 0;
+	LM_ERR("%s() needs the sec_agree module: what the P-CSCF asserts is keyed by the SA a "
+	       "request arrived over\n",
+	       fn);
+	return -1;
+}
+
 static int assert_identity(struct sip_msg *msg)
 {
 	struct reg_entry e;
+	struct sec_agree_flow flow;
 	struct ident_list ppi;
 	const char *chosen = NULL, *why = NULL;
 	char hdr[REG_IMPU_MAX + 32];
 
-	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+	if (no_sa_api("privacy_assert_identity") || parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
-	if (regstore_get(regs, presec_src_ip(msg), time(NULL), &e) != 0 || e.n == 0) {
+	/* TS 24.229 5.2.6.3.1: the identity comes from the registration of the SA the request
+	 * arrived over (its IMPI and the IMPUs of the 200's P-Associated-URI), not from any
+	 * header the UE wrote (Contact, Via, From) */
+	if (sa_api.request_flow(msg, &flow) != 0) {
 		update_stat(st_unregistered, 1);
-		LM_NOTICE(
-		        "%.*s from %s: no registration known for this UE, no identity to assert\n",
-		        msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		        presec_src_ip(msg));
+		LM_NOTICE("%.*s from %s:%u: it did not arrive over an SA, no identity to assert\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          presec_src_ip(msg), msg->rcv.src_port);
+		return -1;
+	}
+	if (regstore_get(regs, flow.ue_ip, flow.port_uc, flow.impi, time(NULL), &e) != 0 ||
+	    e.n == 0) {
+		update_stat(st_unregistered, 1);
+		LM_NOTICE("%.*s from %s:%u: no registration known for the SA of %s, no identity to "
+		          "assert\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          presec_src_ip(msg), msg->rcv.src_port, flow.impi);
 		return -1;
 	}
 	memset(&ppi, 0, sizeof(ppi));
@@ -225,30 +253,35 @@ static int assert_identity(struct sip_msg *msg)
 static int learn_registration(struct sip_msg *msg)
 {
 	struct reg_entry e;
+	struct sec_agree_flow flow;
 	const char *why = NULL;
 	unsigned int best = 0;
-	int have_contact = 0;
 
-	if (msg->first_line.type != SIP_REPLY || msg->first_line.u.reply.statuscode != 200 ||
-	    parse_headers(msg, HDR_EOH_F, 0) < 0 || !msg->cseq)
+	if (no_sa_api("privacy_learn_registration") || msg->first_line.type != SIP_REPLY ||
+	    msg->first_line.u.reply.statuscode != 200 || parse_headers(msg, HDR_EOH_F, 0) < 0 ||
+	    !msg->cseq)
 		return -1;
 	struct cseq_body *cs = get_cseq(msg);
 	if (cs->method.len != 8 || strncasecmp(cs->method.s, "REGISTER", 8) != 0)
 		return -1;
+	/* TS 33.203 7.1: the registration belongs to the SA its REGISTER arrived over; the Contact
+	 * is what the UE wrote and may name any address (another UE's) */
+	if (sa_api.reply_flow(msg, &flow) != 0) {
+		LM_NOTICE(
+		        "200 to a REGISTER that did not arrive over an SA: no identity learned\n");
+		return -1;
+	}
 	memset(&e, 0, sizeof(e));
+	snprintf(e.ue_ip, sizeof(e.ue_ip), "%s", flow.ue_ip);
+	snprintf(e.impi, sizeof(e.impi), "%s", flow.impi);
+	e.port = flow.port_uc;
 	for (struct hdr_field *h = msg->headers; h; h = h->next) {
 		if (h->type == HDR_CONTACT_T && parse_contact(h) == 0 && h->parsed) {
 			for (contact_t *c = ((contact_body_t *)h->parsed)->contacts; c;
 			     c = c->next) {
-				struct sip_uri u;
 				unsigned int v = 0;
 				if (c->expires && str2int(&c->expires->body, &v) == 0 && v > best)
 					best = v;
-				if (!have_contact && parse_uri(c->uri.s, c->uri.len, &u) == 0 &&
-				    u.host.len > 0 && (size_t)u.host.len < sizeof(e.ue_ip)) {
-					memcpy(e.ue_ip, u.host.s, u.host.len);
-					have_contact = 1;
-				}
 			}
 		}
 		if (h->name.len == 16 && strncasecmp(h->name.s, "P-Associated-URI", 16) == 0) {
@@ -262,14 +295,14 @@ static int learn_registration(struct sip_msg *msg)
 			e.n = (unsigned)k;
 		}
 	}
-	if (!have_contact)
-		return -1;
+	/* no binding left (de-registration): the entry goes */
 	e.expires = time(NULL) + best;
 	if (regstore_set(regs, &e, time(NULL)) != 0) {
 		LM_ERR("registration table full (max_registrations %d)\n", max_registrations);
 		return -1;
 	}
-	LM_INFO("UE %s: %u registered IMPUs%s\n", e.ue_ip, e.n, best ? "" : " (de-registered)");
+	LM_INFO("UE %s:%u (SA of %s): %u registered IMPUs%s\n", e.ue_ip, e.port, e.impi, e.n,
+	        best ? "" : " (de-registered)");
 	return 1;
 }
 
@@ -378,10 +411,12 @@ static void rpc_trusted(rpc_t *rpc, void *c)
 	}
 }
 
-static const char *rpc_reg_doc[] = {"The IMPUs a UE address may assert.", 0};
+static const char *rpc_reg_doc[] = {
+        "The IMPUs a UE address (and protected client port) may assert.", 0};
 static void rpc_registration(rpc_t *rpc, void *c)
 {
 	str ip;
+	int port = 0;
 	char k[REG_IP_MAX];
 	struct reg_entry e;
 	if (rpc->scan(c, "S", &ip) < 1 || ip.len <= 0 || ip.len >= (int)sizeof(k)) {
@@ -390,7 +425,11 @@ static void rpc_registration(rpc_t *rpc, void *c)
 	}
 	memcpy(k, ip.s, ip.len);
 	k[ip.len] = '\0';
-	if (regstore_get(regs, k, time(NULL), &e) != 0) {
+	if (rpc->scan(c, "*d", &port) == 1 && (port < 1 || port > 65535)) {
+		rpc->fault(c, 400, "port out of range");
+		return;
+	}
+	if (regstore_find(regs, k, (unsigned short)port, time(NULL), &e) != 0) {
 		rpc->fault(c, 404, "no registration for this address");
 		return;
 	}
@@ -419,6 +458,11 @@ static int mod_init(void)
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
 	}
+	/* only the P-CSCF asserts and learns, and it has sec_agree; the S-CSCF and the edge do
+	 * without */
+	bind_sec_agree_f bind =
+	        (bind_sec_agree_f)(void (*)(void))find_export("bind_sec_agree", 0, 0);
+	have_sa_api = bind && bind(&sa_api) == 0;
 	if (presec_shm_store_ops(&ops, &reg_lock) != 0) {
 		LM_ERR("cannot create the lock\n");
 		return -1;

@@ -1,7 +1,8 @@
-/* One slot per registered UE of this P-CSCF, found through a hash of the UE's address: every
- * request the P-CSCF relays looks its sender up here, so the cost may not grow with the number
- * of registered UEs (a full scan of the 4096 default slots, ~2 KB each, was ~4096 cache misses
- * per lookup). Slots, chains and the free list are indexes into one block. */
+/* One slot per registered SA set of this P-CSCF, found through a hash of the UE's address (the
+ * port and IMPI of the key are compared along the chain): every request the P-CSCF relays looks
+ * its SA up here, so the cost may not grow with the number of registered UEs (a full scan of
+ * the 4096 default slots, ~2 KB each, was ~4096 cache misses per lookup). Slots, chains and the
+ * free list are indexes into one block. */
 #include "regstore.h"
 
 #include <stdint.h>
@@ -63,11 +64,18 @@ static unsigned bucket_of(const struct regstore *rs, const char *ue_ip)
 	return h & (rs->nbuckets - 1);
 }
 
-/* the slot of ue_ip (live or expired), and where the link to it is kept */
-static int find(struct regstore *rs, const char *ue_ip, int **link)
+static int is_key(const struct reg_entry *e, const char *ue_ip, unsigned short port,
+                  const char *impi)
+{
+	return e->port == port && strcmp(e->ue_ip, ue_ip) == 0 && strcmp(e->impi, impi) == 0;
+}
+
+/* the slot of the key (live or expired), and where the link to it is kept */
+static int find(struct regstore *rs, const char *ue_ip, unsigned short port, const char *impi,
+                int **link)
 {
 	int *l = &rs->bucket[bucket_of(rs, ue_ip)];
-	while (*l != NIL && strcmp(rs->slot[*l].e.ue_ip, ue_ip) != 0)
+	while (*l != NIL && !is_key(&rs->slot[*l].e, ue_ip, port, impi))
 		l = &rs->slot[*l].next;
 	*link = l;
 	return *l;
@@ -100,26 +108,37 @@ static unsigned purge_locked(struct regstore *rs, time_t now)
 	return n;
 }
 
+/* C strings from here on, whatever the caller left in the arrays */
+static void store_entry(struct reg_slot *sl, const struct reg_entry *e)
+{
+	sl->e = *e;
+	sl->e.ue_ip[sizeof(sl->e.ue_ip) - 1] = '\0';
+	sl->e.impi[sizeof(sl->e.impi) - 1] = '\0';
+	for (unsigned k = 0; k < REG_IMPUS; k++)
+		sl->e.impu[k][REG_IMPU_MAX - 1] = '\0';
+}
+
 int regstore_set(struct regstore *rs, const struct reg_entry *e, time_t now)
 {
 	int rc = 0, *link, i;
 	int remove = e->n == 0 || e->expires <= now;
 	rs->ops.lock(rs->ops.lock_arg);
-	if ((i = find(rs, e->ue_ip, &link)) != NIL) {
+	if ((i = find(rs, e->ue_ip, e->port, e->impi, &link)) != NIL) {
 		if (remove)
 			unlink_slot(rs, link);
 		else
-			rs->slot[i].e = *e;
+			store_entry(&rs->slot[i], e);
 	} else if (!remove) {
 		/* full: expired registrations give their slots back first */
 		if (rs->free_head == NIL && purge_locked(rs, now) > 0)
-			find(rs, e->ue_ip, &link); /* the chain may have changed */
+			find(rs, e->ue_ip, e->port, e->impi,
+			     &link); /* the chain may have changed */
 		if ((i = rs->free_head) == NIL) {
 			rc = -1;
 		} else {
 			rs->free_head = rs->slot[i].next;
 			rs->slot[i].used = 1;
-			rs->slot[i].e = *e;
+			store_entry(&rs->slot[i], e);
 			rs->slot[i].next = NIL;
 			*link = i;
 			rs->count++;
@@ -129,16 +148,35 @@ int regstore_set(struct regstore *rs, const struct reg_entry *e, time_t now)
 	return rc;
 }
 
-int regstore_get(struct regstore *rs, const char *ue_ip, time_t now, struct reg_entry *out)
+int regstore_get(struct regstore *rs, const char *ue_ip, unsigned short port, const char *impi,
+                 time_t now, struct reg_entry *out)
 {
 	int rc = -1, *link, i;
 	rs->ops.lock(rs->ops.lock_arg);
-	if ((i = find(rs, ue_ip, &link)) != NIL && rs->slot[i].e.expires > now) {
+	if ((i = find(rs, ue_ip, port, impi, &link)) != NIL && rs->slot[i].e.expires > now) {
 		*out = rs->slot[i].e;
 		rc = 0;
 	}
 	rs->ops.unlock(rs->ops.lock_arg);
 	return rc;
+}
+
+int regstore_find(struct regstore *rs, const char *ue_ip, unsigned short port, time_t now,
+                  struct reg_entry *out)
+{
+	int best = NIL;
+	rs->ops.lock(rs->ops.lock_arg);
+	for (int i = rs->bucket[bucket_of(rs, ue_ip)]; i != NIL; i = rs->slot[i].next) {
+		const struct reg_entry *e = &rs->slot[i].e;
+		if (e->expires > now && strcmp(e->ue_ip, ue_ip) == 0 &&
+		    (!port || e->port == port) &&
+		    (best == NIL || e->expires > rs->slot[best].e.expires))
+			best = i;
+	}
+	if (best != NIL)
+		*out = rs->slot[best].e;
+	rs->ops.unlock(rs->ops.lock_arg);
+	return best != NIL ? 0 : -1;
 }
 
 unsigned regstore_purge(struct regstore *rs, time_t now)

@@ -162,3 +162,33 @@ def test_mallory_s_own_reregistration_over_her_sa_still_works(topo):
     got = over_sa(topo, "mallory", register_over_sa(mallory, "mallory", mallory.impi))
     assert got.status() == 200, got
     assert [c for c in contacts_of(topo, "mallory") if mallory.addr in c]
+
+
+# ---- hole 7: identity poisoning by Contact ----
+
+def asserted(requests):
+    return [m.header("P-Asserted-Identity") for m in requests if m.method == "MESSAGE"]
+
+
+def test_a_contact_naming_alice_s_address_does_not_make_alice_mallory(topo):
+    pcscf = topo.roles["pcscf"]
+    mallory, alice = topo.ues["mallory"], topo.ues["alice"]
+    poison = "<sip:mallory@%s:5999>" % alice.addr
+    got = over_sa(topo, "mallory", register_over_sa(mallory, "mallory", mallory.impi,
+                                                    contact=poison))
+    try:
+        # the S-CSCF may bind what it likes for mallory: what matters is what the P-CSCF
+        # asserts for alice from now on
+        out = pcscf.rpc("privacy.registration", alice.addr)
+        assert [l.strip() for l in out.splitlines() if l.strip()] == [alice.impu], out
+        ex, reqs = deliver(topo, "alice", message(alice, "bob"))
+        assert ex.status() == 200, ex
+        assert asserted(reqs) == [["<%s>" % alice.impu]], reqs
+    finally:
+        if got.status() == 200:
+            over_sa(topo, "mallory", register_over_sa(mallory, "mallory", mallory.impi,
+                                                      contact=poison, expires=0))
+    # and mallory's own requests are still hers
+    ex, reqs = deliver(topo, "mallory", message(mallory, "bob"))
+    assert ex.status() == 200, ex
+    assert asserted(reqs) == [["<%s>" % mallory.impu]], reqs

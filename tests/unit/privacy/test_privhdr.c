@@ -173,23 +173,26 @@ static void test_registrations(void **state)
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	strcpy(e.ue_ip, "127.0.2.1");
+	e.port = 5060;
+	strcpy(e.impi, "alice@ims.example");
 	e.n = 1;
 	strcpy(e.impu[0], "sip:alice@ims.example");
 	e.expires = 100;
 	assert_int_equal(regstore_set(rs, &e, 10), 0);
-	assert_int_equal(regstore_get(rs, "127.0.2.1", 50, &out), 0);
+	assert_int_equal(regstore_get(rs, "127.0.2.1", 5060, "alice@ims.example", 50, &out), 0);
 	assert_string_equal(out.impu[0], "sip:alice@ims.example");
-	assert_int_equal(regstore_get(rs, "127.0.2.1", 100, &out), -1); /* expired */
+	assert_int_equal(regstore_get(rs, "127.0.2.1", 5060, "alice@ims.example", 100, &out),
+	                 -1); /* expired */
 	strcpy(e.ue_ip, "127.0.2.2");
 	assert_int_equal(regstore_set(rs, &e, 10), 0);
 	strcpy(e.ue_ip, "127.0.2.3");
 	assert_int_equal(regstore_set(rs, &e, 10), -1); /* full */
 	e.expires = 300;
 	assert_int_equal(regstore_set(rs, &e, 150), 0); /* expired slots are reused */
-	assert_int_equal(regstore_get(rs, "127.0.2.3", 150, &out), 0);
+	assert_int_equal(regstore_get(rs, "127.0.2.3", 5060, "alice@ims.example", 150, &out), 0);
 	e.n = 0; /* de-registration */
 	assert_int_equal(regstore_set(rs, &e, 150), 0);
-	assert_int_equal(regstore_get(rs, "127.0.2.3", 150, &out), -1);
+	assert_int_equal(regstore_get(rs, "127.0.2.3", 5060, "alice@ims.example", 150, &out), -1);
 	regstore_destroy(rs);
 }
 
