@@ -181,9 +181,8 @@ static int no_sa_api(const char *fn)
 {
 	if (have_sa_api)
 		return 0;
-	LM_ERR("%s() needs the sec_agree module: what the P-CSCF asserts is keyed by the SA a "
-	       "request arrived over\n",
-	       fn);
+	/* what the P-CSCF asserts is keyed by the SA a request arrived over */
+	LM_ERR("%s() needs the sec_agree module (the SA a request came over)\n", fn);
 	return -1;
 }
 
@@ -210,21 +209,22 @@ static int assert_identity(struct sip_msg *msg)
 	if (regstore_get(regs, flow.ue_ip, flow.port_uc, flow.impi, time(NULL), &e) != 0 ||
 	    e.n == 0) {
 		update_stat(st_unregistered, 1);
-		LM_NOTICE("%.*s from %s:%u: no registration known for the SA of %s, no identity to "
-		          "assert\n",
+		LM_NOTICE("%.*s from %s:%u: no registration for the SA of %s, nothing to assert\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 		          presec_src_ip(msg), msg->rcv.src_port, flow.impi);
 		return -1;
 	}
 	memset(&ppi, 0, sizeof(ppi));
-	for (struct hdr_field *h = msg->headers; h; h = h->next) {
-		if (h->type != HDR_PPI_T)
-			continue;
-		if (ident_parse(h->body.s, (size_t)h->body.len, &ppi, &why) != 0) {
-			update_stat(st_malformed, 1);
-			LM_NOTICE("P-Preferred-Identity from %s ignored: %s\n", presec_src_ip(msg),
-			          why);
-		}
+	const char *bad = NULL;
+	for (struct hdr_field *h = msg->headers; h && !bad; h = h->next)
+		if (h->type == HDR_PPI_T &&
+		    ident_parse(h->body.s, (size_t)h->body.len, &ppi, &why) != 0)
+			bad = why;
+	/* RFC 3325 9.1: one sip/sips and one tel URI at most, in any number of headers; with
+	 * more (or one that cannot be read) what the UE prefers is unclear, so none is taken */
+	if (bad) {
+		update_stat(st_malformed, 1);
+		ppi.n = 0;
 	}
 	/* TS 24.229 5.2.6.3.1: a preferred identity that is one of the registered IMPUs is
 	 * asserted; anything else yields the default IMPU */
@@ -232,11 +232,14 @@ static int assert_identity(struct sip_msg *msg)
 		for (unsigned k = 0; k < e.n && !chosen; k++)
 			if (ident_same(ppi.id[i].uri, e.impu[k]))
 				chosen = e.impu[k];
-	if (ppi.n && !chosen) {
+	if (bad)
+		LM_NOTICE("P-Preferred-Identity from %s:%u (SA of %s) ignored, %s: %s asserted\n",
+		          presec_src_ip(msg), msg->rcv.src_port, flow.impi, bad, e.impu[0]);
+	else if (ppi.n && !chosen) {
 		update_stat(st_ppi_refused, 1);
-		LM_NOTICE("P-Preferred-Identity %s from %s is not a registered IMPU: default IMPU "
-		          "asserted\n",
-		          ppi.id[0].uri, presec_src_ip(msg));
+		LM_NOTICE("P-Preferred-Identity %s from %s:%u (SA of %s) unregistered: %s used\n",
+		          ppi.id[0].uri, presec_src_ip(msg), msg->rcv.src_port, flow.impi,
+		          e.impu[0]);
 	}
 	remove_all(msg, HDR_PPI_T);
 	if (remove_all(msg, HDR_PAI_T))

@@ -12,11 +12,12 @@ import binascii
 import os
 import re
 import threading
+import time
 
 import pytest
 
 from tests.integration.harness import ADDR, BUILD, ue_addr
-from tests.integration.harness.attacker import Peer, impu, new_tag
+from tests.integration.harness.attacker import Peer, impu, new_tag, request
 from tests.integration.harness.topology import PRIVACY_ROLES, Topology
 
 K, OP = b"attack-pcscf-k01", b"presec-demo-op-1"
@@ -74,7 +75,6 @@ def register_over_sa(ue, to_user, impi, contact=None, expires=3600, authorizatio
                "Proxy-Require: sec-agree", "Security-Verify: %s" % ue.server]
     headers += ["Authorization: %s" % a for a in auth] + list(extra)
     peer_contact = contact or "<sip:%s@%s:5060>" % (ue.user, ue.addr)
-    from tests.integration.harness.attacker import request
     return request("REGISTER", "sip:ims.example", impu(to_user), to_uri=impu(to_user),
                    src=(ue.addr, 5060), call_id=call_id or ue.call_id, cseq=ue.cseq,
                    headers=headers, contact=peer_contact)
@@ -100,7 +100,14 @@ def deliver(topo, sender, text, receiver="bob", timeout=4.0):
     rx = Peer(topo.ues[receiver].addr, 5060)
 
     def listen():
-        got["msgs"] = rx.collect(timeout)
+        # until a moment after the first request, or the timeout
+        msgs, end = [], time.monotonic() + timeout
+        while time.monotonic() < end:
+            chunk = rx.collect(0.3)
+            msgs += chunk
+            if msgs and not chunk:
+                break
+        got["msgs"] = msgs
     th = threading.Thread(target=listen)
     th.start()
     try:
@@ -112,7 +119,6 @@ def deliver(topo, sender, text, receiver="bob", timeout=4.0):
 
 
 def message(ue, to_user, headers=(), via=None, body="attack"):
-    from tests.integration.harness.attacker import request
     text = request("MESSAGE", impu(to_user), ue.impu, src=(ue.addr, 5060),
                    headers=list(headers), body=body, content_type="text/plain")
     if via:
@@ -192,3 +198,79 @@ def test_a_contact_naming_alice_s_address_does_not_make_alice_mallory(topo):
     ex, reqs = deliver(topo, "mallory", message(mallory, "bob"))
     assert ex.status() == 200, ex
     assert asserted(reqs) == [["<%s>" % mallory.impu]], reqs
+
+
+# ---- requests that name someone else in a header the UE writes ----
+
+def test_a_via_naming_alice_changes_nothing(topo):
+    """mallory's MESSAGE over her SA with alice's address in its Via: bob sees mallory
+    asserted, the answer goes back to mallory (the source, rport), and alice gets nothing."""
+    mallory, alice = topo.ues["mallory"], topo.ues["alice"]
+    via = "SIP/2.0/UDP %s:5060;branch=z9hG4bK%s" % (alice.addr, new_tag())
+    with Peer(alice.addr, 5060) as alice_ue:
+        ex, reqs = deliver(topo, "mallory", message(mallory, "bob", via=via))
+        stray = alice_ue.collect(1.0)
+    assert ex.status() == 200, ex
+    assert asserted(reqs) == [["<%s>" % mallory.impu]], reqs
+    assert stray == [], stray
+
+
+@pytest.mark.parametrize("ppis,why", [
+    # two headers: alice's first, hers second (RFC 3325 9.1: one sip URI at most)
+    (["<%s>" % impu("alice"), "<%s>" % impu("mallory")], "ignored, two identities of one kind"),
+    # hers first, alice's second: still not a choice the P-CSCF can make
+    (["<%s>" % impu("mallory"), "<%s>" % impu("alice")], "ignored, two identities of one kind"),
+    # both in one header
+    (["<%s>, <%s>" % (impu("alice"), impu("mallory"))], "ignored, two identities of one kind"),
+    # alice's, with the host in another case and a display name
+    (['"Alice" <sip:alice@IMS.EXAMPLE>'], r"sip:alice@IMS.EXAMPLE from .* unregistered"),
+])
+def test_several_preferred_identities_never_assert_alice(topo, ppis, why):
+    pcscf, mallory = topo.roles["pcscf"], topo.ues["mallory"]
+    mark = pcscf.log_mark()
+    ex, reqs = deliver(topo, "mallory", message(
+        mallory, "bob", ["P-Preferred-Identity: %s" % p for p in ppis] +
+        ["P-Asserted-Identity: <%s>" % impu("alice")]))
+    assert ex.status() == 200, ex
+    # exactly one identity arrives, hers, and none of what she wrote
+    assert asserted(reqs) == [["<%s>" % mallory.impu]], reqs
+    assert [m.header("P-Preferred-Identity") for m in reqs] == [[]]
+    lines = pcscf.log_since(mark, r"P-Preferred-Identity .*%s:5060 \(SA of mallory@ims\.example\)"
+                            % re.escape(mallory.addr))
+    assert len(lines) == 1 and re.search(why, lines[0]), pcscf.log_since(mark)
+
+
+# ---- eve: no account, no SA ----
+
+@pytest.mark.parametrize("src,method", [
+    ((EVE, 5060), "MESSAGE"),          # an address that never registered
+    ((EVE, 5060), "REGISTER"),         # REGISTER on the protected port without an SA
+    (("127.0.2.1", 5077), "MESSAGE"),  # alice's address, but not her protected client port
+    (("127.0.2.1", 5077), "SUBSCRIBE"),
+])
+def test_eve_without_an_sa_gets_403_on_the_protected_port(topo, src, method):
+    pcscf = topo.roles["pcscf"]
+    mark = pcscf.log_mark()
+    with Peer(*src) as eve:
+        text = eve.request(method, impu("bob") if method != "REGISTER" else "sip:ims.example",
+                           impu("alice"), to_uri=impu("alice") if method == "REGISTER" else None,
+                           headers=["Event: presence", "Expires: 60"]
+                           if method == "SUBSCRIBE" else [])
+        with Peer(topo.ues["bob"].addr, 5060) as bob:
+            got = eve.send(PROTECTED, text)
+            leaked = bob.collect(0.5)
+    assert got.status() == 403, got
+    assert not got.requests() and not leaked
+    lines = pcscf.log_since(mark, r"from %s:%d.*(did not arrive over an SA|which has no SA)"
+                            % (re.escape(src[0]), src[1]))
+    assert len(lines) == 1, pcscf.log_since(mark)
+
+
+def test_eve_on_the_unprotected_port_gets_403(topo):
+    pcscf = topo.roles["pcscf"]
+    mark = pcscf.log_mark()
+    with Peer(EVE, 5060) as eve:
+        got = eve.send(ADDR["pcscf"], eve.request("MESSAGE", impu("bob"), impu("alice")))
+    assert got.status() == 403, got
+    assert len(pcscf.log_since(mark, r"MESSAGE from %s:5060 to port 5060 did not arrive over "
+                                     r"an SA" % re.escape(EVE))) == 1
