@@ -20,6 +20,7 @@ ADDR = {
     "scscf": "127.0.1.2",
     "ps": "127.0.1.3",
     "edge": "127.0.1.4",
+    "bsf": "127.0.1.7",  # GBA bootstrapping (Ub over HTTP on 8080)
 }
 SIP_PORT = 5060
 

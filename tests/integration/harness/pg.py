@@ -14,7 +14,8 @@ KAMAILIO_SCHEMA_DIR = "/usr/share/kamailio/postgres"
 DBNAME = "presec"
 # Login roles the role configs connect as; each is a member of the group role of the same job that
 # sql/ grants privileges to (DESIGN.md: secrets readable only by the roles that need them).
-LOGINS = {"pcscf": "presec_pcscf", "scscf": "presec_scscf", "ps": "presec_ps"}
+LOGINS = {"pcscf": "presec_pcscf", "scscf": "presec_scscf", "ps": "presec_ps",
+          "bsf": "presec_bsf"}
 
 
 def _pg_bindir():

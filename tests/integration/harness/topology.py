@@ -34,6 +34,9 @@ SECAGREE_ROLES = {
 AUTHZ_ROLES = dict(STOCK_ROLES, ps=("ps.cfg", "ps"))
 # The same with the edge proxy towards visited.example (the border of the trust domain).
 PRIVACY_ROLES = dict(SECAGREE_ROLES, edge=("edge.cfg", "pcscf"))
+# The BSF of GBA alone (Ub over HTTP, sql/009's bootstraps and Zn); add it to other role sets
+# with dict(SOME_ROLES, **BSF_ROLES).
+BSF_ROLES = {"bsf": ("bsf.cfg", "bsf")}
 XCAP_PORT = 8080   # the stock PS's plain-HTTP XCAP
 UT_PORT = 8443     # the presec PS's Ut (HTTPS)
 PS2_ADDR = "127.0.1.5"  # a second PS instance on the same database
