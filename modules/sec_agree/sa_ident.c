@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authhdr.h"
 #include "privhdr.h" /* ident_same: the project's one identity comparison (privacy's core) */
@@ -63,4 +64,26 @@ int sa_ident_check(const char *sa_impi, const char *sa_impu, const struct sa_tex
 		return SA_IDENT_OTHER_IMPU;
 	}
 	return SA_IDENT_OK;
+}
+
+int sa_contact_check(const char *ue_ip, const unsigned short *ports, unsigned n_ports,
+                     struct sa_text host, unsigned port, const char **why)
+{
+	size_t n = strlen(ue_ip);
+	/* an IPv6 reference is written in brackets in a URI (RFC 3261 25.1), the SA has none */
+	if (host.n >= 2 && host.s[0] == '[' && host.s[host.n - 1] == ']') {
+		host.s++;
+		host.n -= 2;
+	}
+	if (host.n != n || strncasecmp(host.s, ue_ip, n) != 0) {
+		*why = "the Contact names another address than the UE's";
+		return -1;
+	}
+	if (port == 0)
+		port = 5060;
+	for (unsigned i = 0; i < n_ports; i++)
+		if (ports[i] == port)
+			return 0;
+	*why = "the Contact names another port than the UE's protected server port";
+	return -1;
 }

@@ -29,4 +29,12 @@ int sa_ident_check(const char *sa_impi, const char *sa_impu, const struct sa_tex
                    unsigned n_auth, struct sa_text to, char *claimed, size_t claimedsz,
                    const char **why);
 
+/* TS 24.229 5.1.1.4.1 c): a Contact of a REGISTER over an SA names the UE's own address and a
+ * protected server port of its SAs (ports[0..n_ports): the SA's, and the port_s a new
+ * Security-Client offers). A Contact naming another address or port would have the P-CSCF
+ * deliver this registration's requests to whoever is there, another UE over its SA. host: the
+ * Contact URI's host (IPv6 in brackets or not), port 0: none given (5060). 0, or -1 with *why. */
+int sa_contact_check(const char *ue_ip, const unsigned short *ports, unsigned n_ports,
+                     struct sa_text host, unsigned port, const char **why);
+
 #endif

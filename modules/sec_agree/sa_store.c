@@ -334,6 +334,19 @@ int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct
 	return find(st, BY_IP, ue_ip, 0, match_ue_ip, &k, out);
 }
 
+static int match_ue_server(const struct sa_rec *r, const void *arg)
+{
+	const struct key *k = arg;
+	return match_ue_ip(r, arg) && r->port_us == k->port;
+}
+
+int sa_store_by_ue_server(struct sa_store *st, const char *ue_ip, uint16_t port_us, time_t now,
+                          struct sa_rec *out)
+{
+	struct key k = {ue_ip, 0, port_us, now, NULL, NULL};
+	return find(st, BY_IP, ue_ip, 0, match_ue_server, &k, out);
+}
+
 unsigned sa_store_retire(struct sa_store *st, const char *ue_ip, int keep_id, unsigned states,
                          time_t until)
 {

@@ -66,6 +66,10 @@ int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_
 int sa_store_newest_installed(struct sa_store *st, const char *ue_ip, struct sa_rec *out);
 /* The active record for a UE address (for requests towards the UE); id or -1. */
 int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct sa_rec *out);
+/* The active record whose SA carries traffic from us to ue_ip:port_us (a request towards the
+ * UE's registered contact); id or -1. */
+int sa_store_by_ue_server(struct sa_store *st, const char *ue_ip, uint16_t port_us, time_t now,
+                          struct sa_rec *out);
 
 /* TS 33.203 7.4: every record of ue_ip in `states` other than keep_id (-1: none) becomes
  * RETIRING and expires at `until` at the latest. Returns how many. */

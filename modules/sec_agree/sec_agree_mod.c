@@ -329,6 +329,49 @@ static int check_identities(struct sip_msg *msg, const struct sa_rec *r)
 	return -1;
 }
 
+/* TS 24.229 5.1.1.4.1 c): what a REGISTER over the SAs of r binds is the UE behind them, its
+ * address and protected server port (that of r, or the port_s of the new SAs a re-registration
+ * offers in h); a Contact naming another UE would have requests for this registration sent to
+ * that UE over its SA. 0 when it may go on. */
+static int check_contacts(struct sip_msg *msg, const struct sa_rec *r, const struct reg_headers *h)
+{
+	unsigned short ports[1 + SEC_MAX_MECHS];
+	unsigned n_ports = 0;
+	const char *why = NULL;
+	str bad = STR_NULL;
+
+	ports[n_ports++] = r->port_us;
+	for (unsigned i = 0; h->n_client && i < h->client.n && n_ports < 1 + SEC_MAX_MECHS; i++)
+		if (h->client.m[i].type == SEC_MECH_IPSEC_3GPP)
+			ports[n_ports++] = h->client.m[i].port_s;
+	for (struct hdr_field *f = msg->headers; f && !why; f = f->next) {
+		if (f->type != HDR_CONTACT_T)
+			continue;
+		if (parse_contact(f) < 0 || !f->parsed) {
+			why = "a Contact that cannot be parsed";
+			bad = f->body;
+			break;
+		}
+		for (contact_t *c = ((contact_body_t *)f->parsed)->contacts; c && !why;
+		     c = c->next) {
+			struct sip_uri u;
+			bad = c->uri;
+			if (parse_uri(c->uri.s, c->uri.len, &u) < 0)
+				why = "a Contact URI that cannot be parsed";
+			else
+				sa_contact_check(r->ue_ip, ports, n_ports,
+				                 (struct sa_text){u.host.s, (size_t)u.host.len},
+				                 u.port_no, &why);
+		}
+	}
+	if (!why)
+		return 0;
+	update_stat(st_identity_mismatch, 1);
+	LM_NOTICE("REGISTER from %s:%u over the SA of %s binds %.*s: %s: 403\n", presec_src_ip(msg),
+	          msg->rcv.src_port, r->impi, bad.len > 128 ? 128 : bad.len, bad.s, why);
+	return -1;
+}
+
 static int reply_403(struct sip_msg *msg)
 {
 	str reason = str_init("Forbidden: not the identity of this security association");
@@ -538,7 +581,7 @@ static int sec_agree_register(struct sip_msg *msg)
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		}
 		update_stat(st_verified, 1);
-		if (check_identities(msg, &r) != 0)
+		if (check_identities(msg, &r) != 0 || check_contacts(msg, &r, &h) != 0)
 			return reply_403(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;
@@ -831,8 +874,11 @@ static int sec_agree_forward_to_ue(struct sip_msg *msg)
 		return -1;
 	}
 	copy_str(ip, sizeof(ip), &u.host);
-	if (sa_store_by_ue_ip(store, ip, time(NULL), &r) < 0) {
-		LM_NOTICE("no active SA towards %s: not sent\n", ip);
+	/* the SA of the very contact the request targets (address and protected server port):
+	 * another UE at that address is not reached over its SA (TS 33.203 7.1) */
+	uint16_t port_us = u.port_no ? u.port_no : SIP_PORT;
+	if (sa_store_by_ue_server(store, ip, port_us, time(NULL), &r) < 0) {
+		LM_NOTICE("no active SA towards %s:%u: not sent\n", ip, port_us);
 		return -1;
 	}
 	str host = {r.pcscf_ip, (int)strlen(r.pcscf_ip)};

@@ -176,20 +176,38 @@ def asserted(requests):
     return [m.header("P-Asserted-Identity") for m in requests if m.method == "MESSAGE"]
 
 
-def test_a_contact_naming_alice_s_address_does_not_make_alice_mallory(topo):
+@pytest.mark.parametrize("poison", ["<sip:mallory@127.0.2.1:5999>",  # the issue's case
+                                    "<sip:mallory@127.0.2.1:5060>",  # alice's very contact
+                                    "<sip:mallory@127.0.2.3:5999>"])  # her address, no SA port
+def test_a_contact_naming_alice_s_address_does_not_make_alice_mallory(topo, poison):
+    """mallory registers her own IMPU with a Contact naming alice's address. The P-CSCF binds
+    over an SA only the UE behind it (its address and protected server port): 403 and a log
+    line. Whatever the S-CSCF would have made of it, what the P-CSCF asserts for alice comes
+    from alice's SA, and nothing for mallory is delivered over alice's SA."""
     pcscf = topo.roles["pcscf"]
     mallory, alice = topo.ues["mallory"], topo.ues["alice"]
-    poison = "<sip:mallory@%s:5999>" % alice.addr
+    mark = pcscf.log_mark()
     got = over_sa(topo, "mallory", register_over_sa(mallory, "mallory", mallory.impi,
                                                     contact=poison))
     try:
-        # the S-CSCF may bind what it likes for mallory: what matters is what the P-CSCF
-        # asserts for alice from now on
+        assert got.status() == 403, got
+        lines = pcscf.log_since(mark, r"REGISTER from %s:5060 over the SA of mallory@ims.example "
+                                      r"binds %s: .*: 403" % (re.escape(mallory.addr),
+                                                              re.escape(poison[1:-1])))
+        assert len(lines) == 1, pcscf.log_since(mark)
+        assert not [c for c in contacts_of(topo, "mallory") if c in poison]
         out = pcscf.rpc("privacy.registration", alice.addr)
         assert [l.strip() for l in out.splitlines() if l.strip()] == [alice.impu], out
         ex, reqs = deliver(topo, "alice", message(alice, "bob"))
         assert ex.status() == 200, ex
         assert asserted(reqs) == [["<%s>" % alice.impu]], reqs
+        # a MESSAGE for mallory reaches mallory only, never alice's UE
+        with Peer(alice.addr, 5060) as alice_ue:
+            ex, reqs = deliver(topo, "bob", message(topo.ues["bob"], "mallory"),
+                               receiver="mallory")
+            stray = alice_ue.collect(0.5)
+        assert ex.status() == 200 and len(reqs) == 1, (ex, reqs)
+        assert stray == [], stray
     finally:
         if got.status() == 200:
             over_sa(topo, "mallory", register_over_sa(mallory, "mallory", mallory.impi,

@@ -145,12 +145,39 @@ static void test_a_register_speaks_only_for_its_sa(void **state)
 	                 SA_IDENT_OTHER_IMPU);
 }
 
+static int contact(const char *ip, const char *host, unsigned port)
+{
+	const unsigned short ports[] = {5060, 5070};
+	const char *why = NULL;
+	int rc = sa_contact_check(ip, ports, 2, t(host), port, &why);
+	if (rc != 0)
+		assert_non_null(why);
+	return rc;
+}
+
+static void test_a_contact_names_the_ue_behind_the_sa(void **state)
+{
+	(void)state;
+	assert_int_equal(contact("127.0.2.3", "127.0.2.3", 5060), 0);
+	assert_int_equal(contact("127.0.2.3", "127.0.2.3", 0), 0); /* 5060 */
+	assert_int_equal(contact("127.0.2.3", "127.0.2.3", 5070), 0);
+	assert_int_equal(contact("2001:db8::3", "[2001:DB8::3]", 5060), 0);
+	/* alice's address, another port, a name */
+	assert_int_equal(contact("127.0.2.3", "127.0.2.1", 5060), -1);
+	assert_int_equal(contact("127.0.2.3", "127.0.2.3", 5999), -1);
+	assert_int_equal(contact("127.0.2.3", "127.0.2.33", 5060), -1);
+	assert_int_equal(contact("127.0.2.3", "ue.ims.example", 5060), -1);
+	assert_int_equal(contact("2001:db8::3", "[2001:db8::1]", 5060), -1);
+	assert_int_equal(contact("127.0.2.3", "[]", 5060), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_the_username_of_digest_credentials),
 	        cmocka_unit_test(test_usernames_that_could_be_read_two_ways_are_refused),
 	        cmocka_unit_test(test_a_register_speaks_only_for_its_sa),
+	        cmocka_unit_test(test_a_contact_names_the_ue_behind_the_sa),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,6 +56,7 @@ static void test_lookups(void **state)
 	                 -1); /* expired */
 	/* the newest of two matches wins */
 	struct sa_rec r2 = rec("alice@x", "10.0.0.1", 5060, "c2", SA_ACTIVE, 200);
+	r2.port_us = 5062;
 	int b = sa_store_add(st, &r2);
 	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 50, &out), b);
 	assert_string_equal(out.call_id, "c2");
@@ -63,6 +64,10 @@ static void test_lookups(void **state)
 	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, "c1", 50, &out), a);
 	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, "c9", 50, &out), b);
 	assert_int_equal(sa_store_by_ue_ip(st, "10.0.0.1", 50, &out), b);
+	/* towards the UE: the SA of the address and protected server port the request targets */
+	assert_int_equal(sa_store_by_ue_server(st, "10.0.0.1", 5062, 50, &out), b);
+	assert_int_equal(sa_store_by_ue_server(st, "10.0.0.1", 5999, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_server(st, "10.0.0.2", 5062, 50, &out), -1);
 	assert_int_equal(sa_store_count(st), 2);
 	sa_store_destroy(st);
 }
