@@ -155,10 +155,12 @@ static int to_trusted(struct sip_msg *msg)
 }
 
 /* ---- privacy_strip_untrusted ---- */
-/* RFC 3325 5: identity headers from outside the trust domain are not believed */
+/* RFC 3325 5: identity headers from outside the trust domain are not believed; however many
+ * there are, one log line names the first and the peer */
 static int strip_untrusted(struct sip_msg *msg)
 {
 	int n;
+	struct hdr_field *first = NULL;
 	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
 	if (trust_match(&trust, presec_src_ip(msg)))
@@ -166,14 +168,22 @@ static int strip_untrusted(struct sip_msg *msg)
 	n = 0;
 	for (struct hdr_field *h = msg->headers; h; h = h->next)
 		if ((h->type == HDR_PAI_T || h->type == HDR_PPI_T) && remove_header(msg, h) == 0) {
-			LM_NOTICE("%s from untrusted %s: %.*s removed (%.*s)\n", what(msg),
-			          presec_src_ip(msg), h->name.len, h->name.s,
-			          h->body.len > 80 ? 80 : h->body.len, h->body.s);
+			if (!first)
+				first = h;
 			n++;
 		}
-	if (n)
-		update_stat(st_stripped, n);
-	return n ? 1 : 2;
+	if (!n)
+		return 2;
+	update_stat(st_stripped, n);
+	/* what the peer wrote, up to 80 characters of its first line (no forged log lines) */
+	int shown = 0;
+	while (shown < first->body.len && shown < 80 && first->body.s[shown] != '\r' &&
+	       first->body.s[shown] != '\n')
+		shown++;
+	LM_NOTICE("%s from untrusted %s: %.*s removed (%.*s)%s\n", what(msg), presec_src_ip(msg),
+	          first->name.len, first->name.s, shown, first->body.s,
+	          n > 1 ? " with the other identity headers" : "");
+	return 1;
 }
 
 /* ---- privacy_assert_identity (P-CSCF, originating) ---- */

@@ -1,0 +1,180 @@
+"""The edge <-> foreign network trust boundary played by an attacker (issue #16). eve is a peer
+in visited.example (127.0.3.x) talking to the edge proxy 127.0.1.4; alice and bob are home
+subscribers registered through sec-agree + IMS AKA. Identities from outside are never asserted
+inside (RFC 3325 5: P-Asserted-Identity and P-Preferred-Identity from an untrusted peer are
+removed, however many and however written), the edge is no relay into the trust domain for
+requests along routes it did not record, and privacy is applied where requests leave. Each test
+asserts what arrives on the other side and the one log line at the edge that says why."""
+import binascii
+import os
+import re
+import threading
+import time
+
+import pytest
+
+from tests.integration.harness import ADDR, BUILD, ue_addr
+from tests.integration.harness.attacker import Message, Peer, impu, new_tag, request
+from tests.integration.harness.topology import PRIVACY_ROLES, Topology
+
+K, OP = b"attack-edge-k001", b"presec-demo-op-1"
+PORT_PS = 5064
+CLIENT = ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=%d;spi-s=%d;port-c=5060;"
+          "port-s=5060")
+USERS = {"alice": (1, 1111), "bob": (2, 3333)}
+EVE = "127.0.3.2"
+ERIN = "127.0.3.1"      # FOREIGN_URI of the topology: where the edge sends visited.example
+EDGE = (ADDR["edge"], 5060)
+
+
+def hx(b):
+    return binascii.hexlify(b).decode()
+
+
+@pytest.fixture(scope="module")
+def topo():
+    logs = os.path.join(BUILD, "test-logs", "test_attacks_edge")
+    with Topology(roles=PRIVACY_ROLES, keep_logs_in=logs) as t:
+        for user, (n, spi) in USERS.items():
+            t.provision_aka("%s@ims.example" % user, [impu(user)], hx(K), op=hx(OP),
+                            algorithms=("AKAv1-MD5",))
+            r = t.ue(user, "", n).register_secagree("%s@ims.example" % user, K.decode(),
+                                                     OP.decode(), CLIENT % (spi, spi + 1))
+            assert r.ok, r.stdout[-3000:]
+        yield t
+
+
+class Listener:
+    """A peer that collects (and answers 200) what arrives at addr:port while a test sends;
+    `answer` may build a reply of its own for a request."""
+
+    def __init__(self, addr, port=5060, answer=None, timeout=4.0):
+        self.peer, self.answer, self.timeout = Peer(addr, port), answer, timeout
+        self.got = []
+        self.th = threading.Thread(target=self.run)
+
+    def run(self):
+        end = time.monotonic() + self.timeout
+        sock = self.peer.sock
+        while time.monotonic() < end:
+            sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                data, frm = sock.recvfrom(65535)
+            except OSError:
+                continue
+            msg = Message(data.decode(errors="replace"))
+            self.got.append(msg)
+            if msg.is_response:
+                continue
+            reply = self.answer(msg) if self.answer else None
+            if reply is None:
+                from tests.integration.harness.attacker import ok_for
+                reply = ok_for(msg)
+            sock.sendto(reply.encode(), frm)
+            # a moment for retransmissions, then done
+            end = min(end, time.monotonic() + 0.5)
+
+    def __enter__(self):
+        self.th.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.th.join()
+        self.peer.close()
+        return False
+
+    def requests(self, method=None):
+        return [m for m in self.got if not m.is_response and (method is None or
+                                                               m.method == method)]
+
+
+def from_eve(headers=(), method="MESSAGE", ruri=None, from_uri="sip:eve@visited.example",
+             to_tag=None, body="hello from outside", content_type="text/plain"):
+    return request(method, ruri or impu("alice"), from_uri, to_uri=impu("alice"),
+                   src=(EVE, 5060), to_tag=to_tag, headers=list(headers), body=body,
+                   content_type=content_type)
+
+
+def head(msg):
+    return msg.raw.split("\r\n\r\n", 1)[0]
+
+
+# ---- identities from outside ----
+
+@pytest.mark.parametrize("headers", [
+    ["P-Asserted-Identity: <sip:bob@ims.example>"],
+    ["P-Preferred-Identity: <sip:bob@ims.example>"],
+    ["P-Asserted-Identity: <sip:bob@ims.example>", "P-Asserted-Identity: <tel:+15550002>"],
+    ["P-Asserted-Identity: <sip:bob@ims.example>, <tel:+15550002>"],
+    ["p-asserted-identity: <sip:bob@ims.example>"],
+    ["P-Asserted-Identity : <sip:bob@ims.example>"],
+    ["P-Asserted-Identity:\r\n <sip:bob@ims.example>"],
+    ["Privacy: none", "P-Asserted-Identity: <sip:bob@ims.example>",
+     "P-Preferred-Identity: <sip:bob@ims.example>"],
+], ids=["pai", "ppi", "two-pai", "pai-list", "lowercase", "space-before-colon", "folded",
+        "privacy-none-pai-ppi"])
+def test_identities_from_outside_never_arrive(topo, headers):
+    edge = topo.roles["edge"]
+    mark = edge.log_mark()
+    with Listener(ue_addr(1)) as alice, Peer(EVE, 5060) as eve:
+        got = eve.send(EDGE, from_eve(headers))
+    assert got.status() == 200, got
+    [m] = alice.requests("MESSAGE")
+    assert m.header("P-Asserted-Identity") == [] and m.header("P-Preferred-Identity") == []
+    assert "bob@ims.example" not in head(m) and "15550002" not in head(m), head(m)
+    lines = edge.log_since(mark, r"from untrusted %s" % re.escape(EVE))
+    assert len(lines) == 1 and "removed" in lines[0], edge.log_since(mark)
+
+
+def test_a_home_from_from_outside_is_not_asserted(topo):
+    """eve writes From: bob: nobody asserts it, so alice gets bob's URI only as the From the
+    sender wrote, without P-Asserted-Identity."""
+    with Listener(ue_addr(1)) as alice, Peer(EVE, 5060) as eve:
+        got = eve.send(EDGE, from_eve(from_uri=impu("bob")))
+    assert got.status() == 200, got
+    [m] = alice.requests("MESSAGE")
+    assert m.header("P-Asserted-Identity") == []
+
+
+# ---- privacy on the way out, and identities in replies ----
+
+def over_alice_sa(text):
+    with Peer(ue_addr(1), 5060) as alice:
+        return alice.send((ADDR["pcscf"], PORT_PS), text)
+
+
+def alice_to_erin(headers=()):
+    return request("MESSAGE", "sip:erin@visited.example", impu("alice"), src=(ue_addr(1), 5060),
+                   headers=list(headers), body="to the outside", content_type="text/plain")
+
+
+@pytest.mark.parametrize("privacy", [
+    ["Privacy: id"], ["Privacy: ID"], ["Privacy: header;id"], ["Privacy: id;critical"],
+    ["Privacy: user", "Privacy: id"], ["Privacy: id, user"],
+], ids=["id", "upper", "header-id", "critical", "two-headers", "comma-list"])
+def test_privacy_id_takes_the_identity_off_at_the_border(topo, privacy):
+    with Listener(ERIN) as erin:
+        got = over_alice_sa(alice_to_erin(privacy))
+    assert got.status() == 200, got
+    [m] = erin.requests("MESSAGE")
+    assert m.header("P-Asserted-Identity") == [], head(m)
+    assert m.header("P-Preferred-Identity") == []
+
+
+def test_an_identity_in_a_reply_from_outside_is_removed(topo):
+    edge = topo.roles["edge"]
+
+    def forged_ok(req):
+        keep = [(n, v) for n, v in req.headers if n in ("via", "from", "to", "call-id", "cseq")]
+        lines = ["SIP/2.0 200 OK"] + ["%s: %s" % (n, v) for n, v in keep]
+        lines[-len(keep):] = [l.replace("to: ", "To: ", 1) for l in lines[-len(keep):]]
+        lines += ["P-Asserted-Identity: <sip:bob@ims.example>", "Content-Length: 0"]
+        return "\r\n".join(lines) + "\r\n\r\n"
+    mark = edge.log_mark()
+    with Listener(ERIN, answer=forged_ok):
+        got = over_alice_sa(alice_to_erin())
+    ok = got.final()
+    assert ok is not None and ok.status == 200, got
+    assert ok.header("P-Asserted-Identity") == [] and "bob@ims.example" not in ok.raw
+    lines = edge.log_since(mark, r"reply from untrusted %s" % re.escape(ERIN))
+    assert len(lines) == 1, edge.log_since(mark)
