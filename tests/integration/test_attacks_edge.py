@@ -136,6 +136,26 @@ def test_a_home_from_from_outside_is_not_asserted(topo):
     assert m.header("P-Asserted-Identity") == []
 
 
+def test_a_register_from_outside_is_refused_at_the_edge(topo):
+    """The home network registers its subscribers through its P-CSCF only: a REGISTER from
+    visited.example (eve asking for alice's challenge, and with it CK and IK) goes no
+    further than the edge."""
+    edge = topo.roles["edge"]
+    mark = edge.log_mark()
+    auth = ('Authorization: Digest username="alice@ims.example", realm="ims.example", '
+            'nonce="", uri="sip:ims.example", response=""')
+    text = request("REGISTER", "sip:ims.example", impu("alice"), src=(EVE, 5060),
+                   headers=[auth, "Expires: 600"], contact="<sip:alice@%s:5060>" % EVE)
+    with Peer(EVE, 5060) as eve:
+        got = eve.send(EDGE, text)
+    assert got.status() == 403, got
+    assert not [m for m in got.responses() if m.header("www-authenticate")]
+    assert "ck=" not in got.final().raw and "ik=" not in got.final().raw
+    assert not [c for c in topo.pg.query("SELECT contact FROM location") if EVE in c[0]]
+    lines = edge.log_since(mark, r"REGISTER from %s" % re.escape(EVE))
+    assert len(lines) == 1, edge.log_since(mark)
+
+
 # ---- privacy on the way out, and identities in replies ----
 
 def over_alice_sa(text):
