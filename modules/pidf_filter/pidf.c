@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "uri_id.h"
+
 struct pidf_doc {
 	xmlDocPtr doc;
 };
@@ -35,13 +37,11 @@ static int depth_ok(xmlNodePtr n, int depth)
 	return 1;
 }
 
-/* "sip:alice@example.com" and "pres:alice@example.com" name the same presentity (RFC 3859) */
+/* "sip:alice@example.com" and "pres:alice@example.com" name the same presentity (RFC 3859);
+ * identities compare as everywhere else (uri_id.h: RFC 3261 19.1.4) */
 static int same_entity(const char *a, const char *b)
 {
-	const char *ca = strchr(a, ':'), *cb = strchr(b, ':');
-	if (!ca || !cb)
-		return strcmp(a, b) == 0;
-	return strcasecmp(ca + 1, cb + 1) == 0;
+	return uri_id_same(a, b) || strcmp(a, b) == 0;
 }
 
 static struct pidf_doc *wrap(xmlDocPtr doc)
@@ -102,6 +102,38 @@ struct pidf_doc *pidf_parse(const char *buf, size_t len, const char *entity, con
 bad:
 	xmlFreeDoc(doc);
 	return NULL;
+}
+
+#define PIDF_STR_(x) #x
+#define PIDF_STR(x)  PIDF_STR_(x)
+
+struct pidf_doc *pidf_parse_publication(const char *buf, size_t len, const char *entity,
+                                        enum pidf_refusal *refusal, const char **why)
+{
+	struct pidf_doc *d;
+	unsigned n = 0;
+	if (len > PIDF_MAX_BYTES) {
+		*refusal = PIDF_REFUSED_TOO_LARGE;
+		*why = "presence document larger than " PIDF_STR(PIDF_MAX_BYTES) " bytes";
+		return NULL;
+	}
+	if (!(d = pidf_parse(buf, len, entity, why))) {
+		*refusal = PIDF_REFUSED_BAD;
+		if (*why && strcmp(*why, "presence document nested too deeply") == 0)
+			*why = "presence document nested deeper than " PIDF_STR(
+			        PIDF_MAX_DEPTH) " elements";
+		return NULL;
+	}
+	for (xmlNodePtr c = xmlDocGetRootElement(d->doc)->children; c; c = c->next)
+		n += c->type == XML_ELEMENT_NODE;
+	if (n > PIDF_MAX_COMPONENTS) {
+		pidf_free(d);
+		*refusal = PIDF_REFUSED_TOO_LARGE;
+		*why = "presence document with more than " PIDF_STR(
+		        PIDF_MAX_COMPONENTS) " tuples, persons and devices";
+		return NULL;
+	}
+	return d;
 }
 
 void pidf_free(struct pidf_doc *d)

@@ -11,16 +11,28 @@
 #define NS_DM   "urn:ietf:params:xml:ns:pidf:data-model"
 #define NS_RPID "urn:ietf:params:xml:ns:pidf:rpid"
 
-#define PIDF_MAX_BYTES (256 * 1024) /* a presence document larger than this is refused */
+#define PIDF_MAX_BYTES 262144 /* 256 KiB: a presence document larger than this is refused */
 #define PIDF_MAX_DEPTH 32
+/* elements directly below <presence> (tuples, persons, devices: RFC 4479 components, and
+ * extensions) in one publication */
+#define PIDF_MAX_COMPONENTS 128
 
 struct pidf_doc; /* an xmlDoc that passed pidf_parse() */
 
 /* Parses a PIDF document without network access, DTDs or entity expansion, and checks it: root
  * <presence> in the PIDF namespace, an entity attribute (equal to `entity` when that is not
- * NULL, compared as identities), bounded size and depth. NULL with *why on any problem. */
+ * NULL, compared as identities: uri_id.h), bounded size and depth. NULL with *why on any problem.
+ */
 struct pidf_doc *pidf_parse(const char *buf, size_t len, const char *entity, const char **why);
 void pidf_free(struct pidf_doc *d);
+
+/* One publication (the body of a PUBLISH, RFC 3903): pidf_parse() and at most
+ * PIDF_MAX_COMPONENTS elements below <presence>. NULL with *why naming the limit or the
+ * problem and *refusal saying which kind: too large (size, components: 413) or not an
+ * acceptable document (400). */
+enum pidf_refusal { PIDF_REFUSED_BAD = 1, PIDF_REFUSED_TOO_LARGE = 2 };
+struct pidf_doc *pidf_parse_publication(const char *buf, size_t len, const char *entity,
+                                        enum pidf_refusal *refusal, const char **why);
 
 /* RFC 4479 4.3 composition: one document for `entity` from the documents published by its
  * sources, given oldest publication first. Tuples, persons and devices are kept by id; for an

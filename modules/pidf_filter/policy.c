@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "pidf.h"
+#include "uri_id.h"
 
 static int is(xmlNodePtr n, const char *ns, const char *name)
 {
@@ -393,22 +394,20 @@ void policy_free(struct policy *p)
 	p->n = 0;
 }
 
-/* the identity part of a SIP/tel URI after the scheme, and its domain */
-static const char *after_scheme(const char *u)
-{
-	const char *c = strchr(u, ':');
-	return c ? c + 1 : u;
-}
-
+/* RFC 4745 7.1.2: <one> names one identity; identities compare as RFC 3261 19.1.4 says
+ * (uri_id.h), the same way presence_authz decided whether the watcher is authenticated */
 static int same_id(const char *a, const char *b)
 {
-	return strcasecmp(after_scheme(a), after_scheme(b)) == 0;
+	return uri_id_same(a, b);
 }
 
+/* RFC 4745 7.1.3: <many domain> and <except domain> name the host of the identity, without
+ * case; a tel identity is in no domain */
 static int in_domain(const char *uri, const char *domain)
 {
-	const char *at = strrchr(uri, '@');
-	return at && strcasecmp(at + 1, domain) == 0;
+	struct uri_id id;
+	const char *why = NULL;
+	return uri_id_parse(uri, strlen(uri), &id, &why) == 0 && uri_id_in_domain(&id, domain);
 }
 
 /* RFC 4745 7.1: identity conditions match authenticated identities only */

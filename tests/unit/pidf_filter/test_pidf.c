@@ -331,6 +331,132 @@ static void test_bad_rules_are_refused(void **state)
 	policy_free(&p);
 }
 
+/* issue #16 hole 9: a publication beyond the limits is refused naming the limit, and the kind
+ * of refusal says which answer it gets (413 too large, 400 not acceptable) */
+static void test_publication_limits(void **state)
+{
+	static char big[PIDF_MAX_BYTES + 64];
+	enum pidf_refusal refusal;
+	const char *why;
+	struct pidf_doc *d;
+	char *doc;
+	size_t n;
+	(void)state;
+	/* 128 components pass, 129 do not */
+	for (unsigned count = PIDF_MAX_COMPONENTS; count <= PIDF_MAX_COMPONENTS + 1; count++) {
+		doc = malloc(100 + 64 * count);
+		assert_non_null(doc);
+		n = (size_t)sprintf(doc, "<presence xmlns='urn:ietf:params:xml:ns:pidf' "
+		                         "entity='sip:alice@ims.example'>");
+		for (unsigned i = 0; i < count; i++)
+			n += (size_t)sprintf(doc + n, "<tuple id='t%u'><status/></tuple>", i);
+		n += (size_t)sprintf(doc + n, "</presence>");
+		why = NULL;
+		d = pidf_parse_publication(doc, n, "sip:alice@ims.example", &refusal, &why);
+		if (count == PIDF_MAX_COMPONENTS) {
+			assert_non_null(d);
+			pidf_free(d);
+		} else {
+			assert_null(d);
+			assert_int_equal(refusal, PIDF_REFUSED_TOO_LARGE);
+			assert_string_equal(why, "presence document with more than 128 tuples, "
+			                         "persons and devices");
+		}
+		free(doc);
+	}
+	/* depth: 400, naming the limit */
+	char deep[4096] = "<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='sip:a@b'>";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "<n>");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "</n>");
+	strcat(deep, "</presence>");
+	assert_null(pidf_parse_publication(deep, strlen(deep), NULL, &refusal, &why));
+	assert_int_equal(refusal, PIDF_REFUSED_BAD);
+	assert_string_equal(why, "presence document nested deeper than 32 elements");
+	/* size: 413 before any parsing */
+	memset(big, ' ', sizeof(big));
+	assert_null(pidf_parse_publication(big, sizeof(big), NULL, &refusal, &why));
+	assert_int_equal(refusal, PIDF_REFUSED_TOO_LARGE);
+	assert_string_equal(why, "presence document larger than 262144 bytes");
+	/* anything else pidf_parse refuses: 400 with its reason */
+	const char *other = "<presence xmlns='urn:ietf:params:xml:ns:pidf' "
+	                    "entity='sip:mallory@ims.example'/>";
+	assert_null(pidf_parse_publication(other, strlen(other), "sip:alice@ims.example", &refusal,
+	                                   &why));
+	assert_int_equal(refusal, PIDF_REFUSED_BAD);
+	assert_string_equal(why, "the document's entity is not the presentity");
+}
+
+/* the entity is compared as an identity (uri_id.h): pres: and sip:, the host without case,
+ * the user with it, escapes decoded */
+static void test_entity_is_compared_as_an_identity(void **state)
+{
+	const char *why;
+	(void)state;
+	const char *same[] = {"pres:alice@ims.example", "sip:alice@IMS.EXAMPLE",
+	                      "sip:%61lice@ims.example", "sips:alice@ims.example"};
+	const char *other[] = {"sip:Alice@ims.example", "sip:alice@ims.example.evil",
+	                       "sip:alice@ims.example:5070", "tel:+15550100"};
+	char doc[256];
+	for (unsigned i = 0; i < 4; i++) {
+		snprintf(doc, sizeof(doc),
+		         "<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='%s'/>", same[i]);
+		struct pidf_doc *d = pidf_parse(doc, strlen(doc), "sip:alice@ims.example", &why);
+		assert_non_null(d);
+		pidf_free(d);
+		snprintf(doc, sizeof(doc),
+		         "<presence xmlns='urn:ietf:params:xml:ns:pidf' entity='%s'/>", other[i]);
+		assert_null(pidf_parse(doc, strlen(doc), "sip:alice@ims.example", &why));
+	}
+}
+
+/* RFC 4745 7.1 on one identity: <one> and <many domain> match every spelling of the same
+ * identity, and only an authenticated one */
+static void test_rules_match_identities_not_strings(void **state)
+{
+	struct policy p;
+	struct pol_decision d;
+	const char *why = NULL;
+	(void)state;
+	const char *doc =
+	        "<cr:ruleset xmlns:cr='urn:ietf:params:xml:ns:common-policy' "
+	        "xmlns:pr='urn:ietf:params:xml:ns:pres-rules'>"
+	        "<cr:rule id='bob'><cr:conditions><cr:identity><cr:one id='sip:bob@IMS.example'/>"
+	        "</cr:identity></cr:conditions><cr:actions><pr:sub-handling>allow"
+	        "</pr:sub-handling></cr:actions></cr:rule>"
+	        "<cr:rule id='home'><cr:conditions><cr:identity><cr:many domain='Ims.Example'>"
+	        "<cr:except id='sip:carol@ims.example'/></cr:many></cr:identity></cr:conditions>"
+	        "<cr:actions><pr:sub-handling>polite-block</pr:sub-handling></cr:actions>"
+	        "</cr:rule></cr:ruleset>";
+	assert_int_equal(policy_compile(doc, strlen(doc), &p, &why), 0);
+	const struct {
+		const char *uri;
+		int authenticated;
+		enum sub_handling sh;
+	} cases[] = {
+	        {"sip:bob@ims.example", 1, SH_ALLOW},
+	        {"sip:%62ob@IMS.EXAMPLE", 1, SH_ALLOW},
+	        {"sips:bob@ims.example", 1, SH_ALLOW},
+	        {"sip:Bob@ims.example", 1, SH_POLITE_BLOCK}, /* another user of the domain */
+	        {"sip:bob@ims.example:5070", 1, SH_POLITE_BLOCK},
+	        {"sip:bob@ims.example", 0, SH_BLOCK}, /* unauthenticated: no identity rule */
+	        {"sip:carol@IMS.EXAMPLE", 1, SH_BLOCK},
+	        {"sip:c%61rol@ims.example", 1, SH_BLOCK},
+	        {"sip:dave@ims.example.evil", 1, SH_BLOCK},
+	        {"tel:+15550100", 1, SH_BLOCK},
+	        {"not a uri", 1, SH_BLOCK},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pol_watcher w = {cases[i].uri, cases[i].authenticated, 0, 0, NULL};
+		policy_decide(&p, &w, &d);
+		if (d.sub_handling != cases[i].sh)
+			fail_msg("%s (authenticated %d): %s", cases[i].uri, cases[i].authenticated,
+			         sub_handling_name(d.sub_handling));
+	}
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +470,9 @@ int main(void)
 	        cmocka_unit_test(test_composition_newest_wins),
 	        cmocka_unit_test(test_malformed_documents_are_refused),
 	        cmocka_unit_test(test_bad_rules_are_refused),
+	        cmocka_unit_test(test_publication_limits),
+	        cmocka_unit_test(test_entity_is_compared_as_an_identity),
+	        cmocka_unit_test(test_rules_match_identities_not_strings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
