@@ -1,12 +1,14 @@
 /* bsf: the Bootstrapping Server Function of GBA (TS 33.220 4, TS 24.109 4) on Kamailio's xhttp,
- * the Kamailio glue.
+ * and the NAF side of GBA (TS 24.109 5.2, TS 33.222 5.3) for a NAF's config: the Kamailio glue.
  *
  * The cores hold every decision and computation: ub.c (what a bootstrapping request must hold,
  * Digest AKA with qop=auth-int), bootinfo.c (B-TID, BootstrappingInfo), gba_kdf.c (the KDF of
  * TS 33.220 Annex B), and ims_aka's Milenage, AKA, Digest and pending-challenge store, compiled
  * in. This file adapts them to Kamailio: module parameters, the bsf_ub() cfg and KEMI function
  * that answers a Ub request through xhttp, the subscriber and bootstrap tables in PostgreSQL,
- * the pending challenges in shared memory, the purge timer, RPC commands and statistics. */
+ * the pending challenges in shared memory, the purge timer, RPC commands and statistics; in a
+ * NAF (role "naf") gba_naf_lookup() and gba_naf_identity(), which get Ks_NAF over Zn
+ * (presec_gba_zn, sql/009) and choose the asserted identity, and $gba(...) for the script. */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -19,7 +21,9 @@
 #include "core/kemi.h"
 #include "core/locking.h"
 #include "core/mem/shm_mem.h"
+#include "core/mod_fix.h"
 #include "core/parser/msg_parser.h"
+#include "core/pvar.h"
 #include "core/rpc.h"
 #include "core/rpc_lookup.h"
 #include "core/sr_module.h"
@@ -34,6 +38,7 @@
 #include "bootinfo.h"
 #include "digest.h"
 #include "gba_kdf.h"
+#include "ua.h"
 #include "ub.h"
 #include "vstore.h"
 
@@ -49,6 +54,16 @@ enum ub_rc {
 	UB_REPLY_FAILED = -4, /* the reply could not be sent */
 };
 
+/* What gba_naf_lookup() found, in $rc. */
+enum naf_rc {
+	NAF_OK = 1,            /* Ks_NAF and the user's identities are in $gba(...) */
+	NAF_NO_GBA = -1,       /* no Digest credentials for this NAF's GBA realm: challenge */
+	NAF_MALFORMED = -2,    /* GBA credentials that are malformed (no B-TID): challenge */
+	NAF_UNKNOWN_BTID = -3, /* unknown or expired B-TID: challenge, the UE bootstraps again */
+	NAF_NOT_ALLOWED = -4,  /* Zn does not answer this NAF for that NAF_Id (configuration) */
+	NAF_INTERNAL = -9,     /* database failure */
+};
+
 /* ---- module parameters ---- */
 static str db_url = STR_NULL;
 static char *realm = "bsf.ims.example";
@@ -58,6 +73,8 @@ static int vector_expiry = 30;
 static int max_pending = 10000;
 static int sqn_ind_bits = 5;
 static int purge_interval = 60;
+static char *role = "bsf";
+static char *naf_fqdn = "xcap.ims.example";
 
 /* ---- state ---- */
 static db_func_t dbf;
@@ -65,10 +82,26 @@ static db1_con_t *dbh = NULL; /* per process, opened in child_init */
 static xhttp_api_t xhttp;
 static gen_lock_t *store_lock = NULL;
 static struct vstore *store = NULL;
+static int is_naf = 0;
+
+/* What gba_naf_lookup() and gba_naf_identity() learned about the request being processed, for
+ * $gba(...). Per process; wiped when the next request comes. */
+static struct {
+	unsigned int msg_id;
+	int msg_pid;
+	int valid;
+	char password[48]; /* base64(Ks_NAF) (TS 24.109 5.2.2), 44 characters */
+	char realm[UA_REALM_MAX + 2];
+	char btid[BTID_MAX + 1];
+	char impi[VSTORE_IMPI_MAX];
+	char impus[VSTORE_IMPUS_MAX];
+	char identity[UA_IMPU_MAX];
+	char expires[24];
+} naf;
 
 static stat_var *st_bootstraps, *st_challenges, *st_resyncs, *st_purged, *st_fail_response,
         *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
-        *st_fail_internal;
+        *st_fail_internal, *st_naf_keys, *st_naf_unknown, *st_naf_malformed, *st_naf_identity;
 
 static stat_export_t mod_stats[] = {
         {"bootstraps", 0, &st_bootstraps},
@@ -82,6 +115,10 @@ static stat_export_t mod_stats[] = {
         {"failures_malformed", 0, &st_fail_malformed},
         {"failures_bad_mac_s", 0, &st_fail_mac_s},
         {"failures_internal", 0, &st_fail_internal},
+        {"naf_keys", 0, &st_naf_keys},
+        {"naf_unknown_btid", 0, &st_naf_unknown},
+        {"naf_malformed", 0, &st_naf_malformed},
+        {"naf_identity_refused", 0, &st_naf_identity},
         {0, 0, 0},
 };
 
@@ -542,6 +579,11 @@ static int ub(struct sip_msg *msg)
 	char impi[VSTORE_IMPI_MAX];
 	const char *why = NULL;
 
+	if (is_naf) {
+		LM_ERR("bsf_ub() serves Ub in role bsf only\n");
+		return UB_INTERNAL;
+	}
+
 	struct hdr_field *h = authorization_of(msg);
 	if (!h) {
 		/* TS 24.109 4.2: the UE names its IMPI in the first request */
@@ -566,6 +608,206 @@ static int ub(struct sip_msg *msg)
 	return answer(msg, &r, impi);
 }
 
+/* ---- the NAF side (role "naf") ---- */
+static void naf_reset(struct sip_msg *msg)
+{
+	OPENSSL_cleanse(&naf, sizeof(naf));
+	naf.msg_id = msg->id;
+	naf.msg_pid = msg->pid;
+}
+
+static int naf_is_for(struct sip_msg *msg)
+{
+	return naf.valid && naf.msg_id == msg->id && naf.msg_pid == msg->pid;
+}
+
+/* Zn (sql/009 presec_gba_zn): status and, when "ok", the key and the user. The B-TID passed
+ * btid_parse(): base64 characters, '@' and a host name, nothing to quote. */
+static int naf_zn(const char *btid, const uint8_t *naf_id, size_t naf_id_len, char *status,
+                  size_t status_sz)
+{
+	char sql[640], nid_hex[2 * GBA_NAF_ID_MAX + 1];
+	db1_res_t *res = NULL;
+	int rc = -1;
+
+	hex_encode(naf_id, naf_id_len, nid_hex);
+	int n = snprintf(sql, sizeof(sql),
+	                 "SELECT status, encode(ks_naf, 'base64'), impi, "
+	                 "array_to_string(impus, ','), extract(epoch FROM expires)::bigint::text "
+	                 "FROM presec_gba_zn('%s', decode('%s', 'hex'))",
+	                 btid, nid_hex);
+	if (n <= 0 || (size_t)n >= sizeof(sql) || db_query(sql, n, &res) != 0) {
+		LM_ERR("GBA: Zn query for B-TID %s failed\n", btid);
+		return -1;
+	}
+	if (RES_ROW_N(res) != 1 || RES_COL_N(res) != 5)
+		goto out;
+	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
+	if (db_text(&v[0], status, status_sz) != 0)
+		goto out;
+	rc = 0;
+	if (strcmp(status, "ok") != 0)
+		goto out;
+	if (db_text(&v[1], naf.password, sizeof(naf.password)) != 0 || strlen(naf.password) != 44 ||
+	    db_text(&v[2], naf.impi, sizeof(naf.impi)) != 0 ||
+	    db_text(&v[3], naf.impus, sizeof(naf.impus)) != 0 ||
+	    db_text(&v[4], naf.expires, sizeof(naf.expires)) != 0) {
+		LM_ERR("GBA: Zn answer for B-TID %s has an unexpected shape\n", btid);
+		rc = -1;
+	}
+out:
+	dbf.free_result(dbh, res);
+	return rc;
+}
+
+/* TS 24.109 5.2.2 / TS 33.222 5.3: the GBA credentials of the request, Ks_NAF for this NAF's
+ * NAF_Id (its FQDN || the Ua security protocol identifier of the TLS cipher suite the request
+ * came over, TS 33.220 Annex H), and the user's identities, for pv_www_authenticate() with
+ * $gba(realm) and $gba(password). */
+static int naf_lookup(struct sip_msg *msg, str *cipher)
+{
+	struct digest_cred c;
+	const char *why = NULL;
+	char cipher_z[128], status[32];
+	uint8_t nid[GBA_NAF_ID_MAX];
+
+	naf_reset(msg);
+	if (!is_naf) {
+		LM_ERR("gba_naf_lookup() needs modparam(\"bsf\", \"role\", \"naf\")\n");
+		return NAF_INTERNAL;
+	}
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return NAF_MALFORMED;
+	struct hdr_field *h;
+	int r = UA_NOT_GBA;
+	for (h = msg->headers; h; h = h->next) {
+		if (h->type != HDR_AUTHORIZATION_T)
+			continue;
+		r = ua_gba_credentials(h->body.s, (size_t)h->body.len, naf_fqdn, &c, &why);
+		if (r != UA_NOT_GBA)
+			break;
+	}
+	if (r == UA_NOT_GBA)
+		return NAF_NO_GBA;
+	if (r == UA_BAD) {
+		LM_NOTICE("GBA: %.*s %.*s from %s refused: Authorization: %s\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s,
+		          presec_src_ip(msg), why);
+		update_stat(st_naf_malformed, 1);
+		return NAF_MALFORMED;
+	}
+	memcpy(naf.btid, c.username.s, c.username.len);
+	naf.btid[c.username.len] = '\0';
+	memcpy(naf.realm, c.realm.s, c.realm.len);
+	naf.realm[c.realm.len] = '\0';
+	if (cipher->len >= (int)sizeof(cipher_z)) {
+		LM_ERR("GBA: TLS cipher suite name too long\n");
+		return NAF_NOT_ALLOWED;
+	}
+	memcpy(cipher_z, cipher->s, cipher->len);
+	cipher_z[cipher->len] = '\0';
+	int nl = ua_naf_id(naf_fqdn, cipher_z, nid, sizeof(nid));
+	if (nl < 0) {
+		LM_ERR("GBA: no NAF_Id for %s over TLS cipher suite '%s'\n", naf_fqdn, cipher_z);
+		return NAF_NOT_ALLOWED;
+	}
+	if (naf_zn(naf.btid, nid, (size_t)nl, status, sizeof(status)) != 0) {
+		update_stat(st_fail_internal, 1);
+		OPENSSL_cleanse(naf.password, sizeof(naf.password));
+		return NAF_INTERNAL;
+	}
+	if (strcmp(status, "ok") == 0) {
+		naf.valid = 1;
+		update_stat(st_naf_keys, 1);
+		return NAF_OK;
+	}
+	if (strcmp(status, "unknown") == 0 || strcmp(status, "expired") == 0 ||
+	    strcmp(status, "bad-btid") == 0) {
+		/* TS 24.109 5.2.4: bootstrapping required: a new challenge, the UE bootstraps */
+		LM_NOTICE("GBA: %.*s %.*s from %s refused: %s B-TID %s, bootstrapping required\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s,
+		          presec_src_ip(msg), status, naf.btid);
+		update_stat(st_naf_unknown, 1);
+		return NAF_UNKNOWN_BTID;
+	}
+	LM_ERR("GBA: Zn refused the key of NAF %s (%s): is this NAF's database role on the "
+	       "allow-list (presec_gba_naf)?\n",
+	       naf_fqdn, status);
+	return NAF_NOT_ALLOWED;
+}
+
+/* TS 24.109 5.2.2: X-3GPP-Intended-Identity must be one of the user's IMPUs; without it, the
+ * default IMPU. Two of them name nobody. */
+static int naf_identity(struct sip_msg *msg)
+{
+	static const char name[] = "X-3GPP-Intended-Identity";
+	const char *why = NULL;
+	str intended = STR_NULL;
+	int n = 0;
+
+	if (!naf_is_for(msg)) {
+		LM_ERR("gba_naf_identity() needs a successful gba_naf_lookup() first\n");
+		return -1;
+	}
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	for (struct hdr_field *h = msg->headers; h; h = h->next)
+		if (h->name.len == (int)sizeof(name) - 1 &&
+		    strncasecmp(h->name.s, name, sizeof(name) - 1) == 0) {
+			intended = h->body;
+			n++;
+		}
+	if (n > 1)
+		why = "more than one X-3GPP-Intended-Identity";
+	else if (ua_asserted_identity(intended.s, (size_t)intended.len, naf.impus, naf.identity,
+	                              sizeof(naf.identity), &why) == 0)
+		return 1;
+	LM_NOTICE("GBA: %.*s %.*s by %s from %s refused: %s: '%.*s'\n",
+	          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+	          msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s, naf.impi,
+	          presec_src_ip(msg), why, intended.len > 128 ? 128 : intended.len,
+	          intended.s ? intended.s : "");
+	naf.identity[0] = '\0';
+	update_stat(st_naf_identity, 1);
+	return -1;
+}
+
+static int pv_parse_gba(pv_spec_p sp, str *in)
+{
+	static const char *names[] = {"password", "realm",    "btid",   "impi",
+	                              "impus",    "identity", "expires"};
+	if (!sp || !in)
+		return -1;
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if ((size_t)in->len == strlen(names[i]) && strncmp(in->s, names[i], in->len) == 0) {
+			sp->pvp.pvn.type = PV_NAME_INTSTR;
+			sp->pvp.pvn.u.isname.type = 0;
+			sp->pvp.pvn.u.isname.name.n = i;
+			return 0;
+		}
+	LM_ERR("$gba(%.*s): password, realm, btid, impi, impus, identity or expires\n", in->len,
+	       in->s);
+	return -1;
+}
+
+static int pv_get_gba(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
+{
+	const char *v[] = {naf.password, naf.realm,    naf.btid,   naf.impi,
+	                   naf.impus,    naf.identity, naf.expires};
+	int i = param->pvn.u.isname.name.n;
+	if (!msg || !naf_is_for(msg) || i < 0 || i > 6 || !*v[i])
+		return pv_get_null(msg, param, res);
+	str s = {(char *)v[i], (int)strlen(v[i])};
+	return pv_get_strval(msg, param, res, &s);
+}
+
+static pv_export_t mod_pvs[] = {
+        {{"gba", 3}, PVT_OTHER, pv_get_gba, 0, pv_parse_gba, 0, 0, 0},
+        {{0, 0}, 0, 0, 0, 0, 0, 0, 0},
+};
+
 /* ---- cfg and KEMI ---- */
 static int w_bsf_ub(struct sip_msg *msg, char *p1, char *p2)
 {
@@ -573,6 +815,19 @@ static int w_bsf_ub(struct sip_msg *msg, char *p1, char *p2)
 	(void)p2;
 	return ub(msg);
 }
+
+static int w_gba_naf_lookup(struct sip_msg *msg, char *p1, char *p2)
+{
+	(void)p2;
+	str cipher = STR_NULL;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &cipher) != 0) {
+		LM_ERR("cannot get the TLS cipher suite parameter\n");
+		return NAF_INTERNAL;
+	}
+	return naf_lookup(msg, &cipher);
+}
+
+PRESEC_CFG_WRAP0(w_gba_naf_identity, naf_identity)
 
 /* ---- RPC ---- */
 static const char *rpc_purge_doc[] = {"Remove expired bootstraps now; returns how many.", 0};
@@ -623,6 +878,7 @@ static int mod_init(void)
 {
 	struct presec_store_ops ops;
 	char probe[BTID_MAX + 1];
+	uint8_t nid[GBA_NAF_ID_MAX];
 	static const uint8_t zero[16];
 
 	if (!db_url.s || db_url.len == 0) {
@@ -630,6 +886,28 @@ static int mod_init(void)
 		return -1;
 	}
 	db_url.len = (int)strlen(db_url.s);
+	if (strcmp(role, "bsf") != 0 && strcmp(role, "naf") != 0) {
+		LM_ERR("role must be bsf or naf, not '%s'\n", role);
+		return -1;
+	}
+	is_naf = strcmp(role, "naf") == 0;
+	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
+		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
+		       db_url.s);
+		return -1;
+	}
+	if (register_module_stats("bsf", mod_stats) != 0) {
+		LM_ERR("cannot register statistics\n");
+		return -1;
+	}
+	if (is_naf) {
+		/* a NAF: Zn and the identity only; no Ub, no bootstraps of its own */
+		if (ua_naf_id(naf_fqdn, "", nid, sizeof(nid)) < 0) {
+			LM_ERR("naf_fqdn '%s' is not a host name\n", naf_fqdn);
+			return -1;
+		}
+		return 0;
+	}
 	if (btid_make(zero, fqdn, probe, sizeof(probe)) < 0) {
 		LM_ERR("fqdn '%s' is not a host name\n", fqdn);
 		return -1;
@@ -646,11 +924,6 @@ static int mod_init(void)
 		       "sqn_ind_bits (0..10) or purge_interval (1..86400) out of range\n");
 		return -1;
 	}
-	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
-		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
-		       db_url.s);
-		return -1;
-	}
 	if (xhttp_load_api(&xhttp) != 0) {
 		LM_ERR("cannot bind the xhttp module (load xhttp.so first)\n");
 		return -1;
@@ -661,10 +934,6 @@ static int mod_init(void)
 	}
 	if (!(store = vstore_new(&ops, 4096, (unsigned)max_pending))) {
 		LM_ERR("cannot create the challenge store\n");
-		return -1;
-	}
-	if (register_module_stats("bsf", mod_stats) != 0) {
-		LM_ERR("cannot register statistics\n");
 		return -1;
 	}
 	if (rpc_register_array(rpc_cmds) != 0) {
@@ -695,6 +964,9 @@ static void mod_destroy(void)
 
 static cmd_export_t cmds[] = {
         {"bsf_ub", (cmd_function)w_bsf_ub, 0, 0, 0, ANY_ROUTE},
+        {"gba_naf_lookup", (cmd_function)w_gba_naf_lookup, 1, fixup_spve_null, fixup_free_spve_null,
+         ANY_ROUTE},
+        {"gba_naf_identity", (cmd_function)w_gba_naf_identity, 0, 0, 0, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -707,6 +979,8 @@ static param_export_t params[] = {
         {"max_pending", INT_PARAM, &max_pending},
         {"sqn_ind_bits", INT_PARAM, &sqn_ind_bits},
         {"purge_interval", INT_PARAM, &purge_interval},
+        {"role", PARAM_STRING, &role},
+        {"naf_fqdn", PARAM_STRING, &naf_fqdn},
         {0, 0, 0},
 };
 
@@ -716,7 +990,7 @@ struct module_exports exports = {
         cmds,            /* cfg functions */
         params,          /* module parameters */
         0,               /* RPC commands: registered in mod_init */
-        0,               /* pseudo-variables */
+        mod_pvs,         /* pseudo-variables */
         0,               /* response function */
         mod_init,        /* module init */
         child_init,      /* per-child init */
@@ -725,6 +999,8 @@ struct module_exports exports = {
 
 static sr_kemi_t sr_kemi_bsf_exports[] = {
         PRESEC_KEMI_0("bsf", "bsf_ub", ub),
+        PRESEC_KEMI_S("bsf", "gba_naf_lookup", naf_lookup),
+        PRESEC_KEMI_0("bsf", "gba_naf_identity", naf_identity),
         PRESEC_KEMI_END,
 };
 

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from tests.integration.harness import BUILD, ROOT, ue_addr
+import ssl
+
+from tests.integration.harness import ADDR, BUILD, CFG_DIR, ROOT, ue_addr
 from tests.integration.harness.gba_ue import (BOOTINFO_TYPE, UA_HTTP_DIGEST, GbaUE, ks_naf,
                                               naf_id, parse_bootstrapping_info, ua_tls)
 from tests.integration.harness.aka_ue import parse_challenge
@@ -41,6 +43,89 @@ def topo():
                             ["sip:%s@ims.example" % user, "tel:+1555020%d" % i],
                             hx(K_ALICE if user == "alice" else K_OTHER), op=hx(OP))
         yield t
+
+
+# A NAF as the PS's Ut would be one (modules/bsf README, section "GBA at a NAF"): HTTPS, GBA
+# Digest with the auth module's nonces and the key from Zn, the asserted identity from
+# X-3GPP-Intended-Identity. The reply body names the identity the NAF would act for.
+NAF_PORT = 8443
+NAF_CFG = r"""#!KAMAILIO
+include_file "%(cfg)s/include/topology.cfg"
+listen=udp:PS_IP:SIP_PORT
+listen=tls:PS_IP:%(port)d
+enable_tls=yes
+tcp_accept_no_cl=yes
+include_file "%(cfg)s/include/base.cfg"
+loadmodule "tls.so"
+loadmodule "db_postgres.so"
+loadmodule "xhttp.so"
+loadmodule "auth.so"
+loadmodule "bsf.so"
+modparam("tls", "tls_method", "TLSv1.2+")
+modparam("tls", "certificate", TLS_CERT)
+modparam("tls", "private_key", TLS_KEY)
+modparam("auth", "nonce_expire", 300)
+modparam("auth", "nonce_count", 1)
+modparam("auth", "qop", "auth")
+modparam("bsf", "role", "naf")
+modparam("bsf", "db_url", DBURL)
+modparam("bsf", "naf_fqdn", "%(naf)s")
+
+request_route {
+	if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }
+	sl_send_reply("403", "Forbidden");
+	exit;
+}
+
+event_route[xhttp:request] {
+	set_reply_close();
+	if ($pr != "tls") { xhttp_reply("403", "Forbidden", "text/plain", "HTTPS only\n"); exit; }
+	gba_naf_lookup("$tls_cipher_info");
+	switch ($rc) {
+		case 1:
+			break;
+		case -1:
+		case -2:
+		case -3:
+			www_challenge("3GPP-bootstrapping@%(naf)s", "1");
+			exit;
+		default:
+			xhttp_reply("500", "Server Internal Error", "text/plain", "GBA unavailable\n");
+			exit;
+	}
+	if (!pv_www_authenticate("$gba(realm)", "$gba(password)", "0")) {
+		$var(auth) = $rc;
+		if ($var(auth) == -4) {
+			www_challenge("3GPP-bootstrapping@%(naf)s", "17");
+			exit;
+		}
+		xlog("L_NOTICE", "GBA: $rm $hu from $si refused: Digest of B-TID $gba(btid) (auth code $var(auth))\n");
+		www_challenge("3GPP-bootstrapping@%(naf)s", "1");
+		exit;
+	}
+	if (!gba_naf_identity()) {
+		xhttp_reply("403", "Forbidden", "text/plain", "not your identity\n");
+		exit;
+	}
+	xhttp_reply("200", "OK", "text/plain", "$gba(identity) $gba(impi)\n");
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def naf(topo):
+    wd = os.path.join(topo.tmp, "naf")
+    os.makedirs(wd, exist_ok=True)
+    cfg = os.path.join(wd, "naf.cfg")
+    with open(cfg, "w") as f:
+        f.write(NAF_CFG % {"cfg": CFG_DIR, "port": NAF_PORT, "naf": XCAP})
+    # the PS's login: presec_ps is the NAF xcap.ims.example on sql/009's allow-list
+    return topo.start_role("naf", cfg, "ps", addr=ADDR["ps"])
+
+
+def ua(topo, ue, **kw):
+    return ue.ua_get(ADDR["ps"], NAF_PORT, "/xcap-root/pres-rules/users/sip:x/index",
+                     topo.pki.ca, naf_fqdn=XCAP, **kw)
 
 
 def gba_ue(user, n, k=K_OTHER, **kw):
@@ -453,11 +538,92 @@ def test_malformed_requests_get_400_405_404(topo, case):
     assert rows(topo, "carol@ims.example") == before
 
 
+def test_naf_gba_digest_with_the_key_of_its_tls_suite(topo, naf):
+    """TS 24.109 5.2.2 / TS 33.222 5.3: username B-TID, password base64(Ks_NAF) with NAF_Id =
+    xcap.ims.example || (0x01, 0x00, 0x01, cipher suite), over TLS 1.3 and TLS 1.2."""
+    ue = gba_ue("alice", 1, K_ALICE)
+    b = bootstrap(ue)
+    for tls_max in (None, ssl.TLSVersion.TLSv1_2):
+        first, final, nid = ua(topo, ue, tls_max=tls_max)
+        www = first.header("WWW-Authenticate")
+        assert first.status == 401 and 'realm="3GPP-bootstrapping@xcap.ims.example"' in www
+        assert final.status == 200, (final, final.body)
+        assert final.body == b"sip:alice@ims.example alice@ims.example\n"
+        assert nid[:len(XCAP)] == XCAP.encode() and nid[len(XCAP):len(XCAP) + 3] == b"\x01\x00\x01"
+        remember(b.ks_naf(nid), base64.b64encode(b.ks_naf(nid)))
+    assert naf.stat("bsf:naf_keys") >= 2
+
+
+def test_naf_intended_identity(topo, naf):
+    ue = gba_ue("alice", 1, K_ALICE)
+    bootstrap(ue)
+    # one of her IMPUs, as phones write it (quoted, in angle brackets)
+    for value, want in (('"tel:+15550200"', b"tel:+15550200"),
+                        ("<sip:alice@ims.example>", b"sip:alice@ims.example")):
+        _, final, _ = ua(topo, ue, headers={"X-3GPP-Intended-Identity": value})
+        assert final.status == 200 and final.body.startswith(want + b" "), final.body
+    # someone else's: 403 and one line
+    mark = naf.log_mark()
+    _, final, _ = ua(topo, ue, headers={"X-3GPP-Intended-Identity": '"sip:bob@ims.example"'})
+    assert final.status == 403 and b"bob" not in final.body
+    hits = naf.log_since(mark, r"GBA: GET \S+ by alice@ims\.example from 127\.0\.2\.21 refused: "
+                               r"X-3GPP-Intended-Identity is not one of the user's IMPUs: "
+                               r"'\"sip:bob@ims\.example\"'")
+    assert len(hits) == 1 and naf.log_since(mark, "refused") == hits
+
+
+def test_naf_tolerates_what_phones_send(topo, naf):
+    """AOSP's Ut client: the realm with a trailing ';', nc in decimal, 3gpp-gba in User-Agent."""
+    ue = gba_ue("bob", 2, user_agent="Dalvik/2.1.0 (Linux; U; Android 13) 3gpp-gba")
+    bootstrap(ue)
+    _, final, _ = ua(topo, ue, realm_suffix=";", nc="00000010")
+    assert final.status == 200 and final.body.startswith(b"sip:bob@ims.example "), final.body
+
+
+def test_naf_unknown_or_expired_btid_gets_401_to_bootstrap_again(topo, naf):
+    ue = gba_ue("frank", 6)
+    b = bootstrap(ue)
+    forged = base64.b64encode(os.urandom(16)).decode() + "@bsf.ims.example"
+    mark = naf.log_mark()
+    first, final, _ = ua(topo, ue, btid=forged)
+    # TS 24.109 5.2.4: bootstrapping required: a new challenge
+    assert final.status == 401 and "3GPP-bootstrapping@" in final.header("WWW-Authenticate")
+    hits = naf.log_since(mark, r"GBA: GET \S+ from 127\.0\.2\.26 refused: unknown B-TID "
+                               + re.escape(forged) + ", bootstrapping required")
+    assert len(hits) == 1 and naf.log_since(mark, "refused") == hits
+    topo.pg.psql("UPDATE presec_gba_bootstrap SET created = now() - interval '2 hours', "
+                 "expires = now() - interval '1 second' WHERE impi = 'frank@ims.example'")
+    mark = naf.log_mark()
+    _, final, _ = ua(topo, ue)
+    assert final.status == 401
+    assert naf.log_since(mark, r"refused: (expired|unknown) B-TID %s, bootstrapping required"
+                               % re.escape(b.btid))
+    # a username that is no B-TID in the GBA realm
+    mark = naf.log_mark()
+    _, final, _ = ua(topo, ue, username="frank@ims.example")
+    assert final.status == 401
+    assert len(naf.log_since(mark, r"refused: Authorization: username is not a B-TID")) == 1
+
+
+def test_naf_refuses_another_nafs_key(topo, naf):
+    """The UE answers with a key derived for another NAF_Id (another NAF's FQDN, or HTTP
+    Digest's Ua identifier instead of the TLS suite's): the Digest does not verify."""
+    ue = gba_ue("carol", 3)
+    b = bootstrap(ue)
+    for other in (naf_id("ap.ims.example", ua_tls(0x1302)), naf_id(XCAP, UA_HTTP_DIGEST)):
+        mark = naf.log_mark()
+        _, final, _ = ua(topo, ue, key_naf_id=other)
+        assert final.status == 401 and b"carol" not in final.body
+        hits = naf.log_since(mark, r"GBA: GET \S+ from 127\.0\.2\.23 refused: Digest of B-TID "
+                                   + re.escape(b.btid) + r" \(auth code -2\)")
+        assert len(hits) == 1 and naf.log_since(mark, "refused") == hits
+
+
 def test_no_key_in_any_log(topo):
     """Never log Ks, Ks_NAF, RES, CK or IK (DESIGN.md): in any form the tests saw them."""
     assert len(SECRETS) > 20
-    bsf_log, pg_log = topo.roles["bsf"].log(), topo.pg.log()
+    logs = [r.log() for r in topo.roles.values()] + [topo.pg.log()]
     for s in SECRETS:
         for form in (hx(s), hx(s).upper(), base64.b64encode(s).decode()):
-            assert form not in bsf_log and form not in pg_log, form
+            assert not any(form in log for log in logs), form
     assert topo.roles["bsf"].alive()

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import http.client
 import re
+import ssl
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -50,6 +51,21 @@ def kdf(key, fc, *params):
 def ks_naf(ks, rand, impi, nafid):
     """TS 33.220 B.3: Ks_NAF = KDF(Ks, "gba-me", RAND, IMPI, NAF_Id), FC = 0x01."""
     return kdf(ks, 0x01, b"gba-me", rand, impi.encode("utf-8"), nafid)
+
+
+def auth_response(user, realm, password, method, uri, nonce, nc, cnonce):
+    """RFC 2617 3.2.2.1 with qop=auth: A2 = method:uri."""
+    ha1 = md5hex(user.encode() + b":" + realm.encode() + b":" + password)
+    ha2 = md5hex(("%s:%s" % (method, uri)).encode())
+    return md5hex(("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2)).encode())
+
+
+def cipher_suite_id(ctx, name):
+    """The IANA code of the TLS cipher suite `name` (OpenSSL's name, as ssl gives it)."""
+    for c in ctx.get_ciphers():
+        if c["name"] == name:
+            return c["id"] & 0xffff
+    raise AssertionError("no code for cipher suite %s" % name)
 
 
 def auth_int_response(user, realm, password, method, uri, nonce, nc, cnonce, body):
@@ -203,6 +219,61 @@ class GbaUE:
 
     def ks_naf(self, nafid):
         return self.last.ks_naf(nafid)
+
+    def ua_get(self, host, port, path, cafile, naf_fqdn="xcap.ims.example", btid=None,
+               key_naf_id=None, headers=(), tls_max=None, realm_suffix="", nc="00000001",
+               username=None, answer=True):
+        """GBA Digest at a NAF over HTTPS (TS 24.109 5.2.2, B.3; TS 33.222 5.3): the request
+        without credentials, the NAF's 401 (realm 3GPP-bootstrapping@<NAF FQDN>), then the
+        same request with username = B-TID and password = base64(Ks_NAF), Ks_NAF derived for
+        NAF_Id = FQDN || (0x01, 0x00, 0x01, cipher suite) of the TLS connection the answer
+        goes over. key_naf_id: derive the key for another NAF_Id (a wrong one). Returns
+        (challenge result, final result or None, the NAF_Id used)."""
+        ctx = ssl.create_default_context(cafile=cafile)
+        ctx.check_hostname = False  # the test PKI names the PS by its address
+        if tls_max:
+            ctx.maximum_version = tls_max
+        hdrs = {"Host": "%s:%d" % (naf_fqdn, port), "User-Agent": self.user_agent,
+                "Accept": "*/*"}
+        hdrs.update(dict(headers))
+
+        def one(extra, auth_for=None):
+            conn = http.client.HTTPSConnection(host, port, timeout=10, context=ctx,
+                                               source_address=(self.addr, 0))
+            try:
+                conn.connect()
+                name = conn.sock.cipher()[0]
+                nid = naf_id(naf_fqdn, ua_tls(cipher_suite_id(ctx, name)))
+                h = dict(hdrs)
+                h.update(extra)
+                if auth_for:
+                    h["Authorization"] = auth_for(nid)
+                conn.request("GET", path, headers=h)
+                resp = conn.getresponse()
+                result = HttpResult(resp, resp.read())
+            finally:
+                conn.close()
+            self.exchanges.append((h, result))
+            return result, nid
+
+        first, _ = one({})
+        if first.status != 401 or not answer:
+            return first, None, None
+        ch = parse_challenge(first.header("WWW-Authenticate"))
+        user = username or btid or self.last.btid
+        realm = ch["realm"] + realm_suffix
+        cnonce = uuid.uuid4().hex
+
+        def authorization(nid):
+            key = self.last.ks_naf(key_naf_id or nid)
+            password = base64.b64encode(key)
+            resp = auth_response(user, realm, password, "GET", path, ch["nonce"], nc, cnonce)
+            return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", qop=auth, nc=%s, '
+                    'cnonce="%s", response="%s"%s' % (
+                        user, realm, ch["nonce"], path, nc, cnonce, resp,
+                        ', opaque="%s"' % ch["opaque"] if "opaque" in ch else ""))
+        final, nid = one({}, authorization)
+        return first, final, nid
 
 
 def parse_bootstrapping_info(body):

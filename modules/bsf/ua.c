@@ -1,0 +1,146 @@
+#include "ua.h"
+
+#include <openssl/ssl.h>
+#include <string.h>
+
+#include "bootinfo.h"
+
+static int ieq_n(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+static int realm_is_gba(const struct dstr *realm, const char *naf_fqdn)
+{
+	size_t pl = sizeof(UA_REALM_PREFIX) - 1, fl = strlen(naf_fqdn), n = realm->len;
+	if (!realm->s)
+		return 0;
+	/* AOSP's Ut client writes the realm with a trailing ';' */
+	if (n == pl + fl + 1 && realm->s[n - 1] == ';')
+		n--;
+	return n == pl + fl && ieq_n(realm->s, UA_REALM_PREFIX, pl) &&
+	       ieq_n(realm->s + pl, naf_fqdn, fl);
+}
+
+int ua_gba_credentials(const char *hdr, size_t len, const char *naf_fqdn, struct digest_cred *c,
+                       const char **why)
+{
+	uint8_t rand[GBA_RAND_LEN];
+	struct dstr host;
+
+	if (digest_parse(hdr, len, c, why) != 0)
+		return realm_is_gba(&c->realm, naf_fqdn) ? UA_BAD : UA_NOT_GBA;
+	if (!realm_is_gba(&c->realm, naf_fqdn))
+		return UA_NOT_GBA;
+	/* TS 24.109 5.2.2: the username is the B-TID */
+	if (btid_parse(c->username.s, c->username.len, rand, &host) != 0) {
+		*why = "username is not a B-TID";
+		return UA_BAD;
+	}
+	return UA_OK;
+}
+
+int ua_cipher_suite_id(const char *name, uint16_t *id)
+{
+	int rc = -1;
+	if (!name || !*name)
+		return -1;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	SSL *ssl = NULL;
+	/* every suite this OpenSSL knows, TLS 1.3's included (they are listed apart) */
+	if (!ctx || SSL_CTX_set_cipher_list(ctx, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") != 1 ||
+	    !(ssl = SSL_new(ctx)))
+		goto out;
+	STACK_OF(SSL_CIPHER) *all = SSL_get_ciphers(ssl);
+	for (int i = 0; all && i < sk_SSL_CIPHER_num(all); i++) {
+		const SSL_CIPHER *ci = sk_SSL_CIPHER_value(all, i);
+		const char *std = SSL_CIPHER_standard_name(ci);
+		if (strcmp(SSL_CIPHER_get_name(ci), name) == 0 || (std && strcmp(std, name) == 0)) {
+			*id = SSL_CIPHER_get_protocol_id(ci);
+			rc = 0;
+			break;
+		}
+	}
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
+int ua_naf_id(const char *naf_fqdn, const char *cipher, uint8_t *out, size_t out_max)
+{
+	uint8_t ua[GBA_UA_ID_LEN];
+	uint16_t id;
+	if (cipher && *cipher) {
+		if (ua_cipher_suite_id(cipher, &id) != 0)
+			return -1;
+		gba_ua_id_tls(id, ua);
+	} else {
+		memcpy(ua, GBA_UA_HTTP_DIGEST, GBA_UA_ID_LEN);
+	}
+	return gba_naf_id(naf_fqdn, strlen(naf_fqdn), ua, out, out_max);
+}
+
+/* scheme:user@host, scheme and host without case (RFC 3261 19.1.4), the user part with it */
+static int impu_equal(const char *a, size_t an, const char *b, size_t bn)
+{
+	const char *ac = memchr(a, ':', an), *bc = memchr(b, ':', bn);
+	if (!ac || !bc || ac - a != bc - b || !ieq_n(a, b, (size_t)(ac - a)))
+		return 0;
+	const char *aat = memchr(ac, '@', an - (size_t)(ac - a)),
+	           *bat = memchr(bc, '@', bn - (size_t)(bc - b));
+	if (!aat || !bat) /* tel: the number as written */
+		return !aat && !bat && an == bn && memcmp(ac, bc, an - (size_t)(ac - a)) == 0;
+	return aat - ac == bat - bc && memcmp(ac, bc, (size_t)(aat - ac)) == 0 &&
+	       an - (size_t)(aat - a) == bn - (size_t)(bat - b) &&
+	       ieq_n(aat, bat, an - (size_t)(aat - a));
+}
+
+int ua_asserted_identity(const char *intended, size_t len, const char *impus, char *out,
+                         size_t outsz, const char **why)
+{
+	const char *s = intended ? intended : "";
+	size_t n = intended ? len : 0;
+
+	if (!impus || !*impus) {
+		*why = "the user has no IMPU";
+		return -1;
+	}
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	/* phones send it quoted, in angle brackets, or both */
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
+		s++, n -= 2;
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
+		s++, n -= 2;
+	for (const char *p = impus; *p;) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		/* TS 24.109 5.2.2: without the header, the default IMPU (the first) */
+		if (n == 0 || impu_equal(s, n, p, l)) {
+			if (l >= outsz) {
+				*why = "IMPU too long";
+				return -1;
+			}
+			memcpy(out, p, l);
+			out[l] = '\0';
+			return 0;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	*why = "X-3GPP-Intended-Identity is not one of the user's IMPUs";
+	return -1;
+}
