@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bootinfo.h"
+#include "uri_id.h"
 
 static int ieq_n(const char *a, const char *b, size_t n)
 {
@@ -90,19 +91,18 @@ int ua_naf_id(const char *naf_fqdn, const char *cipher, uint8_t *out, size_t out
 	return gba_naf_id(naf_fqdn, strlen(naf_fqdn), ua, out, out_max);
 }
 
-/* scheme:user@host, scheme and host without case (RFC 3261 19.1.4), the user part with it */
+/* The project's one identity comparison (pidf_filter's uri_id, RFC 3261 19.1.4): scheme and
+ * host without case, the user part with it, escapes and tel: separators normalised. */
 static int impu_equal(const char *a, size_t an, const char *b, size_t bn)
 {
-	const char *ac = memchr(a, ':', an), *bc = memchr(b, ':', bn);
-	if (!ac || !bc || ac - a != bc - b || !ieq_n(a, b, (size_t)(ac - a)))
+	char az[UA_IMPU_MAX], bz[UA_IMPU_MAX];
+	if (an >= sizeof(az) || bn >= sizeof(bz) || memchr(a, '\0', an))
 		return 0;
-	const char *aat = memchr(ac, '@', an - (size_t)(ac - a)),
-	           *bat = memchr(bc, '@', bn - (size_t)(bc - b));
-	if (!aat || !bat) /* tel: the number as written */
-		return !aat && !bat && an == bn && memcmp(ac, bc, an - (size_t)(ac - a)) == 0;
-	return aat - ac == bat - bc && memcmp(ac, bc, (size_t)(aat - ac)) == 0 &&
-	       an - (size_t)(aat - a) == bn - (size_t)(bat - b) &&
-	       ieq_n(aat, bat, an - (size_t)(aat - a));
+	memcpy(az, a, an);
+	az[an] = '\0';
+	memcpy(bz, b, bn);
+	bz[bn] = '\0';
+	return uri_id_same(az, bz);
 }
 
 int ua_asserted_identity(const char *intended, size_t len, const char *impus, char *out,

@@ -45,7 +45,7 @@ int ua_naf_id(const char *naf_fqdn, const char *cipher, uint8_t *out, size_t out
  * brackets or not. impus: the user's IMPUs from Zn, comma-separated, the default first.
  * Returns 0 with the IMPU (as Zn gave it) in out: the intended one when it is one of impus,
  * the default when there is none; -1 with *why when the intended identity is not the user's
- * or impus is empty. */
+ * or impus is empty. IMPUs are compared as every identity of the suite is (uri_id). */
 int ua_asserted_identity(const char *intended, size_t len, const char *impus, char *out,
                          size_t outsz, const char **why);
 

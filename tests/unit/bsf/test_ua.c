@@ -128,6 +128,8 @@ static void test_asserted_identity(void **state)
 	identity("\"<tel:+15550200>\"", "tel:+15550200");
 	/* scheme and host without case, the user part with it (RFC 3261 19.1.4) */
 	identity("SIP:alice@IMS.Example", "sip:alice@ims.example");
+	identity("sip:%61lice@ims.example", "sip:alice@ims.example");
+	identity("tel:+1-555-0200", "tel:+15550200");
 	identity("sip:Alice@ims.example", NULL);
 	/* another user's, or something like it */
 	identity("sip:bob@ims.example", NULL);
