@@ -8,8 +8,12 @@
  * (rules_cache.c); a change is announced by PostgreSQL (sql/004_rules_notify.sql) and picked up
  * by a listener process (pg_listen.c) in every PS instance, which drops the cached policy and,
  * in the instance that claims the change, re-evaluates the presentity's subscriptions.
- * Watchers are taken as authenticated (the PS only takes SUBSCRIBEs from the S-CSCF, which
- * asserts them), anonymous when their URI is the RFC 3323 anonymous one. */
+ * Who asks and who supplies presence is decided once, by the gate (gate.c) on one normalised
+ * identity (pidf_filter's uri_id.c): pres_authz_watcher() says who the watcher is (asserted,
+ * anonymous, unauthenticated, or to be proved with Digest), pres_authz_publish() takes a
+ * PUBLISH only for the publisher's own presentity or from a network presence source, and
+ * only a document within the limits of pidf.h. A watcher is taken as authenticated when it
+ * is of a trusted domain: the gate made sure that such a watcher was asserted or proved. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,12 @@
 #include "core/kemi.h"
 #include "core/mem/mem.h"
 #include "core/mod_fix.h"
+#include "core/dset.h"
+#include "core/data_lump_rpl.h"
+#include "core/parser/parse_content.h"
+#include "core/parser/parse_event.h"
+#include "core/parser/parse_from.h"
+#include "core/parser/parse_to.h"
 #include "core/parser/parse_uri.h"
 #include "core/pvar.h"
 #include "core/rpc.h"
@@ -32,8 +42,10 @@
 #include "modules/presence/bind_presence.h"
 #include "modules/presence/event_list.h"
 #include "modules/presence/subscribe.h"
+#include "modules/sl/sl.h"
 
 #include "audit_log.h"
+#include "gate.h"
 #include "pg_listen.h"
 #include "pidf.h"
 #include "policy.h"
@@ -42,6 +54,8 @@
 #include "presec/kamailio_shm.h"
 #include "presec/pidf_filter_api.h"
 #include "rules_cache.h"
+#include "trust.h"
+#include "uri_id.h"
 
 MODULE_VERSION
 
@@ -73,6 +87,16 @@ static struct audit_writer *audit_w;
  * is the S-CSCF's P-Asserted-Identity, which it gives its own users only: watchers of other
  * domains (through the edge proxy) are unauthenticated. Empty: every watcher authenticated. */
 static char *trusted_watcher_domains = "";
+/* RFC 3325: the peers whose P-Asserted-Identity is believed (the S-CSCF, the RLS): addresses,
+ * blocks or names as privacy's "trusted", or their SIP URIs; empty: nobody asserts anything */
+static char *asserting_peers = "";
+/* TS 33.141 4.5.1 / TS 23.141: network presence sources (presence network agents over Pen/Pex)
+ * that publish for any presentity of ours; empty: none */
+static char *network_sources = "";
+/* 1: the core asserts its users, an unasserted identity of a trusted domain counts only once
+ * proved (watchers: Digest; publishers: refused). 0: a core that asserts nobody (stock): the
+ * From of a request from an asserting peer stands for the asserted identity. */
+static int core_asserts = 1;
 
 /* ---- state ---- */
 static presence_api_t psapi;
@@ -83,6 +107,9 @@ static struct rcache *cache;
 static gen_lock_t *cache_lock;
 static struct pgl *listener;
 static char instance[128];
+static sl_api_t slb;
+static struct trust_list asserting_list, sources_list;
+static struct gate_cfg gcfg;
 
 static unsigned long audit_pending(void)
 {
@@ -91,7 +118,8 @@ static unsigned long audit_pending(void)
 
 static stat_var *st_allowed, *st_confirm, *st_polite, *st_blocked, *st_filtered, *st_bad_rules,
         *st_audited, *st_audit_failed, *st_unavailable, *st_changes, *st_reevaluated,
-        *st_listener_down, *st_audit_down;
+        *st_listener_down, *st_audit_down, *st_watchers_refused, *st_publish_refused,
+        *st_publish_set_lookups;
 static stat_export_t mod_stats[] = {
         {"decisions_allow", 0, &st_allowed},
         {"decisions_confirm", 0, &st_confirm},
@@ -107,6 +135,9 @@ static stat_export_t mod_stats[] = {
         {"rules_changes", 0, &st_changes},
         {"rules_reevaluations", 0, &st_reevaluated},
         {"listener_disconnects", 0, &st_listener_down},
+        {"watchers_refused", 0, &st_watchers_refused},
+        {"publications_refused", 0, &st_publish_refused},
+        {"publisher_set_lookups", 0, &st_publish_set_lookups},
         {0, 0, 0},
 };
 
@@ -312,21 +343,22 @@ static int is_anonymous(const subs_t *subs)
 	       strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
 }
 
-/* whether the watcher's domain is one of trusted_watcher_domains (space or comma separated) */
-static int is_authenticated(const subs_t *subs)
+/* The watcher as presence keeps it (user and domain), as a URI: "sip:user@domain", or the tel
+ * URI of a number when there is no domain. */
+static void watcher_uri(const subs_t *subs, char *out, size_t outsz)
 {
-	const char *p = trusted_watcher_domains;
-	if (!p || !*p)
-		return 1;
-	while (*p) {
-		size_t n = strcspn(p, " ,");
-		if (n && (int)n == subs->watcher_domain.len &&
-		    strncasecmp(p, subs->watcher_domain.s, n) == 0)
-			return 1;
-		p += n;
-		p += strspn(p, " ,");
-	}
-	return 0;
+	if (subs->watcher_domain.len == 0)
+		snprintf(out, outsz, "tel:%.*s", subs->watcher_user.len, subs->watcher_user.s);
+	else
+		snprintf(out, outsz, "sip:%.*s@%.*s", subs->watcher_user.len, subs->watcher_user.s,
+		         subs->watcher_domain.len, subs->watcher_domain.s);
+}
+
+/* RFC 4745 7.1: whether the watcher is authenticated: of a trusted domain, compared as the
+ * gate compared it when it let the watcher in (asserted or proved: pres_authz_watcher) */
+static int is_authenticated(const char *watcher)
+{
+	return gate_watcher_trusted(&gcfg, watcher);
 }
 
 enum decided { DECIDED = 0, REFUSED = -1, UNAVAILABLE = -2 };
@@ -344,10 +376,9 @@ static enum decided decide(subs_t *subs, struct loaded *l, struct pol_decision *
 		       subs->pres_uri.len, subs->pres_uri.s, l->why);
 		return REFUSED;
 	}
-	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
-	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
+	watcher_uri(subs, watcher, sizeof(watcher));
 	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
-	struct pol_watcher w = {watcher, is_authenticated(subs), is_anonymous(subs),
+	struct pol_watcher w = {watcher, is_authenticated(watcher), is_anonymous(subs),
 	                        (long long)time(NULL), NULL};
 	policy_decide(&l->pol, &w, d);
 	return DECIDED;
@@ -412,8 +443,7 @@ static void audit_record(subs_t *subs, const struct pol_decision *d, const char 
 		return;
 	gettimeofday(&now, NULL);
 	snprintf(presentity, sizeof(presentity), "%.*s", subs->pres_uri.len, subs->pres_uri.s);
-	snprintf(watcher, sizeof(watcher), "sip:%.*s@%.*s", subs->watcher_user.len,
-	         subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s);
+	watcher_uri(subs, watcher, sizeof(watcher));
 	snprintf(call_id, sizeof(call_id), "%.*s", subs->callid.len, subs->callid.s);
 	snprintf(from_tag, sizeof(from_tag), "%.*s", subs->from_tag.len, subs->from_tag.s);
 	snprintf(to_tag, sizeof(to_tag), "%.*s", subs->to_tag.len, subs->to_tag.s);
@@ -625,7 +655,10 @@ static str *agg_nbody(str *user, str *domain, str **bodies, int n, int off_index
 	for (int i = 0; i < n && k < 32; i++) {
 		if (i == off_index || !bodies[i] || !bodies[i]->s)
 			continue;
-		if (!(docs[k] = pidf_parse(bodies[i]->s, (size_t)bodies[i]->len, entity, &why))) {
+		enum pidf_refusal refusal;
+		/* the limits a PUBLISH is held to (a publication stored before them included) */
+		if (!(docs[k] = pidf_parse_publication(bodies[i]->s, (size_t)bodies[i]->len, entity,
+		                                       &refusal, &why))) {
 			LM_NOTICE("a publication of %s is left out: %s\n", entity, why);
 			continue;
 		}
@@ -656,6 +689,8 @@ static void free_body(char *body)
 	free(body);
 }
 
+static int publ_handl(struct sip_msg *msg);
+
 static int add_events(void)
 {
 	pres_ev_t ev;
@@ -673,6 +708,8 @@ static int add_events(void)
 	ev.aux_free_body = free_body;
 	ev.agg_nbody = agg_nbody;
 	ev.free_body = free_body;
+	/* every PUBLISH passes the gate, whatever the script (publ_handl) */
+	ev.evs_publ_handl = publ_handl;
 	ev.default_expires = (unsigned)default_expires;
 	if (psapi.add_event(&ev) < 0) {
 		LM_ERR("cannot add the presence event\n");
@@ -821,6 +858,317 @@ static int w_rules_changed(struct sip_msg *msg, char *p1, char *p2)
 	return rules_changed(msg, &uri);
 }
 
+/* ---- the gate: who asks for presence and who supplies it (gate.c) ---- */
+
+/* What the gate found for the request being processed ($authz(watcher), $authz(presentity)),
+ * and whether pres_authz_publish() let this PUBLISH through (then the presence module's
+ * publish hook need not look again). */
+static struct {
+	unsigned int msg_id;
+	int msg_pid;
+	int publish_checked;
+	char watcher[GATE_ID_MAX];
+	char presentity[GATE_ID_MAX];
+} last;
+
+static void last_set(struct sip_msg *msg, const struct gate_verdict *v, int publish)
+{
+	memset(&last, 0, sizeof(last));
+	last.msg_id = msg->id;
+	last.msg_pid = msg->pid;
+	last.publish_checked = publish;
+	snprintf(last.presentity, sizeof(last.presentity), "%s", v->presentity);
+	if (!publish)
+		snprintf(last.watcher, sizeof(last.watcher), "%s", v->identity);
+}
+
+static int last_is_for(const struct sip_msg *msg)
+{
+	return last.msg_id == msg->id && last.msg_pid == msg->pid;
+}
+
+#define GATE_HDR_LEN 512
+/* the parts of a request the gate reads, as NUL-terminated text */
+struct gate_text {
+	char peer[64];
+	char ruri[GATE_HDR_LEN];
+	char from[GATE_HDR_LEN];
+	char pai[GATE_HDR_MAX][GATE_HDR_LEN];
+	char privacy[GATE_HDR_MAX][64];
+};
+
+/* NULL when the value is missing or does not fit: the gate refuses what it cannot read */
+static const char *text_of(char *out, size_t outsz, const str *s)
+{
+	if (!s || !s->s || s->len < 0 || (size_t)s->len >= outsz)
+		return NULL;
+	memcpy(out, s->s, (size_t)s->len);
+	out[s->len] = '\0';
+	return out;
+}
+
+static int gate_read(struct sip_msg *msg, struct gate_text *t, struct gate_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(t->peer, sizeof(t->peer), "%s", presec_src_ip(msg));
+	r->peer = t->peer;
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	r->ruri = text_of(t->ruri, sizeof(t->ruri), GET_RURI(msg));
+	if (parse_from_header(msg) == 0)
+		r->from = text_of(t->from, sizeof(t->from), &get_from(msg)->uri);
+	if (msg->to && parse_to_header(msg) == 0)
+		r->has_to_tag = get_to(msg)->tag_value.len > 0;
+	for (struct hdr_field *h = msg->headers; h; h = h->next) {
+		if (h->type == HDR_PAI_T) {
+			if (r->n_pai < GATE_HDR_MAX)
+				r->pai[r->n_pai] =
+				        text_of(t->pai[r->n_pai], sizeof(t->pai[0]), &h->body);
+			r->n_pai++;
+		} else if (h->type == HDR_PRIVACY_T) {
+			if (r->n_privacy < GATE_HDR_MAX)
+				r->privacy[r->n_privacy] = text_of(t->privacy[r->n_privacy],
+				                                   sizeof(t->privacy[0]), &h->body);
+			r->n_privacy++;
+		}
+	}
+	return 0;
+}
+
+static int gate_reply(struct sip_msg *msg, int status, const char *why)
+{
+	str reason = {(char *)why, (int)strlen(why)};
+	if (slb.freply(msg, status, &reason) < 0)
+		LM_ERR("cannot send %d %s\n", status, why);
+	return -1;
+}
+
+/* presence keeps the presentity as the Request-URI wrote it: the canonical one instead, so
+ * that every spelling of a user's URI is the one presentity (a tel presentity stays) */
+static void canonical_ruri(struct sip_msg *msg, const struct gate_req *r, const char *aor)
+{
+	str s = {(char *)aor, (int)strlen(aor)};
+	if (r->ruri && strncmp(aor, "sip:", 4) == 0 && strcmp(r->ruri, aor) != 0 &&
+	    rewrite_uri(msg, &s) < 0)
+		LM_ERR("cannot set the Request-URI to %s\n", aor);
+}
+
+/* cfg: pres_authz_watcher(): who the watcher of this SUBSCRIBE is, in $authz(watcher) for
+ * handle_subscribe(): 1 asserted, 2 anonymous, 3 believed (core_asserts 0), 4 of another
+ * domain (unauthenticated), 5 of a trusted domain but unasserted (prove it with Digest, then
+ * pres_authz_check_digest()); -1 refused, the reply sent. */
+static int watcher_step(struct sip_msg *msg)
+{
+	struct gate_text t;
+	struct gate_req r;
+	struct gate_verdict v;
+	if (gate_read(msg, &t, &r) < 0) {
+		LM_NOTICE("SUBSCRIBE from %s refused: headers cannot be parsed\n", t.peer);
+		return gate_reply(msg, 400, "Bad Request");
+	}
+	enum gate_watcher w = gate_watcher(&gcfg, &r, &v);
+	if (w == GW_REFUSED) {
+		update_stat(st_watchers_refused, 1);
+		LM_NOTICE("SUBSCRIBE for %s from %s refused: %s (%s)\n", r.ruri ? r.ruri : "?",
+		          r.peer, v.why, v.identity);
+		return gate_reply(msg, v.status, v.why);
+	}
+	last_set(msg, &v, 0);
+	canonical_ruri(msg, &r, v.presentity);
+	LM_DBG("SUBSCRIBE for %s from %s: watcher %s (%s)\n", v.presentity, r.peer, v.identity,
+	       gate_watcher_name(w));
+	return (int)w + 1;
+}
+
+/* cfg: pres_authz_check_digest(user, realm): after www_authorize() proved user in realm, 1
+ * when the From is that user (then $authz(watcher) is it), else 403 sent and -1. */
+static int check_digest(struct sip_msg *msg, str *user, str *realm)
+{
+	struct gate_text t;
+	struct gate_req r;
+	struct gate_verdict v;
+	char u[128], rl[128];
+	const char *up = text_of(u, sizeof(u), user), *rp = text_of(rl, sizeof(rl), realm);
+	if (gate_read(msg, &t, &r) < 0) {
+		LM_NOTICE("SUBSCRIBE from %s refused: headers cannot be parsed\n", t.peer);
+		return gate_reply(msg, 400, "Bad Request");
+	}
+	if (gate_digest(&r, up, rp, &v) != 0) {
+		update_stat(st_watchers_refused, 1);
+		LM_NOTICE("SUBSCRIBE for %s from %s: '%s' authenticated but claims %s\n",
+		          r.ruri ? r.ruri : "?", r.peer, up ? up : "?", r.from ? r.from : "?");
+		return gate_reply(msg, v.status, v.why);
+	}
+	last_set(msg, &v, 0);
+	canonical_ruri(msg, &r, v.presentity);
+	return 1;
+}
+
+static int w_check_digest(struct sip_msg *msg, char *p1, char *p2)
+{
+	str user, realm;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &user) != 0 ||
+	    fixup_get_svalue(msg, (gparam_t *)p2, &realm) != 0) {
+		LM_ERR("pres_authz_check_digest: cannot get the parameters\n");
+		return -1;
+	}
+	return check_digest(msg, &user, &realm);
+}
+
+#define SET_ROWS_MAX 64
+
+/* TS 23.228 5.2.1a: the implicit registration sets (ims_impu, sql/002; readable by the PS
+ * through sql/008) holding an IMPU like the publisher's, and whether the presentity is in the
+ * publisher's (gate_publish_set compares exactly; the query only finds candidates). */
+static enum gate_publish own_set(struct gate_verdict *v)
+{
+	char sql[1024], lit[2 * GATE_ID_MAX];
+	const char *pairs[2 * SET_ROWS_MAX];
+	char *arena = NULL;
+	size_t k = 0, used = 0;
+	db1_res_t *res = NULL;
+	/* an SQL literal: the canonical form escapes a backslash, quotes are doubled */
+	for (const char *c = v->identity; *c && k + 2 < sizeof(lit); c++) {
+		if (*c == '\'')
+			lit[k++] = '\'';
+		lit[k++] = *c;
+	}
+	lit[k] = '\0';
+	int n = snprintf(sql, sizeof(sql),
+	                 "SELECT a.impu, b.impu FROM ims_impu a JOIN ims_impu b ON b.impi = a.impi "
+	                 "WHERE lower(a.impu) = lower('%s') LIMIT %d",
+	                 lit, SET_ROWS_MAX);
+	str q = {sql, n};
+	update_stat(st_publish_set_lookups, 1);
+	if (n <= 0 || (size_t)n >= sizeof(sql) || !dbh || dbf.raw_query(dbh, &q, &res) < 0 ||
+	    !res) {
+		LM_ERR("cannot read the implicit registration set of %s: database unavailable; "
+		       "PUBLISH for %s refused\n",
+		       v->identity, v->presentity);
+		v->status = 500;
+		v->why = "Server Internal Error";
+		return GP_REFUSED;
+	}
+	int rows = RES_ROW_N(res) < SET_ROWS_MAX ? RES_ROW_N(res) : SET_ROWS_MAX;
+	if (rows > 0 && !(arena = pkg_malloc((size_t)rows * 2 * GATE_HDR_LEN))) {
+		dbf.free_result(dbh, res);
+		v->status = 500;
+		v->why = "Server Internal Error";
+		return GP_REFUSED;
+	}
+	for (int i = 0; i < rows; i++)
+		for (int c = 0; c < 2; c++) {
+			db_val_t *val = &ROW_VALUES(&RES_ROWS(res)[i])[c];
+			str s = STR_NULL;
+			if (!VAL_NULL(val) && VAL_TYPE(val) == DB1_STRING) {
+				s.s = (char *)VAL_STRING(val);
+				s.len = (int)strlen(s.s);
+			} else if (!VAL_NULL(val) &&
+			           (VAL_TYPE(val) == DB1_STR || VAL_TYPE(val) == DB1_BLOB)) {
+				s = VAL_STR(val);
+			}
+			const char *copied = text_of(arena + used, GATE_HDR_LEN, &s);
+			pairs[2 * i + c] = copied ? copied : "";
+			used += GATE_HDR_LEN;
+		}
+	dbf.free_result(dbh, res);
+	enum gate_publish p = gate_publish_set(pairs, (unsigned)rows, v);
+	if (arena)
+		pkg_free(arena);
+	return p;
+}
+
+/* RFC 3903 and TS 33.141 4.5.1: the whole decision on one PUBLISH (who, then the body).
+ * 0 to take it, -1 with v->status and v->why. */
+static int publish_verdict(struct sip_msg *msg, const struct gate_req *r, struct gate_verdict *v)
+{
+	enum gate_publish p = gate_publish(&gcfg, r, v);
+	if (p == GP_ASK_SET)
+		p = own_set(v);
+	if (p != GP_ALLOWED)
+		return -1;
+	/* a refresh or a removal has no body (RFC 3903 4.3) */
+	if (!msg->content_length || get_content_length(msg) == 0)
+		return 0;
+	/* presence_authz supplies the presence event only: others get 489 from presence */
+	if (!msg->event || (!msg->event->parsed && parse_event(msg->event) < 0) ||
+	    ((event_t *)msg->event->parsed)->type != EVENT_PRESENCE)
+		return 0;
+	char *body = get_body(msg);
+	int len = body ? (int)(msg->buf + msg->len - body) : 0;
+	if (parse_content_type_hdr(msg) != MIMETYPE(APPLICATION, PIDFXML)) {
+		v->status = 415;
+		v->why = "Unsupported Media Type";
+		return -1;
+	}
+	enum pidf_refusal refusal = PIDF_REFUSED_BAD;
+	const char *why = NULL;
+	struct pidf_doc *d =
+	        len > 0 ? pidf_parse_publication(body, (size_t)len, v->presentity, &refusal, &why)
+	                : NULL;
+	if (!d) {
+		/* the limits of pidf.h: 413 for size and number of components, else 400 */
+		v->status = refusal == PIDF_REFUSED_TOO_LARGE ? 413 : 400;
+		v->why = why ? why : "no presence document";
+		return -1;
+	}
+	pidf_free(d);
+	return 0;
+}
+
+/* cfg: pres_authz_publish(): 1 when this PUBLISH may go to handle_publish() (the
+ * Request-URI then names the presentity canonically); else the reply is sent (403: not the
+ * publisher's own presence, not asserted, in a dialog, not from the S-CSCF or a network
+ * presence source; 400 or 413: the document; 415) with one log line, and -1. */
+static int publish_step(struct sip_msg *msg)
+{
+	struct gate_text t;
+	struct gate_req r;
+	struct gate_verdict v;
+	if (gate_read(msg, &t, &r) < 0) {
+		LM_NOTICE("PUBLISH from %s refused: headers cannot be parsed\n", t.peer);
+		return gate_reply(msg, 400, "Bad Request");
+	}
+	if (publish_verdict(msg, &r, &v) != 0) {
+		update_stat(st_publish_refused, 1);
+		if (v.status != 500)
+			LM_NOTICE("PUBLISH for %s from %s refused: %s (%s)\n",
+			          r.ruri ? r.ruri : "?", r.peer, v.why, v.identity);
+		if (v.status == 415 &&
+		    !add_lump_rpl(msg, "Accept: application/pidf+xml\r\n", 30, LUMP_RPL_HDR))
+			LM_ERR("cannot add Accept to the 415\n");
+		return gate_reply(msg, v.status, v.why);
+	}
+	last_set(msg, &v, 1);
+	canonical_ruri(msg, &r, v.presentity);
+	return 1;
+}
+
+PRESEC_CFG_WRAP0(w_watcher, watcher_step)
+PRESEC_CFG_WRAP0(w_publish, publish_step)
+
+/* presence's own hook for every PUBLISH of the presence event: the same decision when the
+ * script did not call pres_authz_publish() (presence answers 500 then), so that nothing is
+ * stored that the gate would refuse, whatever the script. */
+static int publ_handl(struct sip_msg *msg)
+{
+	struct gate_text t;
+	struct gate_req r;
+	struct gate_verdict v;
+	memset(&v, 0, sizeof(v));
+	if (last_is_for(msg) && last.publish_checked)
+		return 0;
+	if (gate_read(msg, &t, &r) < 0 || publish_verdict(msg, &r, &v) != 0) {
+		update_stat(st_publish_refused, 1);
+		LM_NOTICE("PUBLISH for %s from %s refused: %s (%s); the script did not call "
+		          "pres_authz_publish(), so presence answers 500\n",
+		          r.ruri ? r.ruri : "?", t.peer, v.why ? v.why : "headers cannot be parsed",
+		          v.identity);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- Ut reference point (TS 33.141 4.2): document checks and the audit log ---- */
 /* $authz(reason): why the last check refused; $authz(audit): the last audit page (JSON) */
 static char ut_reason[256];
@@ -963,8 +1311,12 @@ static int pv_parse_authz(pv_spec_p sp, str *in)
 		sp->pvp.pvn.u.isname.name.n = 0;
 	else if (in->len == 5 && strncmp(in->s, "audit", 5) == 0)
 		sp->pvp.pvn.u.isname.name.n = 1;
+	else if (in->len == 7 && strncmp(in->s, "watcher", 7) == 0)
+		sp->pvp.pvn.u.isname.name.n = 2;
+	else if (in->len == 10 && strncmp(in->s, "presentity", 10) == 0)
+		sp->pvp.pvn.u.isname.name.n = 3;
 	else {
-		LM_ERR("$authz(%.*s): reason or audit\n", in->len, in->s);
+		LM_ERR("$authz(%.*s): reason, audit, watcher or presentity\n", in->len, in->s);
 		return -1;
 	}
 	sp->pvp.pvn.type = PV_NAME_INTSTR;
@@ -978,6 +1330,13 @@ static int pv_get_authz(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
 	if (param->pvn.u.isname.name.n == 0) {
 		v.s = ut_reason;
 		v.len = (int)strlen(ut_reason);
+	} else if (param->pvn.u.isname.name.n >= 2) {
+		/* what the gate found for this very request */
+		const char *g = param->pvn.u.isname.name.n == 2 ? last.watcher : last.presentity;
+		if (!msg || !last_is_for(msg) || !*g)
+			return pv_get_null(msg, param, res);
+		v.s = (char *)g;
+		v.len = (int)strlen(g);
 	} else {
 		if (!ut_audit)
 			return pv_get_null(msg, param, res);
@@ -1235,6 +1594,28 @@ static int mod_init(void)
 	for (char *p = instance; *p; p++)
 		if (*p == '\'' || *p == '\\')
 			*p = '_';
+	memset(&asserting_list, 0, sizeof(asserting_list));
+	memset(&sources_list, 0, sizeof(sources_list));
+	if (gate_peers_parse(asserting_peers, &asserting_list, &why) != 0) {
+		LM_ERR("asserting_peers '%s': %s\n", asserting_peers, why);
+		return -1;
+	}
+	if (gate_peers_parse(network_sources, &sources_list, &why) != 0) {
+		LM_ERR("network_sources '%s': %s\n", network_sources, why);
+		return -1;
+	}
+	if (core_asserts != 0 && core_asserts != 1) {
+		LM_ERR("core_asserts is 1 (the core asserts its users) or 0 (it asserts nobody)\n");
+		return -1;
+	}
+	gcfg.asserting = &asserting_list;
+	gcfg.sources = &sources_list;
+	gcfg.trusted_domains = trusted_watcher_domains;
+	gcfg.core_asserts = core_asserts;
+	if (sl_load_api(&slb) != 0) {
+		LM_ERR("cannot bind the sl module (load sl.so first)\n");
+		return -1;
+	}
 	if (register_module_stats("presence_authz", mod_stats) != 0 || add_events() != 0)
 		return -1;
 	return 0;
@@ -1277,6 +1658,10 @@ static cmd_export_t cmds[] = {
          fixup_free_spve_spve, ANY_ROUTE},
         {"pres_authz_audit_json", (cmd_function)(void (*)(void))w_audit_json, 3, fixup_audit_json,
          fixup_free_audit_json, ANY_ROUTE},
+        {"pres_authz_watcher", (cmd_function)w_watcher, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_check_digest", (cmd_function)w_check_digest, 2, fixup_spve_spve,
+         fixup_free_spve_spve, REQUEST_ROUTE},
+        {"pres_authz_publish", (cmd_function)w_publish, 0, 0, 0, REQUEST_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -1297,6 +1682,9 @@ static param_export_t params[] = {
         {"notify_interval_ms", INT_PARAM, &notify_interval_ms},
         {"instance_id", PARAM_STRING, &instance_id},
         {"trusted_watcher_domains", PARAM_STRING, &trusted_watcher_domains},
+        {"asserting_peers", PARAM_STRING, &asserting_peers},
+        {"network_sources", PARAM_STRING, &network_sources},
+        {"core_asserts", PARAM_INT, &core_asserts},
         {0, 0, 0},
 };
 
@@ -1317,6 +1705,9 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_S("presence_authz", "pres_authz_rules_changed", rules_changed),
         PRESEC_KEMI_SS("presence_authz", "pres_authz_check_doc", check_doc),
         PRESEC_KEMI_SII("presence_authz", "pres_authz_audit_json", audit_json),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_watcher", watcher_step),
+        PRESEC_KEMI_SS("presence_authz", "pres_authz_check_digest", check_digest),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_publish", publish_step),
         PRESEC_KEMI_END,
 };
 

@@ -1,0 +1,88 @@
+/* libFuzzer harness: the gate (gate.h) on what a SUBSCRIBE or PUBLISH brings: the input is up
+ * to six newline-separated fields (source address, Request-URI, From, two P-Asserted-Identity
+ * bodies, Privacy). The invariant of issue #16 hole 1: a watcher let in unauthenticated is
+ * never one that presence_authz would take as authenticated, and one that would be is either
+ * asserted or must authenticate first; whatever is let in has a canonical identity. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate.h"
+#include "uri_id.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct trust_list asserting, sources;
+	static int ready;
+	char *buf = malloc(size + 1), *field[6] = {0};
+	const char *why = NULL;
+	struct gate_verdict v;
+	if (!buf)
+		return 0;
+	if (!ready) {
+		trust_parse("127.0.1.2", &asserting, &why);
+		trust_parse("127.0.1.8", &sources, &why);
+		ready = 1;
+	}
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	char *p = buf;
+	for (unsigned i = 0; i < 6 && p; i++) {
+		field[i] = p;
+		if ((p = strchr(p, '\n')))
+			*p++ = '\0';
+	}
+	struct gate_req r;
+	memset(&r, 0, sizeof(r));
+	r.peer = field[0] ? field[0] : "";
+	r.ruri = field[1];
+	r.from = field[2];
+	for (unsigned i = 3; i < 5; i++)
+		if (field[i])
+			r.pai[r.n_pai++] = field[i];
+	if (field[5]) {
+		r.privacy[0] = field[5];
+		r.n_privacy = 1;
+	}
+	r.has_to_tag = size > 0 && (data[0] & 1);
+	for (int asserts = 0; asserts < 2; asserts++) {
+		struct gate_cfg c = {&asserting, &sources, "ims.example", asserts};
+		enum gate_watcher w = gate_watcher(&c, &r, &v);
+		if (w == GW_REFUSED) {
+			if (v.status < 400 || !v.why)
+				__builtin_trap();
+		} else {
+			if (!*v.identity || !*v.presentity)
+				__builtin_trap();
+			int trusted = gate_watcher_trusted(&c, v.identity);
+			if (w == GW_FOREIGN && trusted)
+				__builtin_trap();
+			if ((w == GW_MUST_AUTHENTICATE || w == GW_BELIEVED) && !trusted)
+				__builtin_trap();
+			if (w == GW_BELIEVED && asserts)
+				__builtin_trap();
+			if (w == GW_MUST_AUTHENTICATE && !asserts)
+				__builtin_trap();
+		}
+		enum gate_publish g = gate_publish(&c, &r, &v);
+		if (g == GP_REFUSED && (v.status < 400 || !v.why))
+			__builtin_trap();
+		if (g != GP_REFUSED && (!*v.presentity || r.has_to_tag))
+			__builtin_trap();
+		/* an empty implicit registration set never lets a publisher in */
+		if (g == GP_ASK_SET && gate_publish_set(NULL, 0, &v) != GP_REFUSED)
+			__builtin_trap();
+	}
+	/* a Digest that proved the From's own user proves it, and nothing else */
+	struct uri_id id;
+	char user[URI_ID_USER_MAX];
+	if (r.from && uri_id_parse(r.from, strlen(r.from), &id, &why) == 0 &&
+	    uri_id_user_decoded(&id, user, sizeof(user)) >= 0 && *id.user) {
+		int ok = gate_digest(&r, user, "ims.example", &v);
+		if (ok == 0 && !uri_id_in_domain(&id, "ims.example"))
+			__builtin_trap();
+	}
+	free(buf);
+	return 0;
+}
