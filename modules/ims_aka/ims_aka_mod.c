@@ -1,8 +1,9 @@
 /* ims_aka: IMS AKA at the S-CSCF (TS 33.203 6.1, TS 24.229 5.4.1.2), the Kamailio glue.
  *
- * The cores (milenage.c, aka.c, digest.c, vstore.c) hold every computation; this file adapts
- * them to Kamailio: module parameters, cfg and KEMI functions, the subscriber database, the
- * pending challenges in shared memory, RPC commands and statistics. */
+ * The cores (milenage.c, aka.c, digest.c, vstore.c, authreg.c, peer.c) hold every computation
+ * and decision; this file adapts them to Kamailio: module parameters, cfg and KEMI functions,
+ * the subscriber database, the pending challenges and the authenticated registrations in
+ * shared memory, RPC commands and statistics. */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -18,7 +19,10 @@
 #include "core/mem/mem.h"
 #include "core/mem/shm_mem.h"
 #include "core/mod_fix.h"
+#include "core/parser/contact/parse_contact.h"
 #include "core/parser/msg_parser.h"
+#include "core/parser/parse_expires.h"
+#include "core/parser/parse_ppi_pai.h"
 #include "core/parser/parse_to.h"
 #include "core/parser/parse_uri.h"
 #include "core/pt.h"
@@ -27,6 +31,7 @@
 #include "core/rpc_lookup.h"
 #include "core/sr_module.h"
 #include "core/timer.h"
+#include "core/ut.h"
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
 #include "presec/kamailio_cfg.h"
@@ -34,7 +39,9 @@
 #include "presec/kamailio_shm.h"
 
 #include "aka.h"
+#include "authreg.h"
 #include "digest.h"
+#include "peer.h"
 #include "vstore.h"
 
 MODULE_VERSION
@@ -52,6 +59,16 @@ enum verify_rc {
 	V_MALFORMED = -7,      /* malformed Authorization: 400 or 403 */
 	V_IMPU_MISMATCH = -8,  /* the To IMPU is not in the IMPI's registration set: 403 */
 	V_INTERNAL = -9,       /* database or memory failure: 500 */
+	V_UNTRUSTED = -10,     /* ims_aka_challenge(): not from a trusted P-CSCF, no 401: 403 */
+};
+
+/* Return codes of ims_aka_check_originating(). */
+enum originating_rc {
+	O_OK = 1,              /* every asserted identity is an IMPU registered via this P-CSCF */
+	O_NO_ASSERTED = -1,    /* no P-Asserted-Identity: 403 */
+	O_NOT_REGISTERED = -2, /* an asserted identity not registered via this P-CSCF: 403 */
+	O_MALFORMED = -3,      /* a P-Asserted-Identity that does not parse: 403 */
+	O_NOT_PCSCF = -4,      /* not from a trusted P-CSCF: 403 */
 };
 
 /* ---- module parameters ---- */
@@ -64,7 +81,11 @@ static int max_pending = 10000;
 static int add_ck_ik = 1;
 static int protected_reregistration = 1;
 static char *trusted_pcscf = "";
+static char *trusted_peers = "";
 static int sqn_ind_bits = 5;
+static int default_expires = 3600;
+static int max_expires = 3600;
+static int max_registrations = 65536;
 
 /* ---- state ---- */
 static db_func_t dbf;
@@ -72,11 +93,12 @@ static db1_con_t *dbh = NULL; /* per process, opened in child_init */
 static sl_api_t slb;
 static gen_lock_t *store_lock = NULL;
 static struct vstore *store = NULL;
+static gen_lock_t *reg_lock = NULL;
+static struct authreg *reg = NULL;
 static enum aka_algorithm default_alg = AKA_ALG_V1_MD5;
 
-#define MAX_TRUSTED 16
-static struct ip_addr trusted[MAX_TRUSTED];
-static int n_trusted = 0;
+/* trusted_pcscf and trusted_peers, parsed in mod_init (before the fork) */
+static struct trust_list pcscf_list, peer_list;
 
 /* What ims_aka_verify() learned about the request being processed, for the functions the script
  * calls after it (P-Associated-URI, stale=TRUE in the next challenge). Per process. */
@@ -91,7 +113,8 @@ static struct {
 
 static stat_var *st_challenges, *st_successes, *st_resyncs, *st_protected, *st_fail_response,
         *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
-        *st_fail_impu, *st_fail_internal;
+        *st_fail_impu, *st_fail_internal, *st_refused_untrusted, *st_rechallenged, *st_refused_peer,
+        *st_refused_originating;
 
 static stat_export_t mod_stats[] = {
         {"challenges", 0, &st_challenges},
@@ -106,16 +129,22 @@ static stat_export_t mod_stats[] = {
         {"failures_bad_mac_s", 0, &st_fail_mac_s},
         {"failures_impu_mismatch", 0, &st_fail_impu},
         {"failures_internal", 0, &st_fail_internal},
+        {"challenges_refused_untrusted", 0, &st_refused_untrusted},
+        {"protected_rechallenged", 0, &st_rechallenged},
+        {"requests_refused_peer", 0, &st_refused_peer},
+        {"originating_refused", 0, &st_refused_originating},
         {0, 0, 0},
 };
 
-/* expired challenges go every few seconds */
+/* expired challenges and registrations go every few seconds */
 static void purge_timer(unsigned int ticks, void *param)
 {
 	(void)ticks;
 	(void)param;
 	if (store)
 		vstore_purge(store, time(NULL));
+	if (reg)
+		authreg_purge(reg, time(NULL));
 }
 
 /* ---- helpers ---- */
@@ -131,34 +160,31 @@ static int ident_ok(const char *s)
 
 static int parse_trusted(void)
 {
-	char buf[512];
-	if (strlen(trusted_pcscf) >= sizeof(buf)) {
-		LM_ERR("trusted_pcscf is too long\n");
+	const char *why = NULL;
+	if (aka_peer_list_parse(trusted_pcscf, &pcscf_list, &why) != 0) {
+		LM_ERR("trusted_pcscf '%s': %s\n", trusted_pcscf, why);
 		return -1;
 	}
-	strcpy(buf, trusted_pcscf);
-	for (char *tok = strtok(buf, " ;,"); tok; tok = strtok(NULL, " ;,")) {
-		struct ip_addr *ip;
-		str s = {tok, (int)strlen(tok)};
-		if (n_trusted == MAX_TRUSTED) {
-			LM_ERR("trusted_pcscf: more than %d addresses\n", MAX_TRUSTED);
-			return -1;
-		}
-		if (!(ip = str2ip(&s)) && !(ip = str2ip6(&s))) {
-			LM_ERR("trusted_pcscf: '%s' is not an IP address\n", tok);
-			return -1;
-		}
-		trusted[n_trusted++] = *ip;
+	if (aka_peer_list_parse(trusted_peers, &peer_list, &why) != 0) {
+		LM_ERR("trusted_peers '%s': %s\n", trusted_peers, why);
+		return -1;
 	}
+	if (add_ck_ik && pcscf_list.n == 0)
+		LM_WARN("add_ck_ik on and trusted_pcscf empty: every challenge is refused\n");
 	return 0;
+}
+
+/* The sender's address as text, in the caller's buffer (presec_src_ip's is static). */
+static const char *src_of(struct sip_msg *msg, char *buf)
+{
+	snprintf(buf, AUTHREG_PEER_MAX, "%s", presec_src_ip(msg));
+	return buf;
 }
 
 static int from_trusted_pcscf(struct sip_msg *msg)
 {
-	for (int i = 0; i < n_trusted; i++)
-		if (ip_addr_cmp(&trusted[i], &msg->rcv.src_ip))
-			return 1;
-	return 0;
+	char src[AUTHREG_PEER_MAX];
+	return trust_match(&pcscf_list, src_of(msg, src));
 }
 
 static void ctx_reset(struct sip_msg *msg)
@@ -194,13 +220,11 @@ static int find_credentials(struct sip_msg *msg, const str *realm, struct digest
 	return 0;
 }
 
-/* The IMPU the request registers (To), as "sip:user@host" or "tel:number". */
-static int to_impu(struct sip_msg *msg, char *out, size_t outsz)
+/* A URI as the IMPU it names: "sip:user@host" (parameters, port and headers dropped) or
+ * "tel:number". */
+static int uri_impu(str uri, char *out, size_t outsz)
 {
 	struct sip_uri u;
-	if (parse_to_header(msg) < 0 || !msg->to)
-		return -1;
-	str uri = get_to(msg)->uri;
 	if (parse_uri(uri.s, uri.len, &u) < 0)
 		return -1;
 	int n;
@@ -210,6 +234,48 @@ static int to_impu(struct sip_msg *msg, char *out, size_t outsz)
 		n = snprintf(out, outsz, "%s:%.*s@%.*s", u.type == SIPS_URI_T ? "sips" : "sip",
 		             u.user.len, u.user.s, u.host.len, u.host.s);
 	return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+/* The IMPU the request registers (To). */
+static int to_impu(struct sip_msg *msg, char *out, size_t outsz)
+{
+	if (parse_to_header(msg) < 0 || !msg->to)
+		return -1;
+	return uri_impu(get_to(msg)->uri, out, outsz);
+}
+
+/* RFC 3261 10.2.1.1 / 10.3: how long the registration this REGISTER asks for lasts
+ * (authreg_lifetime: 0 de-registers, -1 changes nothing). A contact's expires that does not
+ * parse counts as absent, as the registrar takes it. */
+#define LIFETIME_MAX_CONTACTS 32
+static long request_lifetime(struct sip_msg *msg)
+{
+	long ce[LIFETIME_MAX_CONTACTS], hdr = -1;
+	unsigned n = 0;
+	int star = 0;
+
+	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
+		return -1;
+	if (msg->expires && (msg->expires->parsed || parse_expires(msg->expires) == 0)) {
+		exp_body_t *eb = (exp_body_t *)msg->expires->parsed;
+		if (eb && eb->valid)
+			hdr = (long)eb->val;
+	}
+	for (struct hdr_field *h = msg->contact; h; h = next_sibling_hdr(h)) {
+		if (!h->parsed && parse_contact(h) < 0)
+			return -1;
+		contact_body_t *cb = (contact_body_t *)h->parsed;
+		if (cb->star)
+			star = 1;
+		for (contact_t *c = cb->contacts; c && n < LIFETIME_MAX_CONTACTS; c = c->next) {
+			unsigned int v;
+			ce[n++] = c->expires && c->expires->body.len > 0 &&
+			                          str2int(&c->expires->body, &v) == 0
+			                  ? (long)v
+			                  : -1;
+		}
+	}
+	return authreg_lifetime(ce, n, star, hdr, default_expires, max_expires);
 }
 
 static int impu_in_set(const char *impu, const char *set)
@@ -440,6 +506,15 @@ static int challenge(struct sip_msg *msg, str *realm)
 		update_stat(st_fail_malformed, 1);
 		return V_MALFORMED;
 	}
+	/* TS 24.229 5.4.1.2.1, TS 33.203 6.1: CK and IK go to the P-CSCF only, which takes them out
+	 * before the UE sees the challenge; towards anyone else there is no 401 at all (the SAs of
+	 * a registration are only ever set up by a P-CSCF), whatever the script checked before */
+	if (add_ck_ik && !from_trusted_pcscf(msg)) {
+		LM_NOTICE("challenge for %s to %s refused: CK and IK go only to a trusted P-CSCF\n",
+		          impi, presec_src_ip(msg));
+		update_stat(st_refused_untrusted, 1);
+		return V_UNTRUSTED;
+	}
 	if (find_credentials(msg, realm, &c, &why) == 1)
 		asked = c.algorithm;
 	int found = db_next_vector(impi, &sub);
@@ -553,11 +628,48 @@ static int verify_protected(struct sip_msg *msg, const char *impi, const char *i
 		update_stat(st_fail_impu, 1);
 		return V_IMPU_MISMATCH;
 	}
+	/* TS 33.203 7.1, TS 24.229 5.4.1.2.1: the mark means "over the SA of the IMPI that
+	 * authenticated through this P-CSCF"; without that authentication (another P-CSCF, expired,
+	 * forgotten, never) the IMPI proves itself with a new challenge */
+	char src[AUTHREG_PEER_MAX];
+	time_t now = time(NULL);
+	long life = request_lifetime(msg);
+	enum authreg_verdict v =
+	        life > 0 ? authreg_refresh(reg, impi, src_of(msg, src), now, now + life)
+	                 : authreg_check(reg, impi, src_of(msg, src), now);
+	if (v != AUTHREG_OK) {
+		LM_NOTICE("protected REGISTER for %s via %s: %s: challenged\n", impi, src,
+		          v == AUTHREG_OTHER_PEER
+		                  ? "it authenticated through another P-CSCF"
+		                  : "no AKA of this IMPI through this P-CSCF is registered");
+		update_stat(st_rechallenged, 1);
+		return V_NO_CREDENTIALS;
+	}
+	if (life == 0)
+		authreg_remove(reg, impi);
 	ctx.valid = 1;
 	snprintf(ctx.impi, sizeof(ctx.impi), "%s", impi);
 	snprintf(ctx.impus, sizeof(ctx.impus), "%s", sub.impus);
 	update_stat(st_protected, 1);
 	return V_PROTECTED;
+}
+
+/* A full AKA succeeded: through a trusted P-CSCF, the IMPI may re-register protected through
+ * it, and its IMPUs are asserted by it, for as long as the registration lasts. */
+static void remember_authentication(struct sip_msg *msg, const char *impi, const char *impus)
+{
+	char src[AUTHREG_PEER_MAX];
+	long life = request_lifetime(msg);
+	if (!from_trusted_pcscf(msg) || life < 0)
+		return;
+	if (life == 0) {
+		authreg_remove(reg, impi);
+		return;
+	}
+	/* a registration not remembered is challenged again and cannot originate (README) */
+	if (authreg_set(reg, impi, src_of(msg, src), impus, time(NULL) + life) != 0)
+		LM_WARN("AKA of %s via %s not remembered: max_registrations %d reached?\n", impi,
+		        src, max_registrations);
 }
 
 /* Whether the Digest response of c (32 hex digits, checked by the parser) is the one computed
@@ -739,6 +851,7 @@ static int verify(struct sip_msg *msg, str *realm)
 		rc = V_IMPU_MISMATCH;
 		goto out;
 	}
+	remember_authentication(msg, impi, e.impus);
 	ctx.valid = 1;
 	snprintf(ctx.impi, sizeof(ctx.impi), "%s", impi);
 	snprintf(ctx.impus, sizeof(ctx.impus), "%s", e.impus);
@@ -783,6 +896,88 @@ static int add_associated_uris(struct sip_msg *msg)
 	return add_lump_rpl(msg, hdr, (int)n, LUMP_RPL_HDR) ? 1 : -1;
 }
 
+/* ---- ims_aka_peer ---- */
+/* TS 24.229 5.4.1.1, 5.4.3: REGISTER and originating requests only from a P-CSCF of this
+ * S-CSCF, terminating ones only from the network elements it trusts; one log line for a
+ * refusal. */
+static int peer(struct sip_msg *msg)
+{
+	char src[AUTHREG_PEER_MAX];
+	int is_register = msg->first_line.type == SIP_REQUEST &&
+	                  msg->first_line.u.request.method_value == METHOD_REGISTER;
+	enum aka_peer v = aka_peer_decide(&pcscf_list, &peer_list, src_of(msg, src), is_register);
+	if (v == AKA_PEER_UNKNOWN) {
+		LM_NOTICE("%.*s from %s refused: not a P-CSCF or trusted peer of this S-CSCF\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          src);
+		update_stat(st_refused_peer, 1);
+	} else if (v == AKA_PEER_REGISTER_REFUSED) {
+		LM_NOTICE("REGISTER from %s refused: users register only through a P-CSCF\n", src);
+		update_stat(st_refused_peer, 1);
+	}
+	return (int)v;
+}
+
+/* ---- ims_aka_check_originating ---- */
+/* TS 24.229 5.4.3.2: the served user of an originating request is the identity the P-CSCF
+ * asserted (RFC 3325), never the From the UE wrote; every asserted identity must be an IMPU of
+ * one IMPI registered through this same P-CSCF. */
+static int check_originating(struct sip_msg *msg)
+{
+	char src[AUTHREG_PEER_MAX], impu[AUTHREG_IMPI_MAX], impi[AUTHREG_IMPI_MAX],
+	        first_impi[AUTHREG_IMPI_MAX] = "";
+	str method = msg->first_line.u.request.method;
+	time_t now = time(NULL);
+	int rc = O_OK;
+
+	src_of(msg, src);
+	if (!trust_match(&pcscf_list, src)) {
+		LM_NOTICE("%.*s from %s refused: originating requests come only from a P-CSCF\n",
+		          method.len, method.s, src);
+		rc = O_NOT_PCSCF;
+		goto out;
+	}
+	if (parse_pai_header(msg) != 0) {
+		int present = msg->pai != NULL;
+		LM_NOTICE("%.*s from %s refused: %s (TS 24.229 5.4.3.2)\n", method.len, method.s,
+		          src,
+		          present ? "malformed P-Asserted-Identity" : "no P-Asserted-Identity");
+		rc = present ? O_MALFORMED : O_NO_ASSERTED;
+		goto out;
+	}
+	for (p_id_body_t *b = get_pai(msg); b; b = b->next) {
+		for (int i = 0; i < b->num_ids; i++) {
+			enum authreg_verdict v = AUTHREG_UNKNOWN;
+			if (uri_impu(b->id[i].uri, impu, sizeof(impu)) != 0) {
+				LM_NOTICE("%.*s from %s refused: malformed P-Asserted-Identity\n",
+				          method.len, method.s, src);
+				rc = O_MALFORMED;
+				goto out;
+			}
+			v = authreg_find_impu(reg, impu, strlen(impu), src, now, impi,
+			                      sizeof(impi));
+			if (v == AUTHREG_OK && (!first_impi[0] || strcmp(first_impi, impi) == 0)) {
+				snprintf(first_impi, sizeof(first_impi), "%s", impi);
+				continue;
+			}
+			LM_NOTICE(
+			        "%.*s from %s refused: P-Asserted-Identity %s %s\n", method.len,
+			        method.s, src, impu,
+			        v == AUTHREG_OK
+			                ? "belongs to another IMPI than the one asserted before it"
+			        : v == AUTHREG_OTHER_PEER
+			                ? "is registered through another P-CSCF"
+			                : "is not an IMPU registered through this P-CSCF");
+			rc = O_NOT_REGISTERED;
+			goto out;
+		}
+	}
+out:
+	if (rc != O_OK)
+		update_stat(st_refused_originating, 1);
+	return rc;
+}
+
 /* ---- cfg and KEMI wrappers ---- */
 static int realm_of(struct sip_msg *msg, char *p, str *realm)
 {
@@ -813,6 +1008,9 @@ static int w_ims_aka_add_associated_uris(struct sip_msg *msg, char *p1, char *p2
 	(void)p2;
 	return add_associated_uris(msg);
 }
+
+PRESEC_CFG_WRAP0(w_ims_aka_peer, peer)
+PRESEC_CFG_WRAP0(w_ims_aka_check_originating, check_originating)
 
 static int ki_ims_aka_verify(struct sip_msg *msg, str *realm)
 {
@@ -859,9 +1057,30 @@ static void rpc_flush(rpc_t *rpc, void *c)
 	rpc->add(c, "d", (int)n);
 }
 
+static void rpc_reg_one(const char *impi, const char *pcscf, const char *impus, time_t expires,
+                        void *arg)
+{
+	struct rpc_walk *w = arg;
+	void *th;
+	if (expires <= w->now || w->rpc->add(w->rctx, "{", &th) < 0)
+		return;
+	w->rpc->struct_add(th, "sssd", "impi", impi, "pcscf", pcscf, "impus", impus, "expires_in",
+	                   (int)(expires - w->now));
+}
+
+/* IMPI, P-CSCF, IMPUs and seconds left of each registration; nothing secret */
+static const char *rpc_registrations_doc[] = {
+        "List the IMPIs registered through a trusted P-CSCF after a full AKA.", 0};
+static void rpc_registrations(rpc_t *rpc, void *c)
+{
+	struct rpc_walk w = {rpc, c, time(NULL)};
+	authreg_foreach(reg, rpc_reg_one, &w);
+}
+
 static rpc_export_t rpc_cmds[] = {
         {"ims_aka.list", rpc_list, rpc_list_doc, RET_ARRAY},
         {"ims_aka.flush", rpc_flush, rpc_flush_doc, 0},
+        {"ims_aka.registrations", rpc_registrations, rpc_registrations_doc, RET_ARRAY},
         {0, 0, 0, 0},
 };
 
@@ -891,6 +1110,10 @@ static int mod_init(void)
 		       "range\n");
 		return -1;
 	}
+	if (default_expires < 1 || max_expires < 1 || max_registrations < 1) {
+		LM_ERR("default_expires, max_expires and max_registrations must be positive\n");
+		return -1;
+	}
 	if (parse_trusted() != 0)
 		return -1;
 	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
@@ -908,6 +1131,11 @@ static int mod_init(void)
 	}
 	if (!(store = vstore_new(&ops, 4096, (unsigned)max_pending))) {
 		LM_ERR("cannot create the challenge store\n");
+		return -1;
+	}
+	if (presec_shm_store_ops(&ops, &reg_lock) != 0 ||
+	    !(reg = authreg_new(&ops, 4096, (unsigned)max_registrations))) {
+		LM_ERR("cannot create the registration store\n");
 		return -1;
 	}
 	if (register_module_stats("ims_aka", mod_stats) != 0) {
@@ -937,7 +1165,12 @@ static void mod_destroy(void)
 		vstore_destroy(store);
 		store = NULL;
 	}
+	if (reg) {
+		authreg_destroy(reg);
+		reg = NULL;
+	}
 	presec_shm_lock_free(&store_lock);
+	presec_shm_lock_free(&reg_lock);
 }
 
 static cmd_export_t cmds[] = {
@@ -946,6 +1179,9 @@ static cmd_export_t cmds[] = {
         {"ims_aka_challenge", (cmd_function)w_ims_aka_challenge, 1, fixup_spve_null,
          fixup_free_spve_null, REQUEST_ROUTE},
         {"ims_aka_add_associated_uris", (cmd_function)w_ims_aka_add_associated_uris, 0, 0, 0,
+         REQUEST_ROUTE},
+        {"ims_aka_peer", (cmd_function)w_ims_aka_peer, 0, 0, 0, REQUEST_ROUTE},
+        {"ims_aka_check_originating", (cmd_function)w_ims_aka_check_originating, 0, 0, 0,
          REQUEST_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
@@ -960,7 +1196,11 @@ static param_export_t params[] = {
         {"add_ck_ik", INT_PARAM, &add_ck_ik},
         {"protected_reregistration", INT_PARAM, &protected_reregistration},
         {"trusted_pcscf", PARAM_STRING, &trusted_pcscf},
+        {"trusted_peers", PARAM_STRING, &trusted_peers},
         {"sqn_ind_bits", INT_PARAM, &sqn_ind_bits},
+        {"default_expires", INT_PARAM, &default_expires},
+        {"max_expires", INT_PARAM, &max_expires},
+        {"max_registrations", INT_PARAM, &max_registrations},
         {0, 0, 0},
 };
 
@@ -981,6 +1221,8 @@ static sr_kemi_t sr_kemi_ims_aka_exports[] = {
         PRESEC_KEMI_S("ims_aka", "ims_aka_verify", ki_ims_aka_verify),
         PRESEC_KEMI_S("ims_aka", "ims_aka_challenge", ki_ims_aka_challenge),
         PRESEC_KEMI_0("ims_aka", "ims_aka_add_associated_uris", add_associated_uris),
+        PRESEC_KEMI_0("ims_aka", "ims_aka_peer", peer),
+        PRESEC_KEMI_0("ims_aka", "ims_aka_check_originating", check_originating),
         PRESEC_KEMI_END,
 };
 

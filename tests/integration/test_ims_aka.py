@@ -252,7 +252,8 @@ def test_sqn_is_unique_across_processes_and_two_scscfs(topo):
 
     def worker(i):
         target = (ADDR["scscf"] if i % 2 else "127.0.1.5", 5060)
-        u = AkaUE("hal@ims.example", "sip:hal@ims.example", K_OTHER, OP, ue_addr(20 + i),
+        # from the P-CSCF's address (each worker its own port): only a P-CSCF is challenged
+        u = AkaUE("hal@ims.example", "sip:hal@ims.example", K_OTHER, OP, ADDR["pcscf"],
                   proxy=target)
         try:
             for _ in range(5):

@@ -1,0 +1,315 @@
+"""The P-CSCF -> S-CSCF boundary played by an attacker (issue #16, holes 2-6 and 8 at the
+S-CSCF): eve has no account and no SA and talks to the S-CSCF straight from a UE address;
+mallory is a subscriber registered over her own SAs through the sec-agree P-CSCF. Where the
+S-CSCF itself must refuse what a trusted P-CSCF relays, the test plays that P-CSCF from its
+address (another port). Each attack asserts that the attacker gets nothing (no key, no binding,
+no delivery, nothing stored) and that one log line says why."""
+import binascii
+import os
+import re
+import threading
+import uuid
+
+import pytest
+
+from tests.integration.harness import ADDR, BUILD, ROOT, SIP_PORT, ue_addr
+from tests.integration.harness.aka_ue import AkaUE
+from tests.integration.harness.attacker import Peer, new_tag
+from tests.integration.harness.kamailio import Bare
+from tests.integration.harness.topology import PRIVACY_ROLES, Topology
+
+K, OP = b"attacks-key-0001", b"presec-demo-op-1"
+CLIENT = ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=1111;spi-s=2222;port-c=5060;"
+          "port-s=5060")
+SCSCF = (ADDR["scscf"], SIP_PORT)
+PCSCF_PROTECTED = (ADDR["pcscf"], 5064)
+EVE = ue_addr(9)            # no account, no SA
+OTHER_PCSCF = "127.0.1.8"   # a P-CSCF the S-CSCF trusts, through which nobody registered
+CHALLENGER = "127.0.1.10"   # ims_aka_challenge() behind a script that checks nothing
+IMPUS = {"alice": ["sip:alice@ims.example", "tel:+15550101"],
+         "mallory": ["sip:mallory@ims.example", "tel:+15550102"],
+         "carol": ["sip:carol@ims.example"],
+         "dave": ["sip:dave@ims.example"],
+         "frank": ["sip:frank@ims.example"]}
+PIDF = ('<?xml version="1.0" encoding="UTF-8"?>'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@ims.example">'
+        '<tuple id="forged"><status><basic>open</basic></status>'
+        '<note>forged by the attacker</note></tuple></presence>')
+
+
+def hx(b):
+    return binascii.hexlify(b).decode()
+
+
+@pytest.fixture(scope="module")
+def topo():
+    logs = os.path.join(BUILD, "test-logs", "test_attacks_scscf")
+    with Topology(roles=dict(PRIVACY_ROLES, ps=("ps.cfg", "ps")), keep_logs_in=logs,
+                  defines={"scscf": {"TRUSTED_PCSCF": "127.0.1.1 " + OTHER_PCSCF}}) as t:
+        for user, impus in IMPUS.items():
+            t.provision_aka("%s@ims.example" % user, impus, hx(K), op=hx(OP),
+                            algorithms=("AKAv1-MD5",))
+        for user, n in (("alice", 1), ("mallory", 2)):
+            r = register(t, user, n)
+            assert r.ok, r.stdout[-3000:]
+        yield t
+
+
+def register(topo, user, n, **kw):
+    return topo.ue(user, "", n).register_secagree("%s@ims.example" % user, K.decode(),
+                                                   OP.decode(), CLIENT, **kw)
+
+
+@pytest.fixture(scope="module")
+def alice(topo):
+    """Whatever reaches alice's UE (its registered contact, 127.0.2.1:5060)."""
+    with Peer(ue_addr(1)) as p:
+        yield p
+
+
+def bindings(topo, user=None, contact=None):
+    q = "SELECT username, contact, path FROM location WHERE true"
+    if user:
+        q += " AND username = '%s'" % user
+    if contact:
+        q += " AND contact LIKE '%%%s%%'" % contact
+    return topo.pg.query(q)
+
+
+def one_line(role, mark, pattern):
+    lines = role.log_since(mark, pattern)
+    assert len(lines) == 1, (pattern, role.log_since(mark))
+    return lines[0]
+
+
+def no_keys(*exchanges):
+    for ex in exchanges:
+        for m in getattr(ex, "messages", [ex]):
+            raw = m.raw
+            assert not re.search(r"\b(ck|ik)=", raw), raw
+
+
+def send_watched(sender, dest, text, watcher, call_id, watch=1.0):
+    """sender sends text to dest while watcher's socket is read (and what arrives answered)
+    for `watch` seconds: (the sender's Exchange, the requests of call_id that reached the
+    watcher)."""
+    box = {}
+    th = threading.Thread(target=lambda: box.update(got=watcher.collect(watch)))
+    th.start()
+    try:
+        ex = sender.send(dest, text)
+    finally:
+        th.join()
+    return ex, [m for m in box.get("got", []) if not m.is_response
+                and m.header("call-id") == [call_id]]
+
+
+def message(peer, to="sip:alice@ims.example", from_uri="sip:mallory@ims.example",
+            headers=(), **kw):
+    cid = "%s@attack" % uuid.uuid4().hex[:12]
+    text = peer.request("MESSAGE", to, from_uri, call_id=cid, headers=list(headers),
+                        body="attack " + cid, content_type="text/plain", **kw)
+    return cid, text
+
+
+# ---- #4: CK and IK go only to a trusted P-CSCF ----
+
+def test_register_straight_to_the_scscf_gets_no_keys_and_no_challenge(topo):
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    with Peer(EVE) as eve:
+        got = eve.send(SCSCF, eve.request(
+            "REGISTER", "sip:ims.example", "sip:alice@ims.example",
+            headers=['Authorization: Digest username="alice@ims.example", realm="ims.example", '
+                     'nonce="", uri="sip:ims.example", response=""', "Expires: 600",
+                     "Supported: path"]))
+    assert got.status() == 403, got.messages
+    assert not got.final().header("www-authenticate")
+    no_keys(got)
+    one_line(scscf, mark, r"REGISTER from %s .*refused" % re.escape(EVE))
+    assert not bindings(topo, contact=EVE)
+
+
+@pytest.fixture(scope="module")
+def challenger(topo):
+    """ims_aka_challenge() called for every REGISTER by a script that checks nothing: the module
+    itself must keep CK and IK for the trusted P-CSCF (defence in depth)."""
+    cfg = os.path.join(ROOT, "tests", "integration", "data", "ims-aka-challenge.cfg")
+    return topo.start_role("challenger", cfg, "scscf", addr=CHALLENGER,
+                           defines={"CHALLENGER_IP": Bare(CHALLENGER)})
+
+
+def test_the_module_keeps_ck_and_ik_for_trusted_pcscfs(topo, challenger):
+    register_alice = lambda p: p.request(
+        "REGISTER", "sip:ims.example", "sip:alice@ims.example",
+        headers=['Authorization: Digest username="alice@ims.example", realm="ims.example", '
+                 'nonce="", uri="sip:ims.example", response=""'])
+    before = challenger.stat("ims_aka:challenges_refused_untrusted")
+    mark = challenger.log_mark()
+    with Peer(EVE) as eve:
+        got = eve.send(CHALLENGER, register_alice(eve))
+    assert got.status() == 403, got.messages
+    no_keys(got)
+    assert challenger.stat("ims_aka:challenges_refused_untrusted") == before + 1
+    line = one_line(challenger, mark, re.escape(EVE))
+    assert "alice@ims.example" in line and "trusted P-CSCF" in line
+    # the P-CSCF still gets them (it sets up the SAs with them)
+    with Peer(ADDR["pcscf"], 5093) as pcscf:
+        got = pcscf.send(CHALLENGER, register_alice(pcscf))
+    assert got.status() == 401
+    www = got.final().header("www-authenticate")[0]
+    assert re.search(r'ck="[0-9a-f]{32}"', www) and re.search(r'ik="[0-9a-f]{32}"', www)
+
+
+# ---- #5: REGISTER and originating requests only from a P-CSCF, terminating from trusted peers
+
+def test_mallory_cannot_register_without_the_pcscf(topo):
+    """mallory knows her own K: straight at the S-CSCF she gets no challenge, so no binding
+    without Path and SA."""
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    u = AkaUE("mallory@ims.example", "sip:mallory@ims.example", K, OP, ue_addr(12),
+              proxy=SCSCF)
+    try:
+        first, final = u.aka_register()
+    finally:
+        u.close()
+    assert first.status == 403 and final is first, first.raw
+    assert not re.search(r"\b(ck|ik)=", first.raw)
+    one_line(scscf, mark, r"REGISTER from %s .*refused" % re.escape(ue_addr(12)))
+    assert not bindings(topo, contact=ue_addr(12))
+
+
+@pytest.mark.parametrize("method,source", [
+    ("MESSAGE", EVE),            # a UE address: would be relayed as terminating
+    ("MESSAGE", "127.0.3.9"),    # the foreign network, not through the edge
+    ("SUBSCRIBE", EVE),
+    ("PUBLISH", EVE),
+])
+def test_requests_straight_from_outside_are_refused(topo, alice, method, source):
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    cid = "%s@attack" % uuid.uuid4().hex[:12]
+    with Peer(source) as eve:
+        headers = ["Event: presence", "Expires: 60"] if method != "MESSAGE" else []
+        body, ctype = (PIDF, "application/pidf+xml") if method == "PUBLISH" else \
+            ("hello", "text/plain") if method == "MESSAGE" else ("", None)
+        got, reached = send_watched(eve, SCSCF, eve.request(
+            method, "sip:alice@ims.example", "sip:bob@ims.example", call_id=cid,
+            headers=headers, body=body, content_type=ctype), alice, cid)
+    assert got.status() == 403, got.messages
+    assert not got.requests("NOTIFY")
+    assert not reached
+    one_line(scscf, mark, r"%s from %s .*refused" % (method, re.escape(source)))
+    assert topo.pg.query("SELECT count(*) FROM presentity WHERE username = 'alice'") == [["0"]]
+
+
+def test_a_trusted_peer_may_terminate_but_not_register(topo, alice):
+    scscf = topo.roles["scscf"]
+    with Peer(ADDR["ps"], 5999) as ps:   # the PS's address, another port
+        cid, text = message(ps, from_uri="sip:presence@ims.example")
+        got, reached = send_watched(ps, SCSCF, text, alice, cid)
+        assert got.status() == 200 and len(reached) == 1, got.messages
+        mark = scscf.log_mark()
+        got = ps.send(SCSCF, ps.request("REGISTER", "sip:ims.example",
+                                        "sip:alice@ims.example", headers=["Expires: 600"]))
+    assert got.status() == 403
+    no_keys(got)
+    one_line(scscf, mark, r"REGISTER from %s .*refused" % re.escape(ADDR["ps"]))
+
+
+# ---- #2: the originating user is the identity the P-CSCF asserted ----
+
+def from_pcscf(addr=ADDR["pcscf"], port=5091):
+    return Peer(addr, port)
+
+
+@pytest.mark.parametrize("pai,from_uri,why", [
+    (None, "sip:mallory@ims.example", "no P-Asserted-Identity"),
+    ("<sip:carol@ims.example>", "sip:alice@ims.example", "sip:carol@ims.example"),
+    ("<sip:carol@ims.example>", "sip:mallory@ims.example", "sip:carol@ims.example"),
+])
+def test_originating_without_a_registered_asserted_identity_is_refused(topo, alice, pai,
+                                                                        from_uri, why):
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    with from_pcscf() as pcscf:
+        cid, text = message(pcscf, from_uri=from_uri,
+                            headers=["P-Asserted-Identity: " + pai] if pai else [])
+        got, reached = send_watched(pcscf, SCSCF, text, alice, cid)
+    assert got.status() == 403, got.messages
+    assert not reached
+    line = one_line(scscf, mark, re.escape(why))
+    assert ADDR["pcscf"] in line
+
+
+def test_an_identity_registered_through_another_pcscf_is_not_asserted_here(topo, alice):
+    """alice registered through 127.0.1.1; a P-CSCF that never saw her cannot originate as her."""
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    with from_pcscf(OTHER_PCSCF) as other:
+        cid, text = message(other, from_uri="sip:alice@ims.example",
+                            headers=["P-Asserted-Identity: <sip:alice@ims.example>"])
+        got, reached = send_watched(other, SCSCF, text, alice, cid)
+    assert got.status() == 403, got.messages
+    assert not reached
+    one_line(scscf, mark, r"from %s refused: .*sip:alice@ims\.example" % re.escape(OTHER_PCSCF))
+
+
+@pytest.mark.parametrize("pai", ["<sip:mallory@ims.example>", "<tel:+15550102>"])
+def test_the_asserted_identity_decides_not_the_from(topo, alice, pai):
+    """mallory's request names alice in From; it is relayed as mallory's (any IMPU of her
+    implicit registration set), with the identity the P-CSCF asserted."""
+    with from_pcscf() as pcscf:
+        cid, text = message(pcscf, from_uri="sip:alice@ims.example",
+                            headers=["P-Asserted-Identity: " + pai])
+        got, reached = send_watched(pcscf, SCSCF, text, alice, cid)
+    assert got.status() == 200, got.messages
+    [m] = reached
+    assert m.header("p-asserted-identity") == [pai]
+
+
+def test_mallory_over_her_sa_is_relayed_as_mallory(topo, alice):
+    with Peer(ue_addr(2)) as mallory:
+        cid, text = message(mallory, from_uri="sip:alice@ims.example")
+        got, reached = send_watched(mallory, PCSCF_PROTECTED, text, alice, cid)
+    assert got.status() == 200, got.messages
+    [m] = reached
+    assert m.header("p-asserted-identity") == ["<sip:mallory@ims.example>"]
+
+
+# ---- #6: a protected re-REGISTER only for an IMPI that completed AKA via that P-CSCF ----
+
+def protected_register(addr, user="alice"):
+    u = AkaUE("%s@ims.example" % user, "sip:%s@ims.example" % user, K, OP, addr, proxy=SCSCF)
+    try:
+        return u.register(u.initial_authorization(extra=', integrity-protected="yes"'))
+    finally:
+        u.close()
+
+
+def test_protected_register_via_a_pcscf_where_the_impi_never_authenticated(topo):
+    scscf = topo.roles["scscf"]
+    before = scscf.stat("ims_aka:protected_rechallenged")
+    mark = scscf.log_mark()
+    r = protected_register(OTHER_PCSCF)
+    assert r.status == 401, r.raw  # challenged, not taken on the P-CSCF's word
+    assert not bindings(topo, contact=OTHER_PCSCF)
+    line = one_line(scscf, mark, r"protected REGISTER.*%s" % re.escape(OTHER_PCSCF))
+    assert "alice@ims.example" in line
+    assert scscf.stat("ims_aka:protected_rechallenged") == before + 1
+
+
+def test_protected_register_after_the_scscf_forgot_the_authentication(topo):
+    """Last (restarts the S-CSCF): alice's binding survives in PostgreSQL, the AKA state does
+    not; her next protected re-REGISTER is challenged, and so it is once more taken from AKA."""
+    r = protected_register(ADDR["pcscf"])
+    assert r.status == 200, r.raw  # alice completed AKA via this P-CSCF: no new challenge
+    scscf = topo.roles["scscf"]
+    scscf.stop()
+    scscf = topo.start_role("scscf", "scscf.cfg", "scscf")
+    assert bindings(topo, "alice")
+    mark = scscf.log_mark()
+    r = protected_register(ADDR["pcscf"])
+    assert r.status == 401, r.raw
+    one_line(scscf, mark, r"protected REGISTER for alice@ims\.example")
