@@ -278,6 +278,36 @@ def test_mallory_over_her_sa_is_relayed_as_mallory(topo, alice):
     assert m.header("p-asserted-identity") == ["<sip:mallory@ims.example>"]
 
 
+# ---- #8: the Path the P-CSCF added is stored whatever the UE supports; refused is unbound ----
+
+def test_register_without_supported_path_is_bound_with_the_path(topo):
+    u = topo.ue("carol", "", 3)
+    r = u._aka_run("register-secagree.xml",
+                   {"@IMPI@": "carol@ims.example", "@K@": K.decode(), "@OP@": OP.decode(),
+                    "@CLIENT@": CLIENT, "@VERIFY@": "[$server]", "      @FIRST_VERIFY@\n": "",
+                    "Supported: path, sec-agree": "Supported: sec-agree"},
+                   K.decode(), OP.decode(), 3600, 5)
+    assert r.ok, r.stdout[-3000:]
+    assert "420" not in "\n".join(r.summary())
+    rows = bindings(topo, "carol")
+    assert len(rows) == 1 and ADDR["pcscf"] in rows[0][2], rows
+
+
+@pytest.mark.parametrize("how", ["wrong RES", "IMPU of another IMPI"])
+def test_a_refused_register_leaves_no_binding(topo, how):
+    """Whatever refuses a REGISTER, nothing stays in location (no 420 after save())."""
+    to = "sip:carol@ims.example" if how == "IMPU of another IMPI" else None
+    u = AkaUE("frank@ims.example", "sip:frank@ims.example", K, OP, ADDR["pcscf"], proxy=SCSCF)
+    try:
+        first = u.register(u.initial_authorization(), to=to)
+        final = u.register(u.answer(first.header("WWW-Authenticate"),
+                                    wrong_res=how == "wrong RES"), to=to)
+    finally:
+        u.close()
+    assert first.status == 401 and final.status == 403, final.raw
+    assert not bindings(topo, contact="%s:%d" % (ADDR["pcscf"], u.port))
+
+
 # ---- #6: a protected re-REGISTER only for an IMPI that completed AKA via that P-CSCF ----
 
 def protected_register(addr, user="alice"):
