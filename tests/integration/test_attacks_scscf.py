@@ -308,6 +308,120 @@ def test_a_refused_register_leaves_no_binding(topo, how):
     assert not bindings(topo, contact="%s:%d" % (ADDR["pcscf"], u.port))
 
 
+# ---- #3: in-dialog requests only along a route this proxy record-routed ----
+
+def split_routes(values):
+    out = []
+    for v in values:
+        out += re.findall(r"<[^>]*>", v)
+    return out
+
+
+@pytest.fixture(scope="module")
+def mallory_dialog(topo):
+    """mallory's own subscription over her SA: its Call-ID, tags, route set and remote target."""
+    with Peer(ue_addr(2)) as mallory:
+        cid, ftag = "%s@mallory" % uuid.uuid4().hex[:12], new_tag()
+        got = mallory.send(PCSCF_PROTECTED, mallory.request(
+            "SUBSCRIBE", "sip:alice@ims.example", "sip:mallory@ims.example", call_id=cid,
+            from_tag=ftag, headers=["Event: presence", "Expires: 60",
+                                    "Accept: application/pidf+xml"]))
+    ok = got.final()
+    assert ok.status in (200, 202), got.messages
+    rr = split_routes(ok.header("record-route"))
+    ours = [r for r in rr if ADDR["scscf"] in r]
+    assert ours and ";rm=" in ours[0], rr
+    target = re.search(r"<([^>]+)>", ok.header("contact")[0]).group(1)
+    totag = re.search(r"tag=([^;>\s]+)", ok.header("to")[0]).group(1)
+    # the PS's NOTIFY came back along the route set (the callee's side: tags swapped)
+    notified = [m for m in got.requests("NOTIFY") if m.header("call-id") == [cid]]
+    return {"call_id": cid, "ftag": ftag, "ttag": totag, "routes": list(reversed(rr)),
+            "scscf_route": ours[0], "target": target, "notified": notified}
+
+
+def in_dialog(peer, method, ruri, routes, call_id, ftag, ttag, **kw):
+    return peer.request(method, ruri, "sip:mallory@ims.example", to_uri="sip:alice@ims.example",
+                        call_id=call_id, from_tag=ftag, to_tag=ttag, cseq=7,
+                        headers=["Route: " + ", ".join(routes)] + list(kw.pop("headers", [])),
+                        **kw)
+
+
+def test_publish_in_a_dialog_is_refused(topo):
+    """The issue's attack: a PUBLISH with a To tag and a pre-loaded Route to the PS. RFC 3903:
+    PUBLISH is never sent in a dialog."""
+    scscf = topo.roles["scscf"]
+    for source in (EVE, ADDR["pcscf"]):
+        mark = scscf.log_mark()
+        with Peer(source, 5060 if source == EVE else 5094) as p:
+            got = p.send(SCSCF, in_dialog(
+                p, "PUBLISH", "sip:alice@ims.example",
+                ["<sip:%s;lr>" % ADDR["ps"], "<sip:alice@ims.example>"],
+                "%s@attack" % uuid.uuid4().hex[:12], new_tag(), new_tag(),
+                headers=["Event: presence", "Expires: 3600"], body=PIDF,
+                content_type="application/pidf+xml"))
+        assert got.status() == 403, got.messages
+        one_line(scscf, mark, r"PUBLISH from %s .*" % re.escape(source))
+    assert topo.pg.query("SELECT count(*) FROM presentity WHERE username = 'alice'") == [["0"]]
+
+
+@pytest.mark.parametrize("variant", ["another host first", "no MAC", "forged MAC",
+                                     "MAC of another dialog"])
+def test_in_dialog_request_along_a_route_not_recorded_here(topo, alice, mallory_dialog, variant):
+    """From the P-CSCF's address (trusted), an in-dialog MESSAGE whose route set would take it
+    straight to alice's UE address, past her P-CSCF and SA."""
+    d = mallory_dialog
+    ours = d["scscf_route"]
+    call_id, ftag, ttag = "%s@alice" % uuid.uuid4().hex[:12], new_tag(), new_tag()
+    routes = {
+        "another host first": ["<sip:%s;lr>" % ue_addr(1)],
+        "no MAC": ["<sip:%s;lr;ftag=%s>" % (ADDR["scscf"], ftag), "<sip:%s;lr>" % ue_addr(1)],
+        "forged MAC": [re.sub(r";rm=[^;>]+", ";rm=AAAAAAAAAAAAAAAAAAAAAA",
+                              ours.replace(d["ftag"], ftag)), "<sip:%s;lr>" % ue_addr(1)],
+        # mallory's valid MAC, for her own dialog, on a request of another one
+        "MAC of another dialog": [ours.replace(d["ftag"], ftag), "<sip:%s;lr>" % ue_addr(1)],
+    }[variant]
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    with from_pcscf(port=5095) as pcscf:
+        got, reached = send_watched(pcscf, SCSCF, in_dialog(
+            pcscf, "MESSAGE", "sip:alice@%s" % ue_addr(1), routes, call_id, ftag, ttag,
+            body="in-dialog attack", content_type="text/plain"), alice, call_id)
+    assert got.status() == 403, got.messages
+    assert not reached
+    line = one_line(scscf, mark, re.escape(call_id))
+    assert "MESSAGE from %s refused" % ADDR["pcscf"] in line and "Route" in line, line
+
+
+def test_mallory_over_her_sa_cannot_use_her_route_for_another_dialog(topo, alice, mallory_dialog):
+    """The same through the real P-CSCF: whichever proxy refuses, nothing reaches alice."""
+    d = mallory_dialog
+    call_id, ftag = "%s@alice" % uuid.uuid4().hex[:12], new_tag()
+    routes = [r.replace(d["ftag"], ftag) for r in d["routes"]] + ["<sip:%s;lr>" % ue_addr(1)]
+    with Peer(ue_addr(2)) as mallory:
+        got, reached = send_watched(mallory, PCSCF_PROTECTED, in_dialog(
+            mallory, "MESSAGE", "sip:alice@%s" % ue_addr(1), routes, call_id, ftag, new_tag(),
+            body="in-dialog attack", content_type="text/plain"), alice, call_id)
+    assert got.status() in (403, 404), got.messages
+    assert not reached
+
+
+def test_the_own_dialog_still_works(topo, mallory_dialog):
+    """mallory's own route set, for her own dialog, is relayed both ways: the PS's NOTIFY
+    reached her, and her unsubscribe (to the remote target, RFC 3261 12.2.1.1) reaches the PS,
+    whose answer comes back; no proxy refuses it."""
+    d = mallory_dialog
+    assert d["notified"], "the NOTIFY of her own subscription did not come back"
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    with Peer(ue_addr(2)) as mallory:
+        got = mallory.send(PCSCF_PROTECTED, in_dialog(
+            mallory, "SUBSCRIBE", d["target"], d["routes"], d["call_id"], d["ftag"], d["ttag"],
+            headers=["Event: presence", "Expires: 0"]))
+    final = got.final()
+    assert final and final.status not in (403, 404), got.messages
+    assert not scscf.log_since(mark, "refused", timeout=0.5)
+
+
 # ---- #6: a protected re-REGISTER only for an IMPI that completed AKA via that P-CSCF ----
 
 def protected_register(addr, user="alice"):
