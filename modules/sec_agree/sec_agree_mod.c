@@ -28,6 +28,8 @@
 #include "core/parser/parse_expires.h"
 #include "core/parser/parse_to.h"
 #include "core/parser/parse_uri.h"
+#include "core/pvar.h"
+#include "core/lvalue.h"
 #include "core/rpc.h"
 #include "core/rpc_lookup.h"
 #include "core/socket_info.h"
@@ -859,28 +861,38 @@ static int bind_sec_agree(sec_agree_api_t *api)
 	return 0;
 }
 
-/* Requests towards a UE leave from our protected client port to its protected server port
- * (TS 33.203 7.1), over the SA pair set up for that. */
-static int sec_agree_forward_to_ue(struct sip_msg *msg)
+/* The active SA towards the UE a request targets (its destination or R-URI): the SA of the
+ * very contact, address and protected server port, so that another UE at that address is not
+ * reached over its SA (TS 33.203 7.1). 0, -1 (logged). */
+static int target_sa(struct sip_msg *msg, struct sa_rec *r)
 {
 	struct sip_uri u;
 	str *target = msg->dst_uri.len ? &msg->dst_uri : GET_RURI(msg);
-	char ip[SA_IP_MAX], uri[96];
-	struct sa_rec r;
-	struct socket_info *si;
+	char ip[SA_IP_MAX];
 
 	if (parse_uri(target->s, target->len, &u) < 0 || u.host.len >= (int)sizeof(ip)) {
 		LM_ERR("cannot parse the target %.*s\n", target->len, target->s);
 		return -1;
 	}
 	copy_str(ip, sizeof(ip), &u.host);
-	/* the SA of the very contact the request targets (address and protected server port):
-	 * another UE at that address is not reached over its SA (TS 33.203 7.1) */
 	uint16_t port_us = u.port_no ? u.port_no : SIP_PORT;
-	if (sa_store_by_ue_server(store, ip, port_us, time(NULL), &r) < 0) {
+	if (sa_store_by_ue_server(store, ip, port_us, time(NULL), r) < 0) {
 		LM_NOTICE("no active SA towards %s:%u: not sent\n", ip, port_us);
 		return -1;
 	}
+	return 0;
+}
+
+/* Requests towards a UE leave from our protected client port to its protected server port
+ * (TS 33.203 7.1), over the SA pair set up for that. */
+static int sec_agree_forward_to_ue(struct sip_msg *msg)
+{
+	char uri[96];
+	struct sa_rec r;
+	struct socket_info *si;
+
+	if (target_sa(msg, &r) != 0)
+		return -1;
 	str host = {r.pcscf_ip, (int)strlen(r.pcscf_ip)};
 	if (!(si = grep_sock_info(&host, (unsigned short)port_pc, PROTO_UDP))) {
 		LM_ERR("no udp socket on %s:%d (listen= the protected client port)\n", r.pcscf_ip,
@@ -893,6 +905,62 @@ static int sec_agree_forward_to_ue(struct sip_msg *msg)
 		return -1;
 	msg->force_send_socket = si;
 	return 1;
+}
+
+/* ---- sec_agree_impi: whose SA, for binding a dialog to it ---- */
+/* The IMPI of the SA a request arrived over or, for a request towards a UE (after
+ * sec_agree_forward_to_ue()), of the SA it goes over. The UE's requests in a dialog come over
+ * an SA of that IMPI (a re-registration's new SAs keep it, TS 33.203 7.4), so the P-CSCF binds
+ * its Record-Route entry to it and no other subscriber can act in the dialog over her own SA. */
+static int sa_impi(struct sip_msg *msg, pv_spec_t *dst)
+{
+	struct sa_rec r;
+	pv_value_t v;
+
+	if (msg->first_line.type != SIP_REQUEST)
+		return -1;
+	if (msg->rcv.dst_port == port_ps) {
+		if (sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL,
+		                          time(NULL), &r) < 0)
+			return -1;
+	} else if (target_sa(msg, &r) != 0) {
+		return -1;
+	}
+	if (!r.impi[0])
+		return -1;
+	memset(&v, 0, sizeof(v));
+	v.flags = PV_VAL_STR;
+	v.rs.s = r.impi;
+	v.rs.len = (int)strlen(r.impi);
+	return dst->setf(msg, &dst->pvp, (int)EQ_T, &v) < 0 ? -1 : 1;
+}
+
+static int w_impi(struct sip_msg *msg, char *dst, char *unused)
+{
+	(void)unused;
+	return sa_impi(msg, (pv_spec_t *)dst);
+}
+
+static int fixup_impi(void **param, int param_no)
+{
+	if (fixup_pvar_null(param, param_no) != 0)
+		return -1;
+	if (!((pv_spec_t *)*param)->setf) {
+		LM_ERR("sec_agree_impi(): the parameter must be a writable variable\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int ki_impi(struct sip_msg *msg, str *pvname)
+{
+	pv_spec_t *dst = pv_cache_get(pvname);
+	if (!dst || !dst->setf) {
+		LM_ERR("sec_agree_impi(): %.*s is not a writable variable\n", pvname->len,
+		       pvname->s);
+		return -1;
+	}
+	return sa_impi(msg, dst);
 }
 
 /* ---- cfg wrappers ---- */
@@ -1060,6 +1128,8 @@ static cmd_export_t cmds[] = {
         {"sec_agree_check_protected", (cmd_function)w_check, 0, 0, 0, REQUEST_ROUTE},
         {"sec_agree_forward_to_ue", (cmd_function)w_to_ue, 0, 0, 0,
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
+        {"sec_agree_impi", (cmd_function)w_impi, 1, fixup_impi, fixup_free_pvar_null,
+         REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
         /* Kamailio's find_export() convention; void (*)(void) is the generic function type */
         {"bind_sec_agree", (cmd_function)(void (*)(void))bind_sec_agree, 0, 0, 0, 0},
         {0, 0, 0, 0, 0, 0},
@@ -1100,6 +1170,7 @@ static sr_kemi_t sr_kemi_sec_agree_exports[] = {
         PRESEC_KEMI_0("sec_agree", "sec_agree_reply", sec_agree_reply),
         PRESEC_KEMI_0("sec_agree", "sec_agree_check_protected", sec_agree_check_protected),
         PRESEC_KEMI_0("sec_agree", "sec_agree_forward_to_ue", sec_agree_forward_to_ue),
+        PRESEC_KEMI_S("sec_agree", "sec_agree_impi", ki_impi),
         PRESEC_KEMI_END,
 };
 

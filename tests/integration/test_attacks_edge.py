@@ -24,6 +24,7 @@ CLIENT = ("ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=%d;spi-s=%d;port-c=50
 USERS = {"alice": (1, 1111), "bob": (2, 3333)}
 EVE = "127.0.3.2"
 ERIN = "127.0.3.1"      # FOREIGN_URI of the topology: where the edge sends visited.example
+INSIDE = "127.0.1.9"    # an unused address inside the trust domain (127.0.1.0/24)
 EDGE = (ADDR["edge"], 5060)
 
 
@@ -154,6 +155,48 @@ def test_a_register_from_outside_is_refused_at_the_edge(topo):
     assert not [c for c in topo.pg.query("SELECT contact FROM location") if EVE in c[0]]
     lines = edge.log_since(mark, r"REGISTER from %s" % re.escape(EVE))
     assert len(lines) == 1, edge.log_since(mark)
+
+
+# ---- the edge is no relay into the trust domain ----
+
+@pytest.mark.parametrize("route", [
+    "<sip:127.0.1.4;lr>, <sip:%s;lr>" % INSIDE,    # the edge first, then an inside host
+    "<sip:%s;lr>" % INSIDE,                          # straight to the inside host
+    "<sip:127.0.1.4;lr;ftag=x>, <sip:%s;lr>" % INSIDE,  # a Record-Route look-alike
+], ids=["edge-then-inside", "inside-only", "rr-lookalike"])
+def test_an_in_dialog_request_along_a_route_the_edge_never_recorded_goes_nowhere(topo, route):
+    edge = topo.roles["edge"]
+    mark = edge.log_mark()
+    with Listener(INSIDE) as inside, Peer(EVE, 5060) as eve:
+        got = eve.send(EDGE, from_eve(["Route: %s" % route], to_tag=new_tag(),
+                                      ruri="sip:alice@%s:5060" % INSIDE))
+    assert got.status() in (403, 404), got
+    assert inside.got == [], inside.got
+    assert len(edge.log_since(mark, r"%s" % re.escape(EVE))) == 1, edge.log_since(mark)
+
+
+PIDF = """<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@ims.example">
+  <tuple id="t-eve"><status><basic>open</basic></status><note>forged by eve</note></tuple>
+</presence>
+"""
+
+
+def test_a_publish_routed_through_the_edge_to_the_ps_is_not_stored(topo):
+    """eve pre-loads a Route to the PS: a PUBLISH for alice that the edge relayed would reach
+    the PS from inside the trust domain."""
+    edge = topo.roles["edge"]
+    mark = edge.log_mark()
+    with Peer(EVE, 5060) as eve:
+        got = eve.send(EDGE, from_eve(
+            ["Route: <sip:127.0.1.4;lr>, <sip:%s;lr>" % ADDR["ps"], "Event: presence",
+             "Expires: 60"], method="PUBLISH", to_tag=new_tag(), body=PIDF,
+            content_type="application/pidf+xml"))
+    assert got.status() in (403, 404), got
+    rows = topo.pg.query("SELECT count(*) FROM presentity WHERE username = 'alice' "
+                         "AND convert_from(body, 'UTF8') LIKE '%forged by eve%'")
+    assert rows == [["0"]], rows
+    assert len(edge.log_since(mark, re.escape(EVE))) == 1, edge.log_since(mark)
 
 
 # ---- privacy on the way out, and identities in replies ----

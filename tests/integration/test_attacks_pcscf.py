@@ -292,3 +292,72 @@ def test_eve_on_the_unprotected_port_gets_403(topo):
     assert got.status() == 403, got
     assert len(pcscf.log_since(mark, r"MESSAGE from %s:5060 to port 5060 did not arrive over "
                                      r"an SA" % re.escape(EVE))) == 1
+
+
+# ---- in-dialog requests over one's own SA: only along routes the P-CSCF recorded ----
+
+INSIDE = "127.0.1.9"  # an unused address inside the trust domain (127.0.1.0/24)
+
+
+@pytest.mark.parametrize("route", [
+    "<sip:%s;lr>" % INSIDE,                                    # straight to an inside host
+    "<sip:127.0.1.1:5064;lr>, <sip:%s;lr>" % INSIDE,          # ours first, then inside
+    "<sip:127.0.1.1;lr;ftag=x>, <sip:%s;lr>" % INSIDE,        # a Record-Route look-alike
+], ids=["inside-only", "pcscf-then-inside", "rr-lookalike"])
+def test_an_in_dialog_request_with_a_route_of_her_own_goes_nowhere(topo, route):
+    pcscf, mallory = topo.roles["pcscf"], topo.ues["mallory"]
+    mark = pcscf.log_mark()
+    text = request("MESSAGE", "sip:alice@%s:5060" % INSIDE, mallory.impu, to_uri=impu("alice"),
+                   src=(mallory.addr, 5060), to_tag=new_tag(), headers=["Route: %s" % route],
+                   body="in someone's dialog", content_type="text/plain")
+    with Peer(INSIDE, 5060) as inside:
+        got = over_sa(topo, "mallory", text)
+        leaked = inside.collect(0.5)
+    assert got.status() in (403, 404), got
+    assert leaked == [], leaked
+    lines = pcscf.log_since(mark, re.escape("%s:5060" % mallory.addr))
+    assert len(lines) == 1, pcscf.log_since(mark)
+
+
+def subscribe_dialog(topo, user, presentity):
+    """user subscribes over its SA; returns (the SUBSCRIBE, the 200 to it)."""
+    ue = topo.ues[user]
+    text = request("SUBSCRIBE", impu(presentity), ue.impu, src=(ue.addr, 5060),
+                   headers=["Event: presence", "Expires: 300",
+                            "Accept: application/pidf+xml"])
+    ex = over_sa(topo, user, text)
+    ok = ex.final()
+    assert ok is not None and ok.status in (200, 202), ex
+    return text, ok
+
+
+def test_mallory_cannot_act_in_alice_s_dialog_over_her_own_sa(topo):
+    """alice subscribes to bob's presence; mallory, who (say) knows everything of that dialog
+    (Call-ID, tags, route set, remote target), ends it from her own SA with an in-dialog
+    SUBSCRIBE. The P-CSCF relays an in-dialog request of a UE only along a route it recorded
+    for that UE: 403 (or 404) and a log line; alice's subscription gets no final NOTIFY."""
+    pcscf, alice, mallory = topo.roles["pcscf"], topo.ues["alice"], topo.ues["mallory"]
+    sub, ok = subscribe_dialog(topo, "alice", "bob")
+    call_id = re.search(r"^Call-ID: *(\S+)", sub, re.M).group(1)
+    from_tag = re.search(r"^From: [^\r\n]*;tag=(\w+)", sub, re.M).group(1)
+    to_tag = re.search(r";tag=([^;>\s]+)", ok.header("to")[0]).group(1)
+    target = re.search(r"<([^>]+)>", ok.header("contact")[0]).group(1)
+    routes = [r for h in reversed(ok.header("record-route")) for r in
+              reversed([x.strip() for x in h.split(",")])]
+    text = request("SUBSCRIBE", target, alice.impu, to_uri=impu("bob"), src=(mallory.addr, 5060),
+                   call_id=call_id, from_tag=from_tag, to_tag=to_tag, cseq=2,
+                   headers=["Route: %s" % ", ".join(routes), "Event: presence", "Expires: 0"])
+    mark = pcscf.log_mark()
+    with Peer(alice.addr, 5060) as alice_ue:
+        got = over_sa(topo, "mallory", text)
+        notified = [m for m in alice_ue.collect(1.0) if m.method == "NOTIFY"
+                    and any("terminated" in v for v in m.header("subscription-state"))]
+    assert got.status() in (403, 404), got
+    assert notified == [], notified
+    lines = pcscf.log_since(mark, re.escape("%s:5060" % mallory.addr))
+    assert len(lines) == 1, pcscf.log_since(mark)
+    # alice herself may still refresh and end her own dialog
+    own = text.replace("Via: SIP/2.0/UDP %s" % mallory.addr, "Via: SIP/2.0/UDP %s" % alice.addr)
+    own = own.replace("CSeq: 2 ", "CSeq: 3 ")
+    got = over_sa(topo, "alice", own)
+    assert got.status() in (200, 202), got
