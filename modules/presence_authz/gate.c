@@ -21,11 +21,15 @@ static int parse(const char *s, struct uri_id *id, const char **why)
 	return s ? uri_id_parse(s, strlen(s), id, why) : (*why = "missing", -1);
 }
 
-/* the Request-URI's address-of-record into v->presentity */
+/* the Request-URI's address-of-record into v->presentity. Within a dialog the Request-URI is
+ * the PS's own Contact (RFC 3261 12.2.1.1) and presence finds the subscription by its dialog:
+ * no presentity then (v->presentity stays empty). */
 static int presentity(const struct gate_req *r, struct gate_verdict *v)
 {
 	struct uri_id id;
 	const char *why = NULL;
+	if (r->has_to_tag)
+		return 0;
 	if (parse(r->ruri, &id, &why) != 0 ||
 	    uri_id_aor(&id, v->presentity, sizeof(v->presentity)) < 0) {
 		refuse(v, 400, "Request-URI is not a presentity", r->ruri);

@@ -47,7 +47,7 @@ struct gate_req {
 struct gate_verdict {
 	int status;                   /* 0 to go on, else the status to refuse with (403, 400) */
 	const char *why;              /* the refusal, also the reason phrase */
-	char presentity[GATE_ID_MAX]; /* the Request-URI's address-of-record */
+	char presentity[GATE_ID_MAX]; /* the Request-URI's address-of-record; "" in a dialog */
 	/* the watcher as presence is to keep it, or the publisher; for a refusal the identity
 	 * or header at fault */
 	char identity[GATE_ID_MAX];

@@ -167,6 +167,35 @@ def test_bob_over_his_sa_sees_alice(topo):
     assert notes and NOTE in notes[0].body, ex.requests("NOTIFY")
 
 
+def test_bob_refreshes_and_ends_his_subscription_within_the_dialog(topo):
+    """RFC 3261 12.2.1.1: a refresh goes to the PS's Contact along the recorded route set; the
+    gate decides the watcher again and leaves the presentity to the dialog."""
+    bob = topo.ues["bob"]
+    with Peer(bob.addr, 5060) as p:
+        ex = p.send(PROTECTED, subscribe_text((bob.addr, 5060), bob.impu), settle=1.5)
+        ok = ex.final()
+        assert ok and ok.status == 200, ex
+        target = re.search(r"<([^>]+)>", ok.header("contact")[0]).group(1)
+        routes = [r for h in reversed(ok.header("record-route")) for r in
+                  reversed(h.split(","))]
+        to_tag = re.search(r";tag=([^;>\s]+)", ok.header("to")[0]).group(1)
+        from_tag = re.search(r";tag=([^;>\s]+)", ok.header("from")[0]).group(1)
+        call_id = ok.header("call-id")[0]
+        for cseq, expires in ((2, 60), (3, 0)):
+            text = request("SUBSCRIBE", target, bob.impu, to_uri=impu("alice"),
+                           src=(bob.addr, 5060), call_id=call_id, from_tag=from_tag,
+                           to_tag=to_tag, cseq=cseq,
+                           headers=["Route: %s" % ", ".join(r.strip() for r in routes),
+                                    "Event: presence", "Accept: application/pidf+xml",
+                                    "Expires: %d" % expires])
+            ex = p.send(PROTECTED, text, settle=1.5)
+            assert ex.status() == 200, (expires, ex)
+            states = [(m.header("Subscription-State") or [""])[0]
+                      for m in ex.requests("NOTIFY")]
+            assert any(st.startswith("terminated" if expires == 0 else "active")
+                       for st in states), (expires, states)
+
+
 # ---- hole 1: presence leaks by the case of a domain (and every other spelling) ----
 
 # bob of ims.example written every way RFC 3261 19.1.4 makes equal, or close to it, and zed:

@@ -301,6 +301,31 @@ static void test_nothing_is_published_on_an_address_s_word(void **state)
 	assert_int_equal(gate_publish(&none, &r, &v), GP_REFUSED);
 }
 
+/* RFC 3261 12.2.1.1: a refresh or an unsubscribe is addressed to the PS's Contact; the watcher
+ * is decided as for the initial SUBSCRIBE, the presentity is the dialog's */
+static void test_a_refresh_is_addressed_to_the_ps_not_to_the_presentity(void **state)
+{
+	struct gate_verdict v;
+	(void)state;
+	struct gate_req r = req(SCSCF, "sip:bob@ims.example", "<sip:bob@ims.example>");
+	r.ruri = "sip:127.0.1.3:5060";
+	r.has_to_tag = 1;
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_ASSERTED);
+	assert_string_equal(v.identity, "sip:bob@ims.example");
+	assert_string_equal(v.presentity, "");
+	/* nobody asserted it: proved again, like the initial SUBSCRIBE */
+	r = req(EVE, "sip:bob@IMS.EXAMPLE", NULL);
+	r.ruri = "sip:127.0.1.3:5060";
+	r.has_to_tag = 1;
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_MUST_AUTHENTICATE);
+	assert_int_equal(gate_digest(&r, "bob", "ims.example", &v), 0);
+	assert_int_equal(gate_digest(&r, "mallory", "ims.example", &v), -1);
+	/* the same Request-URI out of a dialog names no presentity */
+	r.has_to_tag = 0;
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_REFUSED);
+	assert_int_equal(v.status, 400);
+}
+
 static void test_peers_by_address_or_sip_uri(void **state)
 {
 	struct trust_list l;
@@ -334,6 +359,7 @@ int main(void)
 	        cmocka_unit_test(test_the_digest_must_prove_the_from),
 	        cmocka_unit_test(test_only_the_presentity_publishes),
 	        cmocka_unit_test(test_nothing_is_published_on_an_address_s_word),
+	        cmocka_unit_test(test_a_refresh_is_addressed_to_the_ps_not_to_the_presentity),
 	        cmocka_unit_test(test_peers_by_address_or_sip_uri),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
