@@ -1,14 +1,16 @@
 #include "authreg.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-/* One IMPU of a registration, chained in the IMPU index. */
+#include "uri_id.h"
+
+/* One IMPU of a registration, chained in the IMPU index under its key (impu_key). */
 struct impu_node {
 	struct authreg_entry *owner;
-	const char *impu; /* NUL-terminated, inside the owner's block */
+	const char *impu; /* as the set wrote it, inside the owner's block (not NUL-terminated) */
+	size_t impu_len;
+	char key[AUTHREG_KEY_MAX];
 	size_t len;
 	struct impu_node *next;
 };
@@ -30,13 +32,29 @@ struct authreg {
 	struct impu_node **by_impu;
 };
 
-/* FNV-1a; IMPUs without regard to case, the way they are compared */
-static unsigned hash(const char *s, size_t n, int fold)
+/* FNV-1a */
+static unsigned hash(const char *s, size_t n)
 {
 	unsigned h = 2166136261u;
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)(fold ? tolower((unsigned char)s[i]) : s[i])) * 16777619u;
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h;
+}
+
+/* The bucket of an IMPU: its address-of-record as the project's one identity comparison
+ * writes it (uri_id: "sip:%61lice@IMS.example" is "sip:alice@ims.example"), which two equal
+ * identities share; or the text as written when it is no URI. Its length. */
+static size_t impu_key(const char *s, size_t n, char *out, size_t outsz)
+{
+	struct uri_id id;
+	const char *why = NULL;
+	int k;
+	if (uri_id_parse(s, n, &id, &why) == 0 && (k = uri_id_aor(&id, out, outsz)) >= 0)
+		return (size_t)k;
+	size_t m = n < outsz - 1 ? n : outsz - 1;
+	memcpy(out, s, m);
+	out[m] = '\0';
+	return m;
 }
 
 struct authreg *authreg_new(const struct presec_store_ops *ops, unsigned nbuckets,
@@ -60,7 +78,7 @@ struct authreg *authreg_new(const struct presec_store_ops *ops, unsigned nbucket
 
 static struct authreg_entry **find_slot(struct authreg *ar, const char *impi)
 {
-	struct authreg_entry **pp = &ar->by_impi[hash(impi, strlen(impi), 0) & ar->mask];
+	struct authreg_entry **pp = &ar->by_impi[hash(impi, strlen(impi)) & ar->mask];
 	while (*pp && strcmp((*pp)->impi, impi) != 0)
 		pp = &(*pp)->next;
 	return pp;
@@ -72,7 +90,7 @@ static void unlink_entry(struct authreg *ar, struct authreg_entry **slot)
 	*slot = e->next;
 	for (unsigned i = 0; i < e->n_impus; i++) {
 		struct impu_node *n = &e->node[i];
-		struct impu_node **pp = &ar->by_impu[hash(n->impu, n->len, 1) & ar->mask];
+		struct impu_node **pp = &ar->by_impu[hash(n->key, n->len) & ar->mask];
 		while (*pp && *pp != n)
 			pp = &(*pp)->next;
 		if (*pp)
@@ -106,12 +124,25 @@ static unsigned count_impus(const char *s)
 	return n;
 }
 
+/* RFC 3261 19.1.4, as uri_id compares (ports and the user, ttl, method and maddr parameters
+ * count); text that is no URI only as written */
+static int same_impu(const struct impu_node *n, const char *impu, size_t len)
+{
+	struct uri_id a, b;
+	const char *why = NULL;
+	int pa = uri_id_parse(n->impu, n->impu_len, &a, &why) == 0;
+	int pb = uri_id_parse(impu, len, &b, &why) == 0;
+	if (pa && pb)
+		return uri_id_equal(&a, &b);
+	return !pa && !pb && n->impu_len == len && memcmp(n->impu, impu, len) == 0;
+}
+
 static struct authreg_entry *make_entry(struct authreg *ar, const char *impi, const char *peer,
                                         const char *impus, time_t expires)
 {
 	size_t li = strlen(impi) + 1, ls = strlen(impus) + 1;
 	unsigned n = count_impus(impus);
-	struct authreg_entry *e = ar->ops.alloc(sizeof(*e) + n * sizeof(e->node[0]) + li + 2 * ls);
+	struct authreg_entry *e = ar->ops.alloc(sizeof(*e) + n * sizeof(e->node[0]) + li + ls);
 	if (!e)
 		return NULL;
 	memset(e, 0, sizeof(*e));
@@ -121,23 +152,21 @@ static struct authreg_entry *make_entry(struct authreg *ar, const char *impi, co
 	p += li;
 	memcpy(p, impus, ls);
 	e->impus = p;
-	p += ls;
-	memcpy(p, impus, ls);
 	snprintf(e->peer, sizeof(e->peer), "%s", peer);
 	e->expires = expires;
-	/* the last copy split at the commas, one node per IMPU */
-	for (char *tok = p; *tok;) {
+	/* one node per IMPU of the comma-separated set */
+	for (const char *tok = impus; *tok;) {
 		size_t len = strcspn(tok, ",");
-		char *end = tok + len;
-		int more = *end != '\0';
-		*end = '\0';
 		if (len) {
 			struct impu_node *nd = &e->node[e->n_impus++];
 			nd->owner = e;
-			nd->impu = tok;
-			nd->len = len;
+			nd->impu = e->impus + (tok - impus);
+			nd->impu_len = len;
+			nd->len = impu_key(tok, len, nd->key, sizeof(nd->key));
 		}
-		tok = more ? end + 1 : end;
+		tok += len;
+		if (*tok)
+			tok++;
 	}
 	return e;
 }
@@ -158,12 +187,12 @@ int authreg_set(struct authreg *ar, const char *impi, const char *peer, const ch
 		rc = -1;
 		goto out;
 	}
-	unsigned b = hash(impi, strlen(impi), 0) & ar->mask;
+	unsigned b = hash(impi, strlen(impi)) & ar->mask;
 	e->next = ar->by_impi[b];
 	ar->by_impi[b] = e;
 	for (unsigned i = 0; i < e->n_impus; i++) {
 		struct impu_node *nd = &e->node[i];
-		unsigned h = hash(nd->impu, nd->len, 1) & ar->mask;
+		unsigned h = hash(nd->key, nd->len) & ar->mask;
 		nd->next = ar->by_impu[h];
 		ar->by_impu[h] = nd;
 	}
@@ -217,9 +246,11 @@ enum authreg_verdict authreg_find_impu(struct authreg *ar, const char *impu, siz
                                        size_t impi_outsz)
 {
 	enum authreg_verdict best = AUTHREG_UNKNOWN;
+	char key[AUTHREG_KEY_MAX];
+	size_t kl = impu_key(impu, len, key, sizeof(key));
 	ar->ops.lock(ar->ops.lock_arg);
-	for (struct impu_node *n = ar->by_impu[hash(impu, len, 1) & ar->mask]; n; n = n->next) {
-		if (n->len != len || strncasecmp(n->impu, impu, len) != 0)
+	for (struct impu_node *n = ar->by_impu[hash(key, kl) & ar->mask]; n; n = n->next) {
+		if (n->len != kl || memcmp(n->key, key, kl) != 0 || !same_impu(n, impu, len))
 			continue;
 		enum authreg_verdict v = verdict(n->owner, peer, now);
 		if (v == AUTHREG_OK) {

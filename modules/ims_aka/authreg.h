@@ -15,6 +15,7 @@
 #define AUTHREG_PEER_MAX  48 /* an IPv6 address as text, with room */
 #define AUTHREG_IMPI_MAX  256
 #define AUTHREG_IMPUS_MAX 1024 /* the comma-separated set, as ims_aka reads it */
+#define AUTHREG_KEY_MAX   300  /* one IMPU as the index keys it */
 
 enum authreg_verdict {
 	AUTHREG_OK = 0,
@@ -48,8 +49,9 @@ enum authreg_verdict authreg_refresh(struct authreg *ar, const char *impi, const
 /* Forgets the IMPI (de-registration). 0, or -1 when nothing was known of it. */
 int authreg_remove(struct authreg *ar, const char *impi);
 
-/* Whether impu (len octets, compared without regard to case as ims_aka compares IMPUs) is in
- * the set of an IMPI registered via peer at now; its IMPI is copied to impi_out. */
+/* Whether impu (len octets; the same identity by RFC 3261 19.1.4 as the project compares them,
+ * pidf_filter's uri_id) is in the set of an IMPI registered via peer at now; its IMPI is
+ * copied to impi_out. */
 enum authreg_verdict authreg_find_impu(struct authreg *ar, const char *impu, size_t len,
                                        const char *peer, time_t now, char *impi_out,
                                        size_t impi_outsz);

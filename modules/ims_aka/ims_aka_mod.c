@@ -42,6 +42,7 @@
 #include "authreg.h"
 #include "digest.h"
 #include "peer.h"
+#include "uri_id.h"
 #include "vstore.h"
 
 MODULE_VERSION
@@ -276,21 +277,6 @@ static long request_lifetime(struct sip_msg *msg)
 		}
 	}
 	return authreg_lifetime(ce, n, star, hdr, default_expires, max_expires);
-}
-
-static int impu_in_set(const char *impu, const char *set)
-{
-	size_t n = strlen(impu);
-	for (const char *p = set; *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && strncasecmp(p, impu, n) == 0)
-			return 1;
-		if (!e)
-			break;
-		p = e + 1;
-	}
-	return 0;
 }
 
 /* IMPI of the request: the Authorization username (TS 24.229 5.1.1.2.1), else derived from the
@@ -622,7 +608,7 @@ static int verify_protected(struct sip_msg *msg, const char *impi, const char *i
 		update_stat(st_fail_unknown_impi, 1);
 		return V_UNKNOWN_IMPI;
 	}
-	if (!impu_in_set(impu, sub.impus)) {
+	if (!uri_id_in_list(impu, sub.impus)) {
 		LM_NOTICE("protected REGISTER via %s: %s is not an IMPU of %s\n",
 		          presec_src_ip(msg), impu, impi);
 		update_stat(st_fail_impu, 1);
@@ -844,7 +830,7 @@ static int verify(struct sip_msg *msg, str *realm)
 		rc = V_WRONG_RESPONSE;
 		goto out;
 	}
-	if (!impu_in_set(impu, e.impus)) {
+	if (!uri_id_in_list(impu, e.impus)) {
 		LM_NOTICE("Authorization for %s from %s: %s is not one of its IMPUs\n", impi,
 		          presec_src_ip(msg), impu);
 		update_stat(st_fail_impu, 1);

@@ -488,6 +488,23 @@ int uri_id_same(const char *a, const char *b)
 	return uri_id_equal(&x, &y);
 }
 
+int uri_id_in_list(const char *uri, const char *list)
+{
+	struct uri_id x, y;
+	const char *why = NULL;
+	if (!uri || !list || uri_id_parse(uri, strlen(uri), &x, &why) != 0)
+		return 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n && uri_id_parse(p, n, &y, &why) == 0 && uri_id_equal(&x, &y))
+			return 1;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
 int uri_id_in_domain(const struct uri_id *id, const char *domain)
 {
 	return id->scheme == URI_ID_SIP && id->user[0] && domain && *domain &&

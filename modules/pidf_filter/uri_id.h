@@ -57,6 +57,10 @@ int uri_id_equal(const struct uri_id *a, const struct uri_id *b);
 /* Whether two URIs (NUL-terminated) are the same identity; 0 when either does not parse. */
 int uri_id_same(const char *a, const char *b);
 
+/* Whether a URI (NUL-terminated) is the same identity as one of a comma-separated list of URIs
+ * (an implicit registration set as ims_aka reads it); entries that do not parse never match. */
+int uri_id_in_list(const char *uri, const char *list);
+
 /* Whether the identity is a user (sip class, with a user part) whose host is `domain`
  * (compared without case). 1 or 0. */
 int uri_id_in_domain(const struct uri_id *id, const char *domain);

@@ -37,6 +37,7 @@
 #include "privhdr.h"
 #include "regstore.h"
 #include "trust.h"
+#include "uri_id.h"
 
 MODULE_VERSION
 
@@ -240,7 +241,7 @@ static int assert_identity(struct sip_msg *msg)
 	 * asserted; anything else yields the default IMPU */
 	for (unsigned i = 0; i < ppi.n && !chosen; i++)
 		for (unsigned k = 0; k < e.n && !chosen; k++)
-			if (ident_same(ppi.id[i].uri, e.impu[k]))
+			if (uri_id_same(ppi.id[i].uri, e.impu[k]))
 				chosen = e.impu[k];
 	if (bad)
 		LM_NOTICE("P-Preferred-Identity from %s:%u (SA of %s) ignored, %s: %s asserted\n",

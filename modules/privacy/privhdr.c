@@ -179,59 +179,6 @@ int ident_parse(const char *s, size_t n, struct ident_list *l, const char **why)
 	return 0;
 }
 
-/* scheme (sip==sips), user, host of a URI; pointers into u */
-static int split_uri(const char *u, const char **user, size_t *un, const char **host, size_t *hn,
-                     int *tel)
-{
-	const char *p;
-	if (strncasecmp(u, "tel:", 4) == 0) {
-		*tel = 1;
-		*user = u + 4;
-		*un = strcspn(u + 4, ";?");
-		*host = "";
-		*hn = 0;
-		return 0;
-	}
-	*tel = 0;
-	if (strncasecmp(u, "sips:", 5) == 0)
-		p = u + 5;
-	else if (strncasecmp(u, "sip:", 4) == 0)
-		p = u + 4;
-	else
-		return -1;
-	const char *at = strchr(p, '@');
-	size_t end = strcspn(p, ";?");
-	if (at && (size_t)(at - p) < end) {
-		*user = p;
-		*un = (size_t)(at - p);
-		p = at + 1;
-		end = strcspn(p, ";?");
-	} else {
-		*user = "";
-		*un = 0;
-	}
-	*host = p;
-	*hn = end;
-	if (*hn && p[0] != '[') { /* strip a port */
-		const char *colon = memchr(p, ':', *hn);
-		if (colon)
-			*hn = (size_t)(colon - p);
-	}
-	return 0;
-}
-
-int ident_same(const char *a, const char *b)
-{
-	const char *ua, *ha, *ub, *hb;
-	size_t una, hna, unb, hnb;
-	int ta, tb;
-	if (split_uri(a, &ua, &una, &ha, &hna, &ta) != 0 ||
-	    split_uri(b, &ub, &unb, &hb, &hnb, &tb) != 0)
-		return 0;
-	return ta == tb && una == unb && memcmp(ua, ub, una) == 0 && hna == hnb &&
-	       strncasecmp(ha, hb, hna) == 0;
-}
-
 int priv_anonymous_from(const char *from_body, size_t n, char *out, size_t outsz)
 {
 	const char *tag = NULL;

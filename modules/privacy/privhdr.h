@@ -34,11 +34,6 @@ struct ident_list {
  * other than sip, sips and tel); *l is unchanged then. */
 int ident_parse(const char *s, size_t n, struct ident_list *l, const char **why);
 
-/* Whether two URIs name the same identity: same scheme (sip and sips alike), same user part,
- * host compared without case; port, parameters and headers ignored (RFC 3261 19.1.4 in spirit:
- * an IMPU is an identity, not a contact). 1 or 0. */
-int ident_same(const char *a, const char *b);
-
 /* The From of user privacy (RFC 3323 4.1.1): "Anonymous" <sip:anonymous@anonymous.invalid>
  * with the original tag, so that the dialog still matches. Returns the length written or -1. */
 int priv_anonymous_from(const char *from_body, size_t n, char *out, size_t outsz);

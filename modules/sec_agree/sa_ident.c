@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "authhdr.h"
-#include "privhdr.h" /* ident_same: the project's one identity comparison (privacy's core) */
+#include "uri_id.h" /* the project's one identity comparison (pidf_filter's core) */
 
 static void copy_claim(char *out, size_t outsz, const char *s, size_t n)
 {
@@ -58,7 +58,7 @@ int sa_ident_check(const char *sa_impi, const char *sa_impu, const struct sa_tex
 	}
 	memcpy(uri, to.s, to.n);
 	uri[to.n] = '\0';
-	if (!ident_same(uri, sa_impu)) {
+	if (!uri_id_same(uri, sa_impu)) {
 		copy_claim(claimed, claimedsz, uri, to.n);
 		*why = "the To URI is not the IMPU of this SA";
 		return SA_IDENT_OTHER_IMPU;

@@ -73,8 +73,11 @@ static void test_asserted_impu_of_the_implicit_set(void **state)
 	char impi[AUTHREG_IMPI_MAX];
 	assert_int_equal(authreg_set(ar, ALICE, PCSCF, ALICE_SET, 100), 0);
 	assert_int_equal(authreg_set(ar, "bob@ims.example", OTHER, "sip:bob@ims.example", 100), 0);
-	const char *alices[] = {"sip:alice@ims.example", "tel:+15550101",
-	                        "sip:alice.pseudo@ims.example", "SIP:alice@IMS.EXAMPLE"};
+	/* RFC 3261 19.1.4 as the project compares identities (uri_id): case of scheme and host,
+	 * escapes, a parameter only one side has */
+	const char *alices[] = {"sip:alice@ims.example",        "tel:+15550101",
+	                        "sip:alice.pseudo@ims.example", "SIP:alice@IMS.EXAMPLE",
+	                        "sip:%61lice@ims.example",      "sip:alice@ims.example;x"};
 	for (size_t i = 0; i < sizeof(alices) / sizeof(alices[0]); i++) {
 		memset(impi, 0, sizeof(impi));
 		assert_int_equal(find(ar, alices[i], PCSCF, 10, impi), AUTHREG_OK);
@@ -84,9 +87,14 @@ static void test_asserted_impu_of_the_implicit_set(void **state)
 	assert_int_equal(find(ar, "sip:bob@ims.example", PCSCF, 10, impi), AUTHREG_OTHER_PEER);
 	assert_int_equal(find(ar, "sip:bob@ims.example", OTHER, 10, impi), AUTHREG_OK);
 	/* not an IMPU of anyone: prefixes, suffixes and the IMPI itself */
-	const char *nobody[] = {
-	        "sip:alice@ims.exampl", "sip:alice@ims.example;x", "tel:+1555010", ALICE, "",
-	        "sip:carol@ims.example"};
+	const char *nobody[] = {"sip:alice@ims.exampl",
+	                        "sip:alice@ims.example:5070",
+	                        "sip:Alice@ims.example",
+	                        "sip:alice@ims.example;user=phone",
+	                        "tel:+1555010",
+	                        ALICE,
+	                        "",
+	                        "sip:carol@ims.example"};
 	for (size_t i = 0; i < sizeof(nobody) / sizeof(nobody[0]); i++)
 		assert_int_equal(find(ar, nobody[i], PCSCF, 10, impi), AUTHREG_UNKNOWN);
 	/* the length counts, not a NUL */

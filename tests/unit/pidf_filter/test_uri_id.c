@@ -218,6 +218,24 @@ static void test_domains(void **state)
 	assert_false(uri_id_in_domains(&tel, "ims.example"));
 }
 
+/* an implicit registration set as ims_aka reads it: the IMPU is one of the list, compared as
+ * identities */
+static void test_in_a_list(void **state)
+{
+	(void)state;
+	const char *set = "sip:alice@ims.example,tel:+1-555-0100,sip:alice.work@ims.example";
+	assert_true(uri_id_in_list("sip:alice@IMS.EXAMPLE", set));
+	assert_true(uri_id_in_list("sip:%61lice@ims.example", set));
+	assert_true(uri_id_in_list("tel:+15550100", set));
+	assert_true(uri_id_in_list("sip:alice.work@ims.example", set));
+	assert_false(uri_id_in_list("sip:Alice@ims.example", set));
+	assert_false(uri_id_in_list("sip:alice@ims.example.evil", set));
+	assert_false(uri_id_in_list("sip:alice@ims.example,sip:x@y", "sip:x@y"));
+	assert_false(uri_id_in_list("sip:alice@ims.example", ""));
+	assert_false(uri_id_in_list("sip:alice@ims.example", ",,not a uri,"));
+	assert_false(uri_id_in_list(NULL, set));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +244,7 @@ int main(void)
 	        cmocka_unit_test(test_what_is_not_an_identity),
 	        cmocka_unit_test(test_the_canonical_form),
 	        cmocka_unit_test(test_domains),
+	        cmocka_unit_test(test_in_a_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

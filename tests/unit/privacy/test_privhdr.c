@@ -89,20 +89,6 @@ static void test_identities(void **state)
 	assert_int_equal(l.n, 2);
 }
 
-static void test_same_identity(void **state)
-{
-	(void)state;
-	assert_true(ident_same("sip:alice@IMS.example", "sip:alice@ims.example"));
-	assert_true(
-	        ident_same("sips:alice@ims.example:5061;transport=tls", "sip:alice@ims.example"));
-	assert_true(ident_same("tel:+15550001;phone-context=x", "tel:+15550001"));
-	assert_false(ident_same("sip:Alice@ims.example", "sip:alice@ims.example"));
-	assert_false(ident_same("sip:alice@ims.example", "sip:alice@ims.example.evil"));
-	assert_false(ident_same("tel:+15550001", "sip:+15550001@ims.example"));
-	assert_false(ident_same("sip:alice.pseudo@ims.example", "sip:alice@ims.example"));
-	assert_false(ident_same("mailto:a@b", "mailto:a@b"));
-}
-
 static void test_anonymous_from_keeps_the_tag(void **state)
 {
 	char out[256];
@@ -201,7 +187,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_priv_values),
 	        cmocka_unit_test(test_identities),
-	        cmocka_unit_test(test_same_identity),
 	        cmocka_unit_test(test_anonymous_from_keeps_the_tag),
 	        cmocka_unit_test(test_associated_uris),
 	        cmocka_unit_test(test_trust_domain),

@@ -98,7 +98,7 @@ static void test_a_register_speaks_only_for_its_sa(void **state)
 	                       "sip:mallory@ims.example", 1, mallory, c),
 	                 SA_IDENT_OK);
 	assert_int_equal(check("mallory@ims.example", "sip:mallory@ims.example",
-	                       "sip:mallory@IMS.example;user=phone", 1, mallory, c),
+	                       "sip:%6dallory@IMS.example;transport=udp", 1, mallory, c),
 	                 SA_IDENT_OK);
 	/* alice's IMPI over mallory's SA (the hijack), in any case */
 	assert_int_equal(check("mallory@ims.example", "sip:mallory@ims.example",
