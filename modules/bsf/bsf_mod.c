@@ -75,6 +75,8 @@ static int sqn_ind_bits = 5;
 static int purge_interval = 60;
 static char *role = "bsf";
 static char *naf_fqdn = "xcap.ims.example";
+static char *unlisted_methods = "gba,password";
+static char *peer_header = "";
 
 /* ---- state ---- */
 static db_func_t dbf;
@@ -101,7 +103,8 @@ static struct {
 
 static stat_var *st_bootstraps, *st_challenges, *st_resyncs, *st_purged, *st_fail_response,
         *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
-        *st_fail_internal, *st_naf_keys, *st_naf_unknown, *st_naf_malformed, *st_naf_identity;
+        *st_fail_internal, *st_naf_keys, *st_naf_unknown, *st_naf_malformed, *st_naf_identity,
+        *st_naf_method;
 
 static stat_export_t mod_stats[] = {
         {"bootstraps", 0, &st_bootstraps},
@@ -119,6 +122,7 @@ static stat_export_t mod_stats[] = {
         {"naf_unknown_btid", 0, &st_naf_unknown},
         {"naf_malformed", 0, &st_naf_malformed},
         {"naf_identity_refused", 0, &st_naf_identity},
+        {"naf_method_refused", 0, &st_naf_method},
         {0, 0, 0},
 };
 
@@ -621,6 +625,42 @@ static int naf_is_for(struct sip_msg *msg)
 	return naf.valid && naf.msg_id == msg->id && naf.msg_pid == msg->pid;
 }
 
+/* Who sent the request, for the NAF's log lines: the source address, or behind a proxy that
+ * passes the UE's address in peer_header (the AP's GBA endpoint, which takes requests from the
+ * AP only) "<UE address> via <source address>". A static buffer: use it at once. */
+static const char *naf_peer(struct sip_msg *msg)
+{
+	static char out[128];
+	char src[64];
+	str ue = STR_NULL;
+	size_t hl = strlen(peer_header);
+
+	if (!hl)
+		return presec_src_ip(msg);
+	snprintf(src, sizeof(src), "%s", presec_src_ip(msg));
+	if (parse_headers(msg, HDR_EOH_F, 0) == 0)
+		for (struct hdr_field *h = msg->headers; h; h = h->next)
+			if (h->name.len == (int)hl &&
+			    strncasecmp(h->name.s, peer_header, hl) == 0) {
+				ue = h->body;
+				break;
+			}
+	while (ue.len > 0 && (ue.s[ue.len - 1] == ' ' || ue.s[ue.len - 1] == '\t'))
+		ue.len--;
+	/* an address, nothing else, goes into the line */
+	int ok = ue.len > 0 && ue.len <= 45;
+	for (int i = 0; ok && i < ue.len; i++) {
+		char ch = ue.s[i];
+		ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		     (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':';
+	}
+	if (ok)
+		snprintf(out, sizeof(out), "%.*s via %s", ue.len, ue.s, src);
+	else
+		snprintf(out, sizeof(out), "(no %s) via %s", peer_header, src);
+	return out;
+}
+
 /* Zn (sql/009 presec_gba_zn): status and, when "ok", the key and the user. The B-TID passed
  * btid_parse(): base64 characters, '@' and a host name, nothing to quote. */
 static int naf_zn(const char *btid, const uint8_t *naf_id, size_t naf_id_len, char *status,
@@ -693,7 +733,7 @@ static int naf_lookup(struct sip_msg *msg, str *cipher)
 		LM_NOTICE("GBA: %.*s %.*s from %s refused: Authorization: %s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 		          msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s,
-		          presec_src_ip(msg), why);
+		          naf_peer(msg), why);
 		update_stat(st_naf_malformed, 1);
 		return NAF_MALFORMED;
 	}
@@ -728,7 +768,7 @@ static int naf_lookup(struct sip_msg *msg, str *cipher)
 		LM_NOTICE("GBA: %.*s %.*s from %s refused: %s B-TID %s, bootstrapping required\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 		          msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s,
-		          presec_src_ip(msg), status, naf.btid);
+		          naf_peer(msg), status, naf.btid);
 		update_stat(st_naf_unknown, 1);
 		return NAF_UNKNOWN_BTID;
 	}
@@ -767,10 +807,65 @@ static int naf_identity(struct sip_msg *msg)
 	LM_NOTICE("GBA: %.*s %.*s by %s from %s refused: %s: '%.*s'\n",
 	          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 	          msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s, naf.impi,
-	          presec_src_ip(msg), why, intended.len > 128 ? 128 : intended.len,
+	          naf_peer(msg), why, intended.len > 128 ? 128 : intended.len,
 	          intended.s ? intended.s : "");
 	naf.identity[0] = '\0';
 	update_stat(st_naf_identity, 1);
+	return -1;
+}
+
+/* Which authentication methods the user acting as identity may use at this NAF (sql/010
+ * presec_ut_auth_method; a user without a row: unlisted_methods). GBA and the NAF's own
+ * passwords can both be enabled; the operator says per user which ones a user may use. The
+ * identity goes to the database hex-encoded, so that nothing in it is SQL. */
+static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
+{
+	char sql[256 + 2 * UA_IMPU_MAX], id_hex[2 * UA_IMPU_MAX + 1], m[17], methods[256];
+	const char *from = "unlisted_methods";
+	db1_res_t *res = NULL;
+	int listed;
+
+	if (!is_naf) {
+		LM_ERR("naf_auth_allowed() needs modparam(\"bsf\", \"role\", \"naf\")\n");
+		return NAF_INTERNAL;
+	}
+	if (identity->len <= 0 || identity->len >= UA_IMPU_MAX || method->len <= 0 ||
+	    method->len >= (int)sizeof(m) || memchr(identity->s, '\0', identity->len)) {
+		LM_ERR("naf_auth_allowed(): an identity (up to %d characters) and a method name "
+		       "(up to %d) are needed\n",
+		       UA_IMPU_MAX - 1, (int)sizeof(m) - 1);
+		return -1;
+	}
+	memcpy(m, method->s, method->len);
+	m[method->len] = '\0';
+	hex_encode((const uint8_t *)identity->s, (size_t)identity->len, id_hex);
+	int n = snprintf(sql, sizeof(sql),
+	                 "SELECT methods::text FROM presec_ut_auth_method "
+	                 "WHERE xui = convert_from(decode('%s', 'hex'), 'UTF8')",
+	                 id_hex);
+	if (n <= 0 || (size_t)n >= sizeof(sql) || db_query(sql, n, &res) != 0) {
+		LM_ERR("GBA: the authentication methods of %.*s cannot be read\n", identity->len,
+		       identity->s);
+		return NAF_INTERNAL;
+	}
+	if (RES_ROW_N(res) == 1 && RES_COL_N(res) == 1) {
+		from = "presec_ut_auth_method";
+		if (db_text(&ROW_VALUES(&RES_ROWS(res)[0])[0], methods, sizeof(methods)) != 0)
+			methods[0] = '\0';
+		listed = ua_method_listed(methods, m);
+	} else {
+		listed = ua_method_listed(unlisted_methods, m);
+	}
+	dbf.free_result(dbh, res);
+	if (listed == 1)
+		return 1;
+	LM_NOTICE("GBA NAF %s: %.*s %.*s by %.*s from %s refused: %s authentication is not one "
+	          "this user may use (%s)\n",
+	          naf_fqdn, msg->first_line.u.request.method.len,
+	          msg->first_line.u.request.method.s, msg->first_line.u.request.uri.len,
+	          msg->first_line.u.request.uri.s, identity->len, identity->s, naf_peer(msg), m,
+	          from);
+	update_stat(st_naf_method, 1);
 	return -1;
 }
 
@@ -828,6 +923,17 @@ static int w_gba_naf_lookup(struct sip_msg *msg, char *p1, char *p2)
 }
 
 PRESEC_CFG_WRAP0(w_gba_naf_identity, naf_identity)
+
+static int w_naf_auth_allowed(struct sip_msg *msg, char *p1, char *p2)
+{
+	str identity = STR_NULL, method = STR_NULL;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &identity) != 0 ||
+	    fixup_get_svalue(msg, (gparam_t *)p2, &method) != 0) {
+		LM_ERR("cannot get the identity or the method parameter\n");
+		return NAF_INTERNAL;
+	}
+	return naf_auth_allowed(msg, &identity, &method);
+}
 
 /* ---- RPC ---- */
 static const char *rpc_purge_doc[] = {"Remove expired bootstraps now; returns how many.", 0};
@@ -906,6 +1012,18 @@ static int mod_init(void)
 			LM_ERR("naf_fqdn '%s' is not a host name\n", naf_fqdn);
 			return -1;
 		}
+		if (strlen(peer_header) > 64 ||
+		    strspn(peer_header, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                        "0123456789-") != strlen(peer_header)) {
+			LM_ERR("peer_header '%s' is not a header name\n", peer_header);
+			return -1;
+		}
+		if (ua_method_listed(unlisted_methods, "") < 0) {
+			LM_ERR("unlisted_methods '%s' is not a comma-separated list of method "
+			       "names\n",
+			       unlisted_methods);
+			return -1;
+		}
 		return 0;
 	}
 	if (btid_make(zero, fqdn, probe, sizeof(probe)) < 0) {
@@ -967,6 +1085,8 @@ static cmd_export_t cmds[] = {
         {"gba_naf_lookup", (cmd_function)w_gba_naf_lookup, 1, fixup_spve_null, fixup_free_spve_null,
          ANY_ROUTE},
         {"gba_naf_identity", (cmd_function)w_gba_naf_identity, 0, 0, 0, ANY_ROUTE},
+        {"naf_auth_allowed", (cmd_function)w_naf_auth_allowed, 2, fixup_spve_spve,
+         fixup_free_spve_spve, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -981,6 +1101,8 @@ static param_export_t params[] = {
         {"purge_interval", INT_PARAM, &purge_interval},
         {"role", PARAM_STRING, &role},
         {"naf_fqdn", PARAM_STRING, &naf_fqdn},
+        {"unlisted_methods", PARAM_STRING, &unlisted_methods},
+        {"peer_header", PARAM_STRING, &peer_header},
         {0, 0, 0},
 };
 
@@ -1001,6 +1123,7 @@ static sr_kemi_t sr_kemi_bsf_exports[] = {
         PRESEC_KEMI_0("bsf", "bsf_ub", ub),
         PRESEC_KEMI_S("bsf", "gba_naf_lookup", naf_lookup),
         PRESEC_KEMI_0("bsf", "gba_naf_identity", naf_identity),
+        PRESEC_KEMI_SS("bsf", "naf_auth_allowed", naf_auth_allowed),
         PRESEC_KEMI_END,
 };
 

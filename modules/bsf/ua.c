@@ -144,3 +144,51 @@ int ua_asserted_identity(const char *intended, size_t len, const char *impus, ch
 	*why = "X-3GPP-Intended-Identity is not one of the user's IMPUs";
 	return -1;
 }
+
+static int is_token_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+}
+
+int ua_method_listed(const char *methods, const char *method)
+{
+	const char *p = methods, *end;
+	size_t ml = method ? strlen(method) : 0;
+	int found = 0;
+
+	if (!p)
+		return -1;
+	end = p + strlen(p);
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	/* PostgreSQL's text form of an array: {a,b} */
+	if (p < end && *p == '{') {
+		if (end[-1] != '}' || end - p < 2)
+			return -1;
+		p++;
+		end--;
+	}
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end)
+		return 0;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *t = p;
+		while (p < end && is_token_char(*p))
+			p++;
+		size_t tl = (size_t)(p - t);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (tl == 0 || (p < end && *p != ','))
+			return -1;
+		if (ml && tl == ml && memcmp(t, method, ml) == 0)
+			found = 1;
+		if (p == end)
+			return found;
+		p++; /* ',' */
+	}
+}

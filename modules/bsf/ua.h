@@ -49,4 +49,11 @@ int ua_naf_id(const char *naf_fqdn, const char *cipher, uint8_t *out, size_t out
 int ua_asserted_identity(const char *intended, size_t len, const char *impus, char *out,
                          size_t outsz, const char **why);
 
+/* Which authentication methods a user may use at the NAF (sql/010): whether method (a token such
+ * as "gba" or "password") is in methods, a comma-separated list as an operator writes it
+ * ("gba,password") or as PostgreSQL prints a text[] ("{gba,password}"); blanks around the
+ * tokens are ignored, "" and "{}" list nothing. 1 listed, 0 not, -1 when methods is not such a
+ * list (a malformed list allows nothing). */
+int ua_method_listed(const char *methods, const char *method);
+
 #endif

@@ -145,13 +145,44 @@ static void test_asserted_identity(void **state)
 	assert_int_equal(ua_asserted_identity("", 0, "sip:alice@ims.example", out, 10, &why), -1);
 }
 
+/* sql/010's per-user methods and the unlisted_methods parameter */
+static void test_method_listed(void **state)
+{
+	(void)state;
+	assert_int_equal(ua_method_listed("gba,password", "gba"), 1);
+	assert_int_equal(ua_method_listed("gba,password", "password"), 1);
+	assert_int_equal(ua_method_listed("{gba,password}", "password"), 1);
+	assert_int_equal(ua_method_listed(" { gba , password } ", "gba"), 1);
+	assert_int_equal(ua_method_listed("{gba}", "password"), 0);
+	assert_int_equal(ua_method_listed("password", "gba"), 0);
+	/* whole tokens only */
+	assert_int_equal(ua_method_listed("gbax,pass", "gba"), 0);
+	assert_int_equal(ua_method_listed("gba", "gb"), 0);
+	assert_int_equal(ua_method_listed("gba", ""), 0);
+	assert_int_equal(ua_method_listed("gba", NULL), 0);
+	/* nothing listed */
+	assert_int_equal(ua_method_listed("", "gba"), 0);
+	assert_int_equal(ua_method_listed("{}", "gba"), 0);
+	assert_int_equal(ua_method_listed("  ", "gba"), 0);
+	/* not a list: allows nothing */
+	assert_int_equal(ua_method_listed(NULL, "gba"), -1);
+	assert_int_equal(ua_method_listed("gba,,password", "gba"), -1);
+	assert_int_equal(ua_method_listed("gba,", "gba"), -1);
+	assert_int_equal(ua_method_listed(",gba", "gba"), -1);
+	assert_int_equal(ua_method_listed("{gba", "gba"), -1);
+	assert_int_equal(ua_method_listed("gba}", "gba"), -1);
+	assert_int_equal(ua_method_listed("{", "gba"), -1);
+	assert_int_equal(ua_method_listed("\"gba\"", "gba"), -1);
+	assert_int_equal(ua_method_listed("gba password", "gba"), -1);
+	assert_int_equal(ua_method_listed("GBA", "gba"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_gba_credentials),
-	        cmocka_unit_test(test_cipher_suite_ids),
-	        cmocka_unit_test(test_naf_id),
-	        cmocka_unit_test(test_asserted_identity),
+	        cmocka_unit_test(test_gba_credentials), cmocka_unit_test(test_cipher_suite_ids),
+	        cmocka_unit_test(test_naf_id),          cmocka_unit_test(test_asserted_identity),
+	        cmocka_unit_test(test_method_listed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
