@@ -1,5 +1,7 @@
 """The reference Authentication Proxy (cfg-examples/ut-ap/nginx.conf.in) run for real with
-nginx on its own loopback address, in front of the presec PS's Ut."""
+nginx on its own loopback address, in front of the presec PS's Ut: client certificates on
+AP_PORT, GBA on AP_GBA_PORT through the GBA endpoint (cfg-examples/ut-ap/gba-auth.cfg, a
+kamailio with the bsf module as a NAF, started when gba=True)."""
 import os
 import re
 import signal
@@ -10,18 +12,26 @@ from . import ADDR, ROOT
 
 AP_ADDR = "127.0.1.6"
 AP_PORT = 8444
+AP_GBA_PORT = 8445
+AP_AUTH_PORT = 8081  # the GBA endpoint, on the AP's address
+AP_LOGIN = "ap"      # its database login, a member of presec_ap (sql/010)
 TEMPLATE = os.path.join(ROOT, "cfg-examples", "ut-ap", "nginx.conf.in")
 
 
 class AuthProxy:
-    def __init__(self, topo, ps_port):
+    def __init__(self, topo, ps_port, gba=False, defines=None):
         self.topo = topo
+        self.gba = gba
+        self.gba_defines = defines or {}
+        self.endpoint = None
         self.run = os.path.join(topo.tmp, "ap")
         for d in ("", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
             os.makedirs(os.path.join(self.run, d), exist_ok=True)
             os.chmod(os.path.join(self.run, d), 0o777)
         cert, key = topo.pki.issue("ap", AP_ADDR, ips=(AP_ADDR,))
-        values = {"AP_IP": AP_ADDR, "AP_PORT": str(AP_PORT), "AP_CERT": cert, "AP_KEY": key,
+        values = {"AP_IP": AP_ADDR, "AP_PORT": str(AP_PORT), "AP_GBA_PORT": str(AP_GBA_PORT),
+                  "AP_AUTH_IP": AP_ADDR, "AP_AUTH_PORT": str(AP_AUTH_PORT),
+                  "AP_CERT": cert, "AP_KEY": key,
                   "UE_CA": topo.pki.ca, "PS_IP": ADDR["ps"], "UT_PORT": str(ps_port),
                   "PS_CA": topo.pki.ca, "RUN": self.run}
         with open(TEMPLATE) as f:
@@ -40,7 +50,24 @@ class AuthProxy:
         """A UE's client certificate for the AP (CN = its IMPU)."""
         return self.topo.pki.issue("ue-" + user, "sip:%s@%s" % (user, domain), client=True)
 
+    def start_gba_endpoint(self):
+        """The GBA endpoint with a login of its own in presec_ap (sql/010: on Zn's allow-list
+        for xcap.ims.example, may read the users' Ut methods)."""
+        pg = self.topo.pg
+        password = "pw-" + AP_LOGIN
+        pg.psql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN "
+                "CREATE ROLE %s LOGIN PASSWORD '%s' IN ROLE presec_ap; END IF; END $$"
+                % (AP_LOGIN, AP_LOGIN, password))
+        url = "postgres://%s:%s@127.0.0.1:%d/presec" % (AP_LOGIN, password, pg.port)
+        defines = {"DBURL": url}
+        defines.update(self.gba_defines)
+        self.endpoint = self.topo.start_role("apgba", os.path.join("ut-ap", "gba-auth.cfg"),
+                                             "ps", addr=AP_ADDR, defines=defines)
+        return self.endpoint
+
     def start(self):
+        if self.gba:
+            self.start_gba_endpoint()
         check = subprocess.run(["nginx", "-t", "-c", self.conf], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError("nginx -t: %s" % check.stderr)
@@ -60,6 +87,13 @@ class AuthProxy:
         except OSError:
             return ""
 
+    def access_log(self):
+        try:
+            with open(os.path.join(self.run, "access.log")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -68,3 +102,4 @@ class AuthProxy:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        # the endpoint is a role of the topology: Topology.stop() stops it (and keeps its log)

@@ -220,22 +220,33 @@ class GbaUE:
     def ks_naf(self, nafid):
         return self.last.ks_naf(nafid)
 
-    def ua_get(self, host, port, path, cafile, naf_fqdn="xcap.ims.example", btid=None,
-               key_naf_id=None, headers=(), tls_max=None, realm_suffix="", nc="00000001",
-               username=None, answer=True):
+    def ua_get(self, host, port, path, cafile, **kw):
+        """GBA Digest at a NAF over HTTPS (TS 24.109 5.2.2, B.3; TS 33.222 5.3), a GET: see
+        ua_request."""
+        return self.ua_request(host, port, "GET", path, cafile, **kw)
+
+    def ua_request(self, host, port, method, path, cafile, body=None, content_type=None,
+                   naf_fqdn="xcap.ims.example", btid=None, key_naf_id=None, headers=(),
+                   tls_max=None, realm_suffix="", nc="00000001", username=None, answer=True,
+                   replay=False):
         """GBA Digest at a NAF over HTTPS (TS 24.109 5.2.2, B.3; TS 33.222 5.3): the request
         without credentials, the NAF's 401 (realm 3GPP-bootstrapping@<NAF FQDN>), then the
         same request with username = B-TID and password = base64(Ks_NAF), Ks_NAF derived for
         NAF_Id = FQDN || (0x01, 0x00, 0x01, cipher suite) of the TLS connection the answer
-        goes over. key_naf_id: derive the key for another NAF_Id (a wrong one). Returns
-        (challenge result, final result or None, the NAF_Id used)."""
+        goes over. key_naf_id: derive the key for another NAF_Id (a wrong one). replay: send
+        the answer a second time. Returns (challenge result, final result or None, the NAF_Id
+        used); with replay the final result is the replayed answer's and self.ua_first holds
+        the first answer's."""
         ctx = ssl.create_default_context(cafile=cafile)
         ctx.check_hostname = False  # the test PKI names the PS by its address
         if tls_max:
             ctx.maximum_version = tls_max
         hdrs = {"Host": "%s:%d" % (naf_fqdn, port), "User-Agent": self.user_agent,
                 "Accept": "*/*"}
+        if body is not None:
+            hdrs["Content-Type"] = content_type or "application/octet-stream"
         hdrs.update(dict(headers))
+        data = body.encode() if isinstance(body, str) else body
 
         def one(extra, auth_for=None):
             conn = http.client.HTTPSConnection(host, port, timeout=10, context=ctx,
@@ -248,7 +259,7 @@ class GbaUE:
                 h.update(extra)
                 if auth_for:
                     h["Authorization"] = auth_for(nid)
-                conn.request("GET", path, headers=h)
+                conn.request(method, path, body=data, headers=h)
                 resp = conn.getresponse()
                 result = HttpResult(resp, resp.read())
             finally:
@@ -263,16 +274,23 @@ class GbaUE:
         user = username or btid or self.last.btid
         realm = ch["realm"] + realm_suffix
         cnonce = uuid.uuid4().hex
+        sent = {}
 
         def authorization(nid):
+            if "auth" in sent:
+                return sent["auth"]
             key = self.last.ks_naf(key_naf_id or nid)
             password = base64.b64encode(key)
-            resp = auth_response(user, realm, password, "GET", path, ch["nonce"], nc, cnonce)
-            return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", qop=auth, nc=%s, '
-                    'cnonce="%s", response="%s"%s' % (
-                        user, realm, ch["nonce"], path, nc, cnonce, resp,
-                        ', opaque="%s"' % ch["opaque"] if "opaque" in ch else ""))
+            resp = auth_response(user, realm, password, method, path, ch["nonce"], nc, cnonce)
+            sent["auth"] = ('Digest username="%s", realm="%s", nonce="%s", uri="%s", qop=auth, '
+                            'nc=%s, cnonce="%s", response="%s"%s' % (
+                                user, realm, ch["nonce"], path, nc, cnonce, resp,
+                                ', opaque="%s"' % ch["opaque"] if "opaque" in ch else ""))
+            return sent["auth"]
         final, nid = one({}, authorization)
+        if replay:
+            self.ua_first = final
+            final, _ = one({}, authorization)
         return first, final, nid
 
 
