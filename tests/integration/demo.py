@@ -1,7 +1,7 @@
 """`make demo`: start PostgreSQL and the reference topology for real, run the main presence flow
 and print what happened: first on the stock Kamailio roles (the baseline), then on the presec
 roles (sec-agree + IMS AKA, privacy and the edge proxy, presence_authz with per-watcher
-documents and the audit log). Exits non-zero if any step does not behave as described."""
+documents and the audit log, alice's GBA bootstrap and her rules stored with GBA Digest). Exits non-zero if any step does not behave as described."""
 import binascii
 import json
 import os
@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 
-from tests.integration.harness import ADDR, BUILD, SCENARIO_DIR, sipp
-from tests.integration.harness.topology import PRIVACY_ROLES, Topology
+from tests.integration.harness import ADDR, BUILD, SCENARIO_DIR, sipp, ue_addr
+from tests.integration.harness.gba_ue import GbaUE
+from tests.integration.harness.topology import BSF_ROLES, PRIVACY_ROLES, UT_PORT, Topology
 
 NOTE = "alice is running the presec demo"
 RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
@@ -148,6 +149,48 @@ PRESEC_RULES = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+def gba_part(d, t):
+    """alice bootstraps with the BSF (GBA, TS 33.220) and stores her pres-rules over Ut with
+    GBA Digest: username = B-TID, password = base64(Ks_NAF) (TS 24.109 5.2, TS 33.222 5.3)."""
+    d.say("alice's phone bootstraps with the BSF (%s:8080, Ub: HTTP Digest AKA with her USIM's "
+          "K, qop=auth-int) and gets a B-TID" % ADDR["bsf"])
+    ue = GbaUE("alice@ims.example", K, OP, ue_addr(1))
+    try:
+        boot = ue.bootstrap()
+    except AssertionError as e:
+        d.check(False, "bootstrap: %s" % e)
+        return
+    challenge, ok = ue.exchanges[0][1], ue.exchanges[1][1]
+    www = challenge.header("WWW-Authenticate") or ""
+    print("    401 WWW-Authenticate: %s" % re.sub(r'nonce="[^"]+"', 'nonce="<RAND || AUTN>"',
+                                                   www))
+    print("    200 %s: B-TID %s, key lifetime %s" % (ok.header("Content-Type"), boot.btid,
+                                                     boot.lifetime))
+    d.check(boot.btid.endswith("@bsf.ims.example") and "AKAv1-MD5" in www,
+            "bootstrapped; the BSF's Authentication-Info (rspauth over the body) verified")
+    rows = t.pg.query("SELECT btid, length(ks), expires > now() FROM presec_gba_bootstrap "
+                      "WHERE impi = 'alice@ims.example'")
+    d.check(rows == [[boot.btid, "32", "t"]], "Ks = CK || IK (32 octets) kept in PostgreSQL "
+            "with the B-TID, readable by the BSF's role only; the PS will get Ks_NAF only")
+    d.say("alice stores her pres-rules over Ut with GBA Digest (XCAP over HTTPS, realm "
+          "3GPP-bootstrapping@xcap.ims.example, username = B-TID, password = Ks_NAF)")
+    first, final, nid = ue.ua_request(ADDR["ps"], UT_PORT, "PUT", RULES_PATH, t.pki.ca,
+                                      body=PRESEC_RULES,
+                                      content_type="application/auth-policy+xml")
+    realm = re.search(r'realm="([^"]+)"', first.header("WWW-Authenticate") or "")
+    print("    401 realm %s (her User-Agent says 3gpp-gba)" % (realm.group(1) if realm else "?"))
+    if nid:
+        print("    NAF_Id = xcap.ims.example || %s (Ua security protocol of her TLS cipher "
+              "suite, TS 33.220 H.3); the PS asked Zn for Ks_NAF" % nid[-5:].hex())
+    d.check(final is not None and final.status in (200, 201),
+            "HTTP PUT %s -> %s: pres-rules stored: allow bob (services, persons, activities), "
+            "block carol, polite-block dave, confirm anonymous watchers"
+            % (RULES_PATH, final.status if final else first.status))
+    _, got, _ = ue.ua_get(ADDR["ps"], UT_PORT, RULES_PATH, t.pki.ca)
+    d.check(got is not None and got.status == 200 and b'id="dave"' in got.body,
+            "she reads them back with GBA")
+
+
 class Capture:
     """tcpdump on the loopback interface for the SIP and Ut ports of the topology."""
 
@@ -158,7 +201,7 @@ class Capture:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self.proc = subprocess.Popen(
             ["tcpdump", "-i", "lo", "-s", "0", "-U", "-w", self.path,
-             "port 5060 or port 5064 or port 5066 or port 8443 or port 8444"],
+             "port 5060 or port 5064 or port 5066 or port 8443 or port 8444 or port 8080"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)  # tcpdump is listening
         return self
@@ -177,8 +220,8 @@ def presec_part(d):
     """The same kind of flow on the presec roles: sec-agree + IMS AKA at the P-CSCF and S-CSCF,
     the privacy service and the edge proxy, presence_authz deciding at the PS."""
     print("\n== presec roles: P-CSCF sec_agree + privacy, S-CSCF ims_aka, edge proxy, "
-          "PS presence_authz ==")
-    roles = dict(PRIVACY_ROLES, ps=("ps.cfg", "ps"))
+          "PS presence_authz, BSF (GBA) ==")
+    roles = dict(PRIVACY_ROLES, ps=("ps.cfg", "ps"), **BSF_ROLES)
     with Topology(roles=roles, keep_logs_in=os.path.join(BUILD, "demo", "logs", "presec")) as t:
         users = ("alice", "bob", "carol", "dave")
         for n, user in enumerate(users, 1):
@@ -207,8 +250,7 @@ def presec_part(d):
             u.proxy = "%s:5064" % ADDR["pcscf"]
             return u
 
-        d.say("alice publishes rich presence over her SA and puts her pres-rules over Ut "
-              "(XCAP over HTTPS, Digest with her Ut credential)")
+        d.say("alice publishes rich presence over her SA")
         alice = over_sa("alice", 1)
         with open(os.path.join(SCENARIO_DIR, "publish.xml")) as f:
             text = f.read()
@@ -219,10 +261,7 @@ def presec_part(d):
         with open(path, "w") as f:
             f.write(text)
         d.sip("alice", alice.run(path, {"note": ""}))
-        status, _ = t.xcap("PUT", "alice", "alice-ut", RULES_PATH, PRESEC_RULES,
-                           "application/auth-policy+xml")
-        d.check(status in (200, 201), "pres-rules stored: allow bob (services, persons, "
-                "activities), block carol, polite-block dave, confirm anonymous watchers")
+        gba_part(d, t)
 
         d.say("bob, carol and dave subscribe; each gets what alice's rules say")
         for user, n in (("bob", 2), ("carol", 3), ("dave", 4)):
@@ -283,7 +322,8 @@ def presec_part(d):
             d.check("meeting" not in doc and "tuple" in doc,
                     "erin sees alice's services, not her activities")
 
-        d.say("alice reads her audit log over Ut (HTTPS, Digest): which watcher received "
+        d.say("alice reads her audit log over Ut (HTTPS, Digest with her Ut password: GBA and "
+              "passwords are both enabled): which watcher received "
               "which presence information")
         audit = []
         for _ in range(50):  # rows are written by the PS's audit writer, in batches
