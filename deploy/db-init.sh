@@ -1,8 +1,9 @@
 #!/bin/sh
 # Loads Kamailio's schema into the db service, applies presec's migrations (sql/, in order,
 # each once: scripts/db-migrate.sh, so that a database made by an older image gets the new
-# ones), makes the role logins (pcscf, scscf, ps) and provisions the demo subscribers. The role
-# services start after it (depends_on). Usage: db-init.sh DB_ADDRESS
+# ones), makes the role logins (pcscf, scscf, ps, bsf, ap; those missing, so that an older
+# database gets the new ones) and provisions the demo subscribers. The role services start
+# after it (depends_on). Usage: db-init.sh DB_ADDRESS
 set -eu
 DB=$1
 PW=${PRESEC_DB_PASSWORD:-presec}
@@ -21,10 +22,11 @@ if ! psql_ -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'presec'"
   done
 fi
 PGHOST=$DB PGUSER=postgres PGDATABASE=presec "$SHARE/scripts/db-migrate.sh"
+for role in pcscf scscf ps bsf ap; do
+  psql_ -d presec -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')
+    THEN CREATE ROLE $role LOGIN PASSWORD '$PW' IN ROLE presec_$role; END IF; END \$\$"
+done
 if [ $fresh = 1 ]; then
-  for role in pcscf scscf ps; do
-    psql_ -d presec -c "CREATE ROLE $role LOGIN PASSWORD '$PW' IN ROLE presec_$role"
-  done
   # alice and bob: IMS AKA (K and OP as in the demo) and Ut credentials
   for u in alice bob; do
     psql_ -d presec -c "SELECT presec_provision_subscriber('$u@ims.example',

@@ -15,16 +15,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-from tests.integration.harness.topology import PRIVACY_ROLES  # noqa: E402
+from tests.integration.harness.ap import AP_GBA_ROLES  # noqa: E402
+from tests.integration.harness.topology import BSF_ROLES, PRIVACY_ROLES  # noqa: E402
 
 OUT = os.path.join(HERE, "docker-compose.yml")
 NET = "172.30.1"
 # the presec roles as the demo composes them: sec_agree + privacy P-CSCF, ims_aka S-CSCF,
-# the edge proxy, the presence_authz PS with Ut over HTTPS
-ROLES = dict(PRIVACY_ROLES, ps=("ps.cfg", "ps"))
+# the edge proxy, the presence_authz PS with Ut over HTTPS (GBA and passwords), the BSF, and
+# the Authentication Proxy's GBA endpoint (nginx's auth_request target)
+ROLES = dict(PRIVACY_ROLES, ps=("ps.cfg", "ps"), **BSF_ROLES, **AP_GBA_ROLES)
 ADDR = {"pcscf": NET + ".11", "scscf": NET + ".12", "ps": NET + ".13", "edge": NET + ".14",
-        "ap": NET + ".16", "db": NET + ".5", "ue1": NET + ".101", "ue2": NET + ".102",
-        "foreign": NET + ".201"}
+        "ap": NET + ".16", "bsf": NET + ".17", "apgba": NET + ".18", "db": NET + ".5",
+        "ue1": NET + ".101", "ue2": NET + ".102", "foreign": NET + ".201"}
 
 
 def defines(role, login):
@@ -47,6 +49,11 @@ def defines(role, login):
         d.update({"TLS_CERT": '"/etc/presec/tls/ps-cert.pem"',
                   "TLS_KEY": '"/etc/presec/tls/ps-key.pem"',
                   "UT_AP_NETS": '"%s/32"' % ADDR["ap"]})
+    if role == "bsf":
+        d["BSF_IP"] = ADDR["bsf"]
+    if role == "apgba":
+        # nginx of the AP (its own address) is the only one the endpoint answers
+        d.update({"AP_IP": ADDR["ap"], "AP_AUTH_IP": ADDR["apgba"]})
     return d
 
 
@@ -82,7 +89,8 @@ def generate():
            "# do not edit; run `python3 deploy/gen.py` after changing either.",
            "# The presec reference topology: PostgreSQL, the P-CSCF (sec_agree, privacy), the",
            "# S-CSCF (ims_aka), the edge proxy towards a foreign network, the PS (presence_authz,",
-           "# Ut over HTTPS), the reference Authentication Proxy, and sipp UEs. See README.md.",
+           "# Ut over HTTPS with GBA or passwords), the BSF (GBA bootstrapping), the reference",
+           "# Authentication Proxy with its GBA endpoint, and sipp UEs. See README.md.",
            "services:",
            "  db:",
            "    image: presec:local",
@@ -99,11 +107,11 @@ def generate():
         out += service(role, cfg, login)
     out += ["  ap:",
             "    image: presec:local",
-            "    depends_on: [ps]",
+            "    depends_on: [ps, apgba]",
             "    volumes: [\"./tls:/etc/presec/tls:ro\"]",
             "    networks: {presec: {ipv4_address: %s}}" % ADDR["ap"],
-            "    command: [\"/usr/share/presec/deploy/ap.sh\", \"%s\", \"%s\"]"
-            % (ADDR["ap"], ADDR["ps"])]
+            "    command: [\"/usr/share/presec/deploy/ap.sh\", \"%s\", \"%s\", \"%s\"]"
+            % (ADDR["ap"], ADDR["ps"], ADDR["apgba"])]
     for n, user in ((1, "alice"), (2, "bob")):
         ue = "ue%d" % n
         out += ["  %s:" % ue,

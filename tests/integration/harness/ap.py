@@ -15,6 +15,8 @@ AP_PORT = 8444
 AP_GBA_PORT = 8445
 AP_AUTH_PORT = 8081  # the GBA endpoint, on the AP's address
 AP_LOGIN = "ap"      # its database login, a member of presec_ap (sql/010)
+# the GBA endpoint as a role (deploy/gen.py composes it): config and database login
+AP_GBA_ROLES = {"apgba": (os.path.join("ut-ap", "gba-auth.cfg"), AP_LOGIN)}
 TEMPLATE = os.path.join(ROOT, "cfg-examples", "ut-ap", "nginx.conf.in")
 
 
@@ -61,8 +63,9 @@ class AuthProxy:
         url = "postgres://%s:%s@127.0.0.1:%d/presec" % (AP_LOGIN, password, pg.port)
         defines = {"DBURL": url}
         defines.update(self.gba_defines)
-        self.endpoint = self.topo.start_role("apgba", os.path.join("ut-ap", "gba-auth.cfg"),
-                                             "ps", addr=AP_ADDR, defines=defines)
+        cfg = AP_GBA_ROLES["apgba"][0]
+        # (the login given is a placeholder: DBURL above is the AP's own)
+        self.endpoint = self.topo.start_role("apgba", cfg, "ps", addr=AP_ADDR, defines=defines)
         return self.endpoint
 
     def start(self):
