@@ -1,7 +1,8 @@
 """`make demo`: start PostgreSQL and the reference topology for real, run the main presence flow
 and print what happened: first on the stock Kamailio roles (the baseline), then on the presec
 roles (sec-agree + IMS AKA, privacy and the edge proxy, presence_authz with per-watcher
-documents and the audit log, alice's GBA bootstrap and her rules stored with GBA Digest). Exits non-zero if any step does not behave as described."""
+documents and the audit log, alice's GBA bootstrap and her rules stored with GBA Digest).
+Exits non-zero if any step does not behave as described."""
 import binascii
 import json
 import os
