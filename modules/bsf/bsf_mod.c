@@ -648,12 +648,7 @@ static const char *naf_peer(struct sip_msg *msg)
 	while (ue.len > 0 && (ue.s[ue.len - 1] == ' ' || ue.s[ue.len - 1] == '\t'))
 		ue.len--;
 	/* an address, nothing else, goes into the line */
-	int ok = ue.len > 0 && ue.len <= 45;
-	for (int i = 0; ok && i < ue.len; i++) {
-		char ch = ue.s[i];
-		ok = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-		     (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':';
-	}
+	int ok = ue.len > 0 && ua_is_address_text(ue.s, (size_t)ue.len);
 	if (ok)
 		snprintf(out, sizeof(out), "%.*s via %s", ue.len, ue.s, src);
 	else

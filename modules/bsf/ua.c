@@ -192,3 +192,16 @@ int ua_method_listed(const char *methods, const char *method)
 		p++; /* ',' */
 	}
 }
+
+int ua_is_address_text(const char *s, size_t len)
+{
+	if (!s || len == 0 || len > 45)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+		      (ch >= 'A' && ch <= 'F') || ch == '.' || ch == ':'))
+			return 0;
+	}
+	return 1;
+}

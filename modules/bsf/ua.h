@@ -56,4 +56,9 @@ int ua_asserted_identity(const char *intended, size_t len, const char *impus, ch
  * list (a malformed list allows nothing). */
 int ua_method_listed(const char *methods, const char *method);
 
+/* Whether s (len bytes, not NUL-terminated) may be written into a log line as the address of a
+ * UE that a proxy passed in a header (modparam peer_header): 1 to 45 characters of an IPv4 or
+ * IPv6 address in text form (digits, hex letters, '.' and ':'), nothing else. 1 or 0. */
+int ua_is_address_text(const char *s, size_t len);
+
 #endif

@@ -177,12 +177,31 @@ static void test_method_listed(void **state)
 	assert_int_equal(ua_method_listed("GBA", "gba"), -1);
 }
 
+/* what a proxy's peer_header may put into a log line */
+static void test_address_text(void **state)
+{
+	(void)state;
+	assert_int_equal(ua_is_address_text("127.0.2.31", 10), 1);
+	assert_int_equal(ua_is_address_text("2001:db8::1", 11), 1);
+	assert_int_equal(ua_is_address_text("::ffff:192.0.2.1", 16), 1);
+	assert_int_equal(ua_is_address_text("127.0.2.31 refused", 18), 0);
+	assert_int_equal(ua_is_address_text("127.0.2.31\n", 11), 0);
+	assert_int_equal(ua_is_address_text("evil.example", 12), 0);
+	assert_int_equal(ua_is_address_text("", 0), 0);
+	assert_int_equal(ua_is_address_text(NULL, 3), 0);
+	assert_int_equal(ua_is_address_text("1111:2222:3333:4444:5555:6666:7777:8888:9999", 44), 1);
+	assert_int_equal(ua_is_address_text("1111:2222:3333:4444:5555:6666:7777:8888:99999", 45),
+	                 1);
+	assert_int_equal(ua_is_address_text("1111:2222:3333:4444:5555:6666:7777:8888:999999", 46),
+	                 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_gba_credentials), cmocka_unit_test(test_cipher_suite_ids),
 	        cmocka_unit_test(test_naf_id),          cmocka_unit_test(test_asserted_identity),
-	        cmocka_unit_test(test_method_listed),
+	        cmocka_unit_test(test_method_listed),   cmocka_unit_test(test_address_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
