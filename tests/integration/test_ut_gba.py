@@ -22,7 +22,8 @@ import pytest
 from tests.integration.harness import ADDR, BUILD, ue_addr
 from tests.integration.harness.aka_ue import parse_challenge
 from tests.integration.harness.ap import AP_ADDR, AP_AUTH_PORT, AP_GBA_PORT, AuthProxy
-from tests.integration.harness.gba_ue import UA_HTTP_DIGEST, GbaUE, naf_id, ua_tls
+from tests.integration.harness.gba_ue import (UA_HTTP_DIGEST, GbaUE, auth_response, naf_id,
+                                              ua_tls)
 from tests.integration.harness.kamailio import Bare
 from tests.integration.harness.rules import rule, ruleset
 from tests.integration.harness.topology import (AUTHZ_ROLES, BSF_ROLES, PS2_ADDR, UT_PORT,
@@ -378,6 +379,29 @@ def test_a_replayed_gba_answer_is_refused(topo):
                                     "User-Agent": alice.user_agent}, FORGED)
     assert status == 401 and "ruleset" not in body
     one_refusal(ps, mark, r"Ut: PUT %s from 127\.0\.2\.39: GBA Digest of B-TID \S+ refused: "
+                          r"stale or replayed nonce" % re.escape(ALICE_RULES))
+    assert doc_of(topo, "alice") == before
+
+
+def test_a_replayed_password_answer_is_refused_the_same_way(topo):
+    """The Ut password's Digest beside GBA: a captured answer, replayed by eve, gets a stale
+    challenge and one line, like GBA's."""
+    ps = topo.roles["ps"]
+    before = doc_of(topo, "alice")
+    status, hdrs, _ = raw_https(topo, ue_addr(1), "GET", ALICE_RULES, {"User-Agent": "curl"})
+    ch = parse_challenge(hdrs["WWW-Authenticate"])
+    assert status == 401 and ch["realm"] == "ims.example"
+    resp = auth_response("alice", "ims.example", b"alice-pw", "PUT", ALICE_RULES, ch["nonce"],
+                         "00000001", "c0ffee")
+    auth = ('Digest username="alice", realm="ims.example", nonce="%s", uri="%s", qop=auth, '
+            'nc=00000001, cnonce="c0ffee", response="%s"' % (ch["nonce"], ALICE_RULES, resp))
+    headers = {"Authorization": auth, "Content-Type": RULES_CT, "User-Agent": "curl"}
+    status, _, _ = raw_https(topo, ue_addr(1), "PUT", ALICE_RULES, headers, ALICE_DOC)
+    assert status == 200
+    mark = ps.log_mark()
+    status, hdrs, body = raw_https(topo, ue_addr(39), "PUT", ALICE_RULES, headers, FORGED)
+    assert status == 401 and re.search(r"stale=true", hdrs["WWW-Authenticate"], re.I)
+    one_refusal(ps, mark, r"Ut: PUT %s from 127\.0\.2\.39: authentication of 'alice' refused: "
                           r"stale or replayed nonce" % re.escape(ALICE_RULES))
     assert doc_of(topo, "alice") == before
 
