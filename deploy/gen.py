@@ -42,6 +42,8 @@ def defines(role, login):
                  % (login, ADDR["db"]),
         "CTL_SOCKET": '"unix:/run/kamailio/ctl.sock"',
         "LOGLEVEL": "2",
+        # the Record-Route MAC key (common-routes.cfg has no default; the MAC names the role)
+        "RR_SECRET": '"${PRESEC_RR_SECRET:?set PRESEC_RR_SECRET to a secret of this deployment}"',
     }
     if role == "scscf":
         d["TRUSTED_PCSCF"] = '"%s"' % ADDR["pcscf"]
@@ -62,9 +64,13 @@ def known_defines():
     names = {}
     for f in glob.glob(os.path.join(ROOT, "cfg-examples", "**", "*.cfg"), recursive=True):
         with open(f) as fh:
-            for name, value in re.findall(r"^#!ifndef (\w+)\n#!define \1 (.*)$", fh.read(),
-                                          re.M):
+            text = fh.read()
+            for name, value in re.findall(r"^#!ifndef (\w+)\n#!define \1 (.*)$", text, re.M):
                 names[name] = value.strip().startswith('"')
+            # a define that must be given (no default): a string
+            for name in re.findall(r"^#!ifndef (\w+)\nmodparam\(\"rr\", \"\1 is not set", text,
+                                   re.M):
+                names[name] = True
     return names
 
 

@@ -19,7 +19,12 @@ NET = "presec"
 
 
 def expand(text):
-    """${NAME:-default} as compose expands it."""
+    """${NAME:-default} and ${NAME:?message} as compose expands them."""
+    def required(m):
+        if not os.environ.get(m.group(1)):
+            sys.exit("podman-up: %s" % m.group(2))
+        return os.environ[m.group(1)]
+    text = re.sub(r"\$\{(\w+):\?([^}]*)\}", required, text)
     return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)),
                   text)
 

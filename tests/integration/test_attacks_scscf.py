@@ -7,6 +7,7 @@ no delivery, nothing stored) and that one log line says why."""
 import binascii
 import os
 import re
+import subprocess
 import threading
 import uuid
 
@@ -403,6 +404,40 @@ def test_mallory_over_her_sa_cannot_use_her_route_for_another_dialog(topo, alice
             body="in-dialog attack", content_type="text/plain"), alice, call_id)
     assert got.status() in (403, 404), got.messages
     assert not reached
+
+
+def test_mallory_replaying_her_own_dialog_s_macs_reaches_no_ue_directly(topo, alice,
+                                                                        mallory_dialog):
+    """The reviewer's replay: mallory's own route set, MACs and all (Call-ID and From tag of her
+    own dialog, a new To tag), with one more Route after the S-CSCF's entry naming alice's UE
+    address. The MACs are hers to use, but the S-CSCF relays a dialog only to another element
+    of the trust domain, never straight to a UE: 403 and one line, nothing reaches alice."""
+    d = mallory_dialog
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    routes = d["routes"] + ["<sip:%s:5060;lr>" % ue_addr(1)]
+    with Peer(ue_addr(2)) as mallory:
+        got, reached = send_watched(mallory, PCSCF_PROTECTED, mallory.request(
+            "MESSAGE", "sip:alice@%s:5060" % ue_addr(1), "sip:mallory@ims.example",
+            to_uri="sip:alice@ims.example", call_id=d["call_id"], from_tag=d["ftag"],
+            to_tag=new_tag(), cseq=20, headers=["Route: " + ", ".join(routes)],
+            body="replayed MAC", content_type="text/plain"), alice, d["call_id"])
+    assert got.status() == 403, got.messages
+    assert not reached
+    one_line(scscf, mark, r"MESSAGE from %s refused: in a dialog its next hop %s is outside the "
+             r"trust domain" % (re.escape(ADDR["pcscf"]), re.escape(ue_addr(1))))
+
+
+def test_a_role_without_its_own_rr_secret_does_not_start(topo):
+    """The MAC key has no default that everybody knows: kamailio refuses the configuration and
+    says which define is missing."""
+    role = topo.roles["scscf"]
+    cmd = [c for c in role.command(check_only=True)]
+    i = next(k for k, c in enumerate(cmd) if c.startswith("RR_SECRET="))
+    del cmd[i - 1:i + 1]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "RR_SECRET is not set: start each role with its own -A RR_SECRET=..." in r.stderr
 
 
 def test_the_own_dialog_still_works(topo, mallory_dialog):

@@ -2,6 +2,7 @@
 answers OPTIONS, keep its log, stop it by PID."""
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -91,6 +92,7 @@ class Role:
         self.logfile = os.path.join(self.workdir, "%s.log" % name)
         self.shm_mb, self.pkg_mb = shm_mb, pkg_mb
         self.proc = None
+        self.rr_secret = secrets.token_urlsafe(24)
 
     def command(self, check_only=False):
         # PRESEC_MODULES: another build of our modules (make test-asan's sanitizer build)
@@ -100,6 +102,8 @@ class Role:
                "-m", str(self.shm_mb), "-M", str(self.pkg_mb), "-a", "no"]
         defs = dict(self.defines)
         defs.setdefault("RUNDIR", self.rundir)
+        # each role its own Record-Route MAC key (common-routes.cfg has no default)
+        defs.setdefault("RR_SECRET", self.rr_secret)
         for k, v in defs.items():
             # kamailio -A NAME=VALUE is #!define NAME VALUE; strings keep their quotes
             quoted = isinstance(v, str) and not isinstance(v, Bare)
