@@ -228,6 +228,23 @@ enum gate_publish gate_publish(const struct gate_cfg *c, const struct gate_req *
 	return GP_ASK_SET;
 }
 
+enum gate_publish gate_winfo(const struct gate_req *r, enum gate_watcher w, struct gate_verdict *v)
+{
+	struct uri_id wat, pres;
+	const char *why = NULL;
+	if (r->has_to_tag)
+		return GP_ALLOWED;
+	if (w != GW_ASSERTED) {
+		v->status = 403;
+		v->why = "Only the presentity watches its watchers";
+		return GP_REFUSED;
+	}
+	if (parse(v->identity, &wat, &why) == 0 && parse(v->presentity, &pres, &why) == 0 &&
+	    uri_id_equal(&wat, &pres))
+		return GP_ALLOWED;
+	return GP_ASK_SET;
+}
+
 enum gate_publish gate_publish_set(const char *const *pairs, unsigned n_pairs,
                                    struct gate_verdict *v)
 {

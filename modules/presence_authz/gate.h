@@ -41,6 +41,7 @@ struct gate_req {
 	const char *privacy[GATE_HDR_MAX]; /* Privacy bodies */
 	unsigned n_privacy;
 	int has_to_tag;
+	int winfo; /* a SUBSCRIBE to presence.winfo (RFC 3857) */
 };
 
 #define GATE_ID_MAX 300
@@ -85,6 +86,13 @@ enum gate_publish {
 };
 enum gate_publish gate_publish(const struct gate_cfg *c, const struct gate_req *r,
                                struct gate_verdict *v);
+
+/* RFC 3857, TS 33.141 4.5.1: the watcher list is the presentity's own. After gate_watcher()
+ * said w for a SUBSCRIBE to presence.winfo: GP_ALLOWED when the asserted watcher is the
+ * presentity (or within a dialog, whose subscriber was decided when it began), GP_ASK_SET when
+ * it is asserted but another identity (the presentity may be another IMPU of its set: then
+ * gate_publish_set decides), GP_REFUSED (403) for anyone not asserted. */
+enum gate_publish gate_winfo(const struct gate_req *r, enum gate_watcher w, struct gate_verdict *v);
 
 /* After GP_ASK_SET: pairs[2i] an IMPU stored like the publisher's, pairs[2i+1] an IMPU of the
  * same implicit registration set (TS 23.228 5.2.1a). GP_ALLOWED when the presentity is one of

@@ -919,6 +919,8 @@ static int gate_read(struct sip_msg *msg, struct gate_text *t, struct gate_req *
 		r->from = text_of(t->from, sizeof(t->from), &get_from(msg)->uri);
 	if (msg->to && parse_to_header(msg) == 0)
 		r->has_to_tag = get_to(msg)->tag_value.len > 0;
+	r->winfo = msg->event && (msg->event->parsed || parse_event(msg->event) == 0) &&
+	           ((event_t *)msg->event->parsed)->type == EVENT_PRESENCE_WINFO;
 	for (struct hdr_field *h = msg->headers; h; h = h->next) {
 		if (h->type == HDR_PAI_T) {
 			if (r->n_pai < GATE_HDR_MAX)
@@ -953,6 +955,8 @@ static void canonical_ruri(struct sip_msg *msg, const struct gate_req *r, const 
 		LM_ERR("cannot set the Request-URI to %s\n", aor);
 }
 
+static enum gate_publish own_set(struct gate_verdict *v);
+
 /* cfg: pres_authz_watcher(): who the watcher of this SUBSCRIBE is, in $authz(watcher) for
  * handle_subscribe(): 1 asserted, 2 anonymous, 3 believed (core_asserts 0), 4 of another
  * domain (unauthenticated), 5 of a trusted domain but unasserted (prove it with Digest, then
@@ -972,6 +976,24 @@ static int watcher_step(struct sip_msg *msg)
 		LM_NOTICE("SUBSCRIBE for %s from %s refused: %s (%s)\n", r.ruri ? r.ruri : "?",
 		          r.peer, v.why, v.identity);
 		return gate_reply(msg, v.status, v.why);
+	}
+	if (r.winfo) {
+		/* RFC 3857: who watches alice is alice's to know, nobody else's */
+		enum gate_publish p = gate_winfo(&r, w, &v);
+		if (p == GP_ASK_SET)
+			p = own_set(&v);
+		if (p != GP_ALLOWED) {
+			update_stat(st_watchers_refused, 1);
+			if (v.status != 500) {
+				v.status = 403;
+				v.why = "Only the presentity watches its watchers";
+				LM_NOTICE("SUBSCRIBE to presence.winfo of %s from %s refused: %s "
+				          "(%s is %s)\n",
+				          r.ruri ? r.ruri : "?", r.peer, v.why, v.identity,
+				          gate_watcher_name(w));
+			}
+			return gate_reply(msg, v.status, v.why);
+		}
 	}
 	last_set(msg, &v, 0);
 	canonical_ruri(msg, &r, v.presentity);

@@ -196,6 +196,29 @@ def test_bob_refreshes_and_ends_his_subscription_within_the_dialog(topo):
                        for st in states), (expires, states)
 
 
+def winfo_text(ue, ruri):
+    return request("SUBSCRIBE", ruri, ue.impu, to_uri=ruri, src=(ue.addr, 5060),
+                   headers=["Event: presence.winfo", "Accept: application/watcherinfo+xml",
+                            "Expires: 60"])
+
+
+def test_only_alice_reads_who_watches_her(topo):
+    """RFC 3857: the watcher list is the presentity's; mallory over her own SA gets 403, no
+    watcherinfo, and one log line (the reviewer found anyone could read it)."""
+    alice, mallory = topo.ues["alice"], topo.ues["mallory"]
+    mark = topo.roles["ps"].log_mark()
+    with Peer(mallory.addr, 5060) as p:
+        ex = p.send(PROTECTED, winfo_text(mallory, impu("alice")), settle=1.0)
+    assert ex.status() == 403, ex
+    assert not [m for m in ex.requests("NOTIFY") if "watcherinfo" in m.body]
+    assert len(ps_lines(topo, mark, "presence.winfo of sip:alice@ims.example from .* refused: "
+                        "Only the presentity watches its watchers")) == 1
+    with Peer(alice.addr, 5060) as p:
+        ex = p.send(PROTECTED, winfo_text(alice, impu("alice")), settle=1.5)
+    assert ex.status() in (200, 202), ex
+    assert [m for m in ex.requests("NOTIFY") if "watcherinfo" in m.body], ex.requests()
+
+
 # ---- hole 1: presence leaks by the case of a domain (and every other spelling) ----
 
 # bob of ims.example written every way RFC 3261 19.1.4 makes equal, or close to it, and zed:

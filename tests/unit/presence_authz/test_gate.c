@@ -326,6 +326,36 @@ static void test_a_refresh_is_addressed_to_the_ps_not_to_the_presentity(void **s
 	assert_int_equal(v.status, 400);
 }
 
+/* RFC 3857: only the presentity learns who watches it */
+static void test_only_the_presentity_watches_its_watchers(void **state)
+{
+	struct gate_verdict v;
+	(void)state;
+	struct gate_req r = req(SCSCF, "sip:alice@ims.example", "<sip:alice@IMS.example>");
+	r.winfo = 1;
+	enum gate_watcher w = gate_watcher(&cfg, &r, &v);
+	assert_int_equal(gate_winfo(&r, w, &v), GP_ALLOWED);
+	/* mallory asserted: another identity, her set decides (and does not hold alice) */
+	r = req(SCSCF, "sip:alice@ims.example", "<sip:mallory@ims.example>");
+	r.winfo = 1;
+	w = gate_watcher(&cfg, &r, &v);
+	assert_int_equal(gate_winfo(&r, w, &v), GP_ASK_SET);
+	const char *pairs[] = {"sip:mallory@ims.example", "sip:mallory@ims.example"};
+	assert_int_equal(gate_publish_set(pairs, 1, &v), GP_REFUSED);
+	/* nobody asserted it: refused, whatever the From says */
+	r = req(EVE, "sip:alice@ims.example", NULL);
+	r.winfo = 1;
+	w = gate_watcher(&cfg, &r, &v);
+	assert_int_equal(gate_winfo(&r, w, &v), GP_REFUSED);
+	assert_int_equal(v.status, 403);
+	r = req(SCSCF, "sip:alice@ims.example", NULL);
+	r.privacy[0] = "id";
+	r.n_privacy = 1;
+	r.winfo = 1;
+	w = gate_watcher(&cfg, &r, &v);
+	assert_int_equal(gate_winfo(&r, w, &v), GP_REFUSED);
+}
+
 static void test_peers_by_address_or_sip_uri(void **state)
 {
 	struct trust_list l;
@@ -360,6 +390,7 @@ int main(void)
 	        cmocka_unit_test(test_only_the_presentity_publishes),
 	        cmocka_unit_test(test_nothing_is_published_on_an_address_s_word),
 	        cmocka_unit_test(test_a_refresh_is_addressed_to_the_ps_not_to_the_presentity),
+	        cmocka_unit_test(test_only_the_presentity_watches_its_watchers),
 	        cmocka_unit_test(test_peers_by_address_or_sip_uri),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
