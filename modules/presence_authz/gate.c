@@ -2,6 +2,7 @@
  * (Privacy), RFC 3903 4 (PUBLISH is out of dialog), RFC 4745 7.1 (identities authenticated). */
 #include "gate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -296,4 +297,37 @@ int gate_peers_parse(const char *s, struct trust_list *l, const char **why)
 	}
 	buf[k] = '\0';
 	return trust_parse(buf, l, why);
+}
+
+/* whether the first `bits` bits of two addresses are the same */
+static int same_prefix(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	for (unsigned i = 0; i < bits / 8; i++)
+		if (a[i] != b[i])
+			return 0;
+	unsigned rest = bits % 8;
+	if (!rest)
+		return 1;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (a[bits / 8] & mask) == (b[bits / 8] & mask);
+}
+
+int gate_lists_overlap(const struct trust_list *a, const struct trust_list *b)
+{
+	for (unsigned i = 0; i < a->n; i++)
+		for (unsigned k = 0; k < b->n; k++) {
+			const struct trust_entry *x = &a->e[i], *y = &b->e[k];
+			if (x->family != y->family)
+				continue;
+			if (!x->family) {
+				if (strcasecmp(x->name, y->name) == 0)
+					return 1;
+				continue;
+			}
+			/* two blocks overlap when the wider one contains the other's network */
+			if (same_prefix(x->addr, y->addr,
+			                x->prefix < y->prefix ? x->prefix : y->prefix))
+				return 1;
+		}
+	return 0;
 }

@@ -100,4 +100,9 @@ enum gate_publish gate_winfo(const struct gate_req *r, enum gate_watcher w, stru
 enum gate_publish gate_publish_set(const char *const *pairs, unsigned n_pairs,
                                    struct gate_verdict *v);
 
+/* Whether two peer lists share an address (a block of one contains an address of the other)
+ * or a host name. The asserting peers and the network presence sources must not: a PUBLISH
+ * the S-CSCF relays would then count as a network source's, for anyone's presence. 1 or 0. */
+int gate_lists_overlap(const struct trust_list *a, const struct trust_list *b);
+
 #endif

@@ -1626,6 +1626,13 @@ static int mod_init(void)
 		LM_ERR("network_sources '%s': %s\n", network_sources, why);
 		return -1;
 	}
+	if (gate_lists_overlap(&asserting_list, &sources_list)) {
+		LM_ERR("network_sources '%s' and asserting_peers '%s' overlap: every PUBLISH an "
+		       "asserting peer relays would count as a network source's (TS 33.141 "
+		       "4.5.1)\n",
+		       network_sources, asserting_peers);
+		return -1;
+	}
 	if (core_asserts != 0 && core_asserts != 1) {
 		LM_ERR("core_asserts is 1 (the core asserts its users) or 0 (it asserts nobody)\n");
 		return -1;

@@ -356,6 +356,30 @@ static void test_only_the_presentity_watches_its_watchers(void **state)
 	assert_int_equal(gate_winfo(&r, w, &v), GP_REFUSED);
 }
 
+static void test_sources_and_asserting_peers_must_not_overlap(void **state)
+{
+	struct trust_list a, b;
+	const char *why = NULL;
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(gate_peers_parse("sip:127.0.1.2:5060", &a, &why), 0);
+	assert_int_equal(gate_peers_parse("127.0.1.8", &b, &why), 0);
+	assert_false(gate_lists_overlap(&a, &b));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(gate_peers_parse("127.0.1.0/24", &b, &why), 0);
+	assert_true(gate_lists_overlap(&a, &b));
+	assert_true(gate_lists_overlap(&b, &a));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(gate_peers_parse("127.0.1.3/32 10.0.0.0/8 pna.ims.example", &b, &why), 0);
+	assert_false(gate_lists_overlap(&a, &b));
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(gate_peers_parse("PNA.ims.example", &a, &why), 0);
+	assert_true(gate_lists_overlap(&a, &b));
+	memset(&a, 0, sizeof(a));
+	assert_false(gate_lists_overlap(&a, &b));
+}
+
 static void test_peers_by_address_or_sip_uri(void **state)
 {
 	struct trust_list l;
@@ -391,6 +415,7 @@ int main(void)
 	        cmocka_unit_test(test_nothing_is_published_on_an_address_s_word),
 	        cmocka_unit_test(test_a_refresh_is_addressed_to_the_ps_not_to_the_presentity),
 	        cmocka_unit_test(test_only_the_presentity_watches_its_watchers),
+	        cmocka_unit_test(test_sources_and_asserting_peers_must_not_overlap),
 	        cmocka_unit_test(test_peers_by_address_or_sip_uri),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
