@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v.status < 400 || !v.why)
 				__builtin_trap();
 		} else {
-			if (!*v.identity || !*v.presentity)
+			/* within a dialog the presentity is the dialog's (RFC 3261 12.2.1.1) */
+			if (!*v.identity || (!*v.presentity && !r.has_to_tag))
 				__builtin_trap();
 			int trusted = gate_watcher_trusted(&c, v.identity);
 			if (w == GW_FOREIGN && trusted)
@@ -63,6 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (w == GW_BELIEVED && asserts)
 				__builtin_trap();
 			if (w == GW_MUST_AUTHENTICATE && !asserts)
+				__builtin_trap();
+			/* the watcher list: only an asserted watcher out of a dialog gets further
+			 */
+			struct gate_verdict wv = v;
+			enum gate_publish wi = gate_winfo(&r, w, &wv);
+			if (wi != GP_REFUSED && w != GW_ASSERTED && !r.has_to_tag)
+				__builtin_trap();
+			if (wi == GP_REFUSED && wv.status != 403)
 				__builtin_trap();
 		}
 		enum gate_publish g = gate_publish(&c, &r, &v);
