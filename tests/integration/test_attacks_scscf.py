@@ -16,7 +16,7 @@ import pytest
 from tests.integration.harness import ADDR, BUILD, ROOT, SIP_PORT, ue_addr
 from tests.integration.harness.aka_ue import AkaUE
 from tests.integration.harness.attacker import Peer, new_tag
-from tests.integration.harness.kamailio import Bare
+from tests.integration.harness.kamailio import Bare, sanitizer_env
 from tests.integration.harness.topology import PRIVACY_ROLES, Topology
 
 K, OP = b"attacks-key-0001", b"presec-demo-op-1"
@@ -435,7 +435,7 @@ def test_a_role_without_its_own_rr_secret_does_not_start(topo):
     cmd = [c for c in role.command(check_only=True)]
     i = next(k for k, c in enumerate(cmd) if c.startswith("RR_SECRET="))
     del cmd[i - 1:i + 1]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=sanitizer_env())
     assert r.returncode != 0
     assert "RR_SECRET is not set: start each role with its own -A RR_SECRET=..." in r.stderr
 
