@@ -198,3 +198,25 @@ int auth_username(const char *body, size_t len, char *out, size_t outsz, const c
 	}
 	return found;
 }
+
+int auth_answers(const char *body, size_t len)
+{
+	struct part scheme, par[MAX_PARAMS];
+	int n = split(body, len, &scheme, par, MAX_PARAMS), nonce = 0, response = 0;
+	if (n < 0 || scheme.n != 6 || strncasecmp(scheme.s, "Digest", 6) != 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const char *v;
+		size_t vn;
+		int *seen = named(&par[i], "nonce")      ? &nonce
+		            : named(&par[i], "response") ? &response
+		                                         : NULL;
+		if (!seen)
+			continue;
+		value_of(&par[i], &v, &vn);
+		if (*seen || vn == 0)
+			return 0; /* twice, or empty: no answer */
+		*seen = 1;
+	}
+	return nonce && response;
+}

@@ -23,4 +23,9 @@ int auth_mark_integrity(const char *body, size_t len, const char *value, char *o
  * the S-CSCF's), or it does not fit (*why says which). */
 int auth_username(const char *body, size_t len, char *out, size_t outsz, const char **why);
 
+/* Whether an Authorization body answers a challenge (RFC 2617 3.2.2: a nonce and a response,
+ * each given once and not empty), as the REGISTER over SAs not yet confirmed must (TS 33.203
+ * 7.2 SM7). 1, 0 (no answer: missing, empty or repeated), -1 not Digest credentials. */
+int auth_answers(const char *body, size_t len);
+
 #endif

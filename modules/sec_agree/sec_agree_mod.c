@@ -95,7 +95,7 @@ static const struct sa_backend *backend;
 
 static stat_var *st_offers, *st_no_acceptable, *st_installed, *st_install_failed, *st_verified,
         *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys, *st_offers_dropped,
-        *st_identity_mismatch;
+        *st_identity_mismatch, *st_unanswered;
 static stat_export_t mod_stats[] = {
         {"offers", 0, &st_offers},
         {"no_acceptable_mechanism", 0, &st_no_acceptable},
@@ -108,6 +108,7 @@ static stat_export_t mod_stats[] = {
         {"challenge_without_keys", 0, &st_no_keys},
         {"offers_dropped", 0, &st_offers_dropped},
         {"identity_mismatch", 0, &st_identity_mismatch},
+        {"unanswered_over_pending", 0, &st_unanswered},
         {0, 0, 0},
 };
 
@@ -374,6 +375,28 @@ static int check_contacts(struct sip_msg *msg, const struct sa_rec *r, const str
 	return -1;
 }
 
+/* TS 33.203 7.2: SM7 over the SAs of a 401 answers that challenge. Until the 200 (SM8) the
+ * SAs only say that someone asked for them under an IMPI, not that he is it: a REGISTER over
+ * them without an answer (an empty response, which only a re-registration over confirmed SAs
+ * may send, TS 24.229 5.1.1.4) would let whoever asked skip the challenge. 0 when it may go on. */
+static int check_answer(struct sip_msg *msg, const struct sa_rec *r)
+{
+	if (r->state != SA_PENDING)
+		return 0;
+	for (struct hdr_field *f = msg->headers; f; f = f->next) {
+		if (f->type != HDR_AUTHORIZATION_T)
+			continue;
+		if (auth_answers(f->body.s, (size_t)f->body.len) == 1)
+			continue;
+		update_stat(st_unanswered, 1);
+		LM_NOTICE("REGISTER from %s:%u over the pending SAs of %s does not answer the "
+		          "challenge (no nonce or response): 403\n",
+		          presec_src_ip(msg), msg->rcv.src_port, r->impi);
+		return -1;
+	}
+	return 0;
+}
+
 static int reply_403(struct sip_msg *msg)
 {
 	str reason = str_init("Forbidden: not the identity of this security association");
@@ -583,7 +606,8 @@ static int sec_agree_register(struct sip_msg *msg)
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		}
 		update_stat(st_verified, 1);
-		if (check_identities(msg, &r) != 0 || check_contacts(msg, &r, &h) != 0)
+		if (check_identities(msg, &r) != 0 || check_contacts(msg, &r, &h) != 0 ||
+		    check_answer(msg, &r) != 0)
 			return reply_403(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;

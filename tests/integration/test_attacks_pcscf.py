@@ -361,3 +361,45 @@ def test_mallory_cannot_act_in_alice_s_dialog_over_her_own_sa(topo):
     own = own.replace("CSeq: 2 ", "CSeq: 3 ")
     got = over_sa(topo, "alice", own)
     assert got.status() in (200, 202), got
+
+
+# ---- the SAs of a 401 prove nothing until the challenge is answered (TS 33.203 7.2) ----
+
+def sec_register(src, impi, call_id, cseq, sec_header, contact, expires=600):
+    """A REGISTER for alice from src with an unanswered Authorization (nonce and response
+    empty) and the given Security-Client or Security-Verify line."""
+    return request("REGISTER", "sip:ims.example", impu("alice"), to_uri=impu("alice"), src=src,
+                   call_id=call_id, cseq=cseq, contact=contact,
+                   headers=["Expires: %d" % expires, "Supported: path, sec-agree",
+                            "Require: sec-agree", "Proxy-Require: sec-agree", sec_header,
+                            'Authorization: Digest username="%s", realm="ims.example", '
+                            'nonce="", uri="sip:ims.example", response=""' % impi])
+
+
+@pytest.mark.parametrize("expires", [600, 0])
+def test_eve_cannot_skip_alice_s_challenge_over_the_sas_it_set_up(topo, expires):
+    """The reviewer's attack: eve, with no account, asks for alice's challenge with a
+    Security-Client of her own (the P-CSCF sets up SAs towards her), then sends over those
+    pending SAs the unanswered REGISTER of a protected re-registration, to bind her contact
+    to alice (or, with Expires: 0, to remove alice's). The SAs of a 401 only say someone
+    asked: 403, nothing bound or removed, one log line."""
+    src = (EVE, 5090)
+    call_id = "%s@%s" % (new_tag(), EVE)
+    contact = "<sip:alice@%s:5090>" % EVE
+    before = contacts_of(topo, "alice")
+    pcscf = topo.roles["pcscf"]
+    with Peer(*src) as eve:
+        client = ("Security-Client: ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=7001;"
+                  "spi-s=7002;port-c=5090;port-s=5090")
+        ex = eve.send((ADDR["pcscf"], 5060), sec_register(src, "alice@ims.example", call_id, 1,
+                                                         client, contact), settle=0.3)
+        assert ex.status() == 401, ex
+        server = ex.final().header("security-server")[0]
+        mark = pcscf.log_mark()
+        ex = eve.send(PROTECTED, sec_register(src, "alice@ims.example", call_id, 2,
+                                              "Security-Verify: %s" % server, contact,
+                                              expires))
+    assert ex.status() == 403, ex
+    assert contacts_of(topo, "alice") == before
+    assert len(pcscf.log_since(mark, "REGISTER from %s:5090 over the pending SAs of "
+                               "alice@ims.example does not answer the challenge" % EVE)) == 1

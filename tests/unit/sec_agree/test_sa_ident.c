@@ -171,6 +171,23 @@ static void test_a_contact_names_the_ue_behind_the_sa(void **state)
 	assert_int_equal(contact("127.0.2.3", "[]", 5060), -1);
 }
 
+/* TS 33.203 7.2 SM7: over SAs that are still pending, the REGISTER answers the challenge */
+static void test_an_answer_to_the_challenge(void **state)
+{
+	(void)state;
+#define ANSWERS(b) auth_answers(b, strlen(b))
+	assert_int_equal(ANSWERS("Digest username=\"a@x\", nonce=\"bm9uY2U=\", response=\"0123\""),
+	                 1);
+	assert_int_equal(ANSWERS("Digest username=\"a@x\", nonce=\"\", response=\"\""), 0);
+	assert_int_equal(ANSWERS("Digest username=\"a@x\", nonce=\"bm9uY2U=\", response=\"\""), 0);
+	assert_int_equal(ANSWERS("Digest username=\"a@x\", response=\"0123\""), 0);
+	assert_int_equal(
+	        ANSWERS("Digest username=\"a@x\", nonce=\"n\", response=\"\", response=\"1\""), 0);
+	assert_int_equal(ANSWERS("Digest username=\"a@x\", nonce=n, response=1"), 1);
+	assert_int_equal(ANSWERS("Basic YWxhZGRpbjpvcGVuc2VzYW1l"), -1);
+#undef ANSWERS
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +195,7 @@ int main(void)
 	        cmocka_unit_test(test_usernames_that_could_be_read_two_ways_are_refused),
 	        cmocka_unit_test(test_a_register_speaks_only_for_its_sa),
 	        cmocka_unit_test(test_a_contact_names_the_ue_behind_the_sa),
+	        cmocka_unit_test(test_an_answer_to_the_challenge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
