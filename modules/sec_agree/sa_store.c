@@ -307,6 +307,38 @@ int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_
 	return id >= 0 ? id : find(st, BY_IP, ue_ip, 1, match_ue_client, &k, out);
 }
 
+static int match_ue_flow(const struct sa_rec *r, const void *arg)
+{
+	const struct key *k = arg;
+	return (r->state & k->states) && match_ue_client(r, arg);
+}
+
+int sa_store_by_ue_flow(struct sa_store *st, const char *ue_ip, uint16_t port_uc, time_t now,
+                        struct sa_rec *out)
+{
+	struct key k = {ue_ip, SA_ACTIVE, port_uc, now, NULL, NULL};
+	/* an ACTIVE set first, whatever newer pending one someone asked for at this address and
+	 * port (TS 33.203 7.4: the UE uses the old SAs until the new ones are confirmed) */
+	int id = find(st, BY_IP, ue_ip, 0, match_ue_flow, &k, out);
+	if (id >= 0)
+		return id;
+	k.states = SA_RETIRING;
+	return find(st, BY_IP, ue_ip, 1, match_ue_flow, &k, out);
+}
+
+static int match_other_impi(const struct sa_rec *r, const void *arg)
+{
+	const struct key *k = arg;
+	return match_ue_client(r, arg) && strcmp(r->impi, k->call_id) != 0;
+}
+
+int sa_store_flow_of_other(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
+                           const char *impi, time_t now, struct sa_rec *out)
+{
+	struct key k = {ue_ip, 0, port_uc, now, impi, NULL};
+	return find(st, BY_IP, ue_ip, 1, match_other_impi, &k, out);
+}
+
 static int match_installed(const struct sa_rec *r, const void *arg)
 {
 	const struct key *k = arg;

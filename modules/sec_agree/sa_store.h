@@ -60,6 +60,15 @@ int sa_store_by_call_id_from(struct sa_store *st, const char *call_id, const cha
  * ones), the one of call_id (SM7 keeps the Call-ID of SM1), else the newest. id or -1. */
 int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
                           const char *call_id, time_t now, struct sa_rec *out);
+/* The record whose SAs carry a UE's request other than a REGISTER from ue_ip:port_uc: an
+ * ACTIVE one (the newest), else a RETIRING one; never a PENDING one, which only says someone
+ * asked for a challenge (TS 33.203 7.2: SAs are used for other requests after SM8). id or -1. */
+int sa_store_by_ue_flow(struct sa_store *st, const char *ue_ip, uint16_t port_uc, time_t now,
+                        struct sa_rec *out);
+/* A live record (pending, active or retiring, unexpired) for ue_ip:port_uc whose IMPI is not
+ * impi: a new offer reusing that flow would shadow it. id or -1. */
+int sa_store_flow_of_other(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
+                           const char *impi, time_t now, struct sa_rec *out);
 /* The UE's newest record whose SAs are installed and stay (pending or active), else its
  * newest retiring one; id or -1. A new set shares flows with it, and so does one that goes
  * (sa_backend.h). */

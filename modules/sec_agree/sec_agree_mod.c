@@ -526,6 +526,20 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	r.combo = policy[combo];
 	r.created = time(NULL);
 	r.expires = r.created + pending_lifetime;
+	/* TS 33.203 7.1: an SA pair is the UE's flow (address, protected client port); an offer
+	 * for another IMPI on the flow of live SAs would have the P-CSCF take that UE's requests
+	 * for the newcomer's (or, unprotected, let anyone who can send from the UE's address cut
+	 * it off): 403, one log line */
+	struct sa_rec live;
+	if (sa_store_flow_of_other(store, r.ue_ip, r.port_uc, r.impi, r.created, &live) >= 0) {
+		update_stat(st_identity_mismatch, 1);
+		LM_NOTICE(
+		        "REGISTER from %s:%u for %s offers port-c %u, the protected client port of "
+		        "the live SAs of %s: 403\n",
+		        r.ue_ip, msg->rcv.src_port, r.impi, r.port_uc, live.impi);
+		str reason = str_init("Forbidden: the flow of another security association");
+		return slb.freply(msg, 403, &reason) == 1 ? R_REJECTED : R_INTERNAL;
+	}
 	unsigned in_progress = sa_store_count_ue(store, r.ue_ip, SA_OFFERED | SA_PENDING);
 	if (in_progress >= (unsigned)max_offers_per_ue) {
 		unsigned dropped =
@@ -613,8 +627,11 @@ static int sec_agree_register(struct sip_msg *msg)
 			return R_INTERNAL;
 		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
 		 * re-registration over the SA offers new SPIs, which starts new SAs */
-		if (h.n_client && !offer_is(&h.client, &r) && new_offer(msg, &h) == R_INTERNAL)
-			return R_INTERNAL;
+		if (h.n_client && !offer_is(&h.client, &r)) {
+			rc = new_offer(msg, &h);
+			if (rc == R_INTERNAL || rc == R_REJECTED)
+				return rc; /* a reply (494, 403) went to the UE: not forwarded */
+		}
 		return R_PROTECTED;
 	}
 	if (h.n_client == 0) {
@@ -825,18 +842,29 @@ static int sec_agree_reply(struct sip_msg *msg)
 }
 
 /* ---- requests after registration ---- */
+/* TS 33.203 7.2: a UE sends other requests over its SAs once SM8 confirmed them; the pending
+ * SAs of a 401 only say that someone asked for a challenge under an IMPI (with the record
+ * backend: from that address and port), so nothing but the REGISTER answering it goes over
+ * them. A request is taken to come over the active (else retiring) SAs of its flow, never
+ * over a newer pending set someone else asked for at the same address and port. */
 static int sec_agree_check_protected(struct sip_msg *msg)
 {
 	struct sa_rec r;
+	time_t now = time(NULL);
 	if (msg->rcv.dst_port == port_ps &&
-	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, time(NULL),
-	                          &r) >= 0 &&
-	    r.state != SA_OFFERED)
+	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0)
 		return 1;
 	update_stat(st_unprotected, 1);
-	LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA\n",
-	          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-	          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
+	if (msg->rcv.dst_port == port_ps &&
+	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, now, &r) >= 0)
+		LM_NOTICE("%.*s from %s:%u over the pending SAs of %s, not confirmed by a 200: "
+		          "refused\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          presec_src_ip(msg), msg->rcv.src_port, r.impi);
+	else
+		LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA\n",
+		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
 	return -1;
 }
 
@@ -856,8 +884,7 @@ static int api_request_flow(struct sip_msg *msg, struct sec_agree_flow *out)
 {
 	struct sa_rec r;
 	if (!store || msg->first_line.type != SIP_REQUEST || msg->rcv.dst_port != port_ps ||
-	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, time(NULL),
-	                          &r) < 0)
+	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, time(NULL), &r) < 0)
 		return -1;
 	flow_of(&r, out);
 	return 0;
@@ -943,13 +970,13 @@ static int sa_impi(struct sip_msg *msg, pv_spec_t *dst)
 
 	if (msg->first_line.type != SIP_REQUEST)
 		return -1;
-	if (msg->rcv.dst_port == port_ps) {
-		if (sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL,
-		                          time(NULL), &r) < 0)
-			return -1;
-	} else if (target_sa(msg, &r) != 0) {
+	/* a UE's request over its SA first; the S-CSCF's requests reach us on port_ps too (the
+	 * Path names it), and have the SA of the UE they go to */
+	if ((msg->rcv.dst_port != port_ps ||
+	     sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, time(NULL), &r) <
+	             0) &&
+	    target_sa(msg, &r) != 0)
 		return -1;
-	}
 	if (!r.impi[0])
 		return -1;
 	memset(&v, 0, sizeof(v));

@@ -403,3 +403,118 @@ def test_eve_cannot_skip_alice_s_challenge_over_the_sas_it_set_up(topo, expires)
     assert contacts_of(topo, "alice") == before
     assert len(pcscf.log_since(mark, "REGISTER from %s:5090 over the pending SAs of "
                                "alice@ims.example does not answer the challenge" % EVE)) == 1
+
+
+def test_eve_s_request_over_the_pending_sas_of_alice_is_refused(topo):
+    """The SAs of a 401 carry only the REGISTER that answers the challenge (TS 33.203 7.2):
+    eve, who asked for alice's challenge with a Security-Client of her own, sends a MESSAGE
+    over those pending SAs. 403, nothing reaches bob, one log line naming the pending SAs."""
+    src = (EVE, 5091)
+    call_id = "%s@%s" % (new_tag(), EVE)
+    pcscf = topo.roles["pcscf"]
+    with Peer(*src) as eve:
+        client = ("Security-Client: ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;spi-c=7011;"
+                  "spi-s=7012;port-c=5091;port-s=5091")
+        ex = eve.send((ADDR["pcscf"], 5060), sec_register(
+            src, "alice@ims.example", call_id, 1, client, "<sip:alice@%s:5091>" % EVE),
+            settle=0.3)
+        assert ex.status() == 401, ex
+        mark = pcscf.log_mark()
+        text = request("MESSAGE", impu("bob"), impu("alice"), src=src, body="eve as alice",
+                       content_type="text/plain")
+        with Peer(topo.ues["bob"].addr, 5060) as bob_ue:
+            ex = eve.send(PROTECTED, text)
+            got = [m for m in bob_ue.collect(0.5) if m.method == "MESSAGE"]
+    assert ex.status() == 403, ex
+    assert got == [], got
+    assert len(pcscf.log_since(mark, "MESSAGE from %s:5091 over the pending SAs of "
+                               "alice@ims.example, not confirmed by a 200" % EVE)) == 1
+
+
+# ---- an SA pair is one UE's flow (R2 finding 4) ----
+
+def test_eve_spoofing_alice_s_address_on_the_unprotected_port_cannot_cut_her_off(topo):
+    """eve sends one unprotected REGISTER from alice's address naming bob's IMPI with a
+    Security-Client whose port-c is alice's protected client port: were the temporary SAs
+    set up, the P-CSCF would take alice's requests for bob's and refuse them for as long as
+    eve renews them. The offer reuses the flow of another IMPI's live SAs: 403, no challenge,
+    one log line; alice's next MESSAGE over her SA reaches bob."""
+    pcscf, alice, bob = topo.roles["pcscf"], topo.ues["alice"], topo.ues["bob"]
+    spoof = (alice.addr, 5097)
+    mark = pcscf.log_mark()
+    text = request("REGISTER", "sip:ims.example", bob.impu, to_uri=bob.impu, src=spoof,
+                   contact="<sip:bob@%s:5060>" % alice.addr,
+                   headers=["Expires: 600", "Supported: path, sec-agree", "Require: sec-agree",
+                            "Proxy-Require: sec-agree",
+                            "Security-Client: ipsec-3gpp;alg=hmac-sha-1-96;ealg=aes-cbc;"
+                            "spi-c=7201;spi-s=7202;port-c=5060;port-s=5060",
+                            'Authorization: Digest username="%s", realm="ims.example", '
+                            'nonce="", uri="sip:ims.example", response=""' % bob.impi])
+    with Peer(*spoof) as eve:
+        ex = eve.send((ADDR["pcscf"], 5060), text, settle=0.3)
+    assert ex.status() == 403, ex
+    assert len(pcscf.log_since(mark, "REGISTER from %s:5097 for %s offers port-c 5060, the "
+                               "protected client port of the live SAs of %s"
+                               % (alice.addr, bob.impi, alice.impi))) == 1
+    msg = request("MESSAGE", bob.impu, alice.impu, src=(alice.addr, 5060),
+                  body="alice speaking", content_type="text/plain")
+    ex, got = deliver(topo, "alice", msg)
+    assert ex.status() == 200, ex
+    assert [m for m in got if m.method == "MESSAGE"], got
+
+
+# ---- towards a UE, only the dialogs of the subscriber of its SA (R2 findings 2 and 7) ----
+
+def mint_routes(topo, user, call_id, from_tag):
+    """`user` sends a MESSAGE to herself over her SA with the Call-ID and From tag of her
+    choice; returns the Record-Route entries of the copy she receives (top first): P-CSCF
+    (towards her), S-CSCF, P-CSCF (her side)."""
+    ue = topo.ues[user]
+    text = request("MESSAGE", ue.impu, ue.impu, src=(ue.addr, 5060), call_id=call_id,
+                   from_tag=from_tag, body="mint", content_type="text/plain")
+    ex = over_sa(topo, user, text)
+    msgs = [m for m in ex.requests("MESSAGE") if "mint" in m.body]
+    assert msgs, ex
+    return [x.strip() for h in msgs[0].header("record-route") for x in h.split(",")]
+
+
+def test_mallory_s_notify_in_a_dialog_of_bob_s_does_not_reach_bob(topo):
+    """mallory, knowing the Call-ID and bob's tag of a dialog of his, mints the P-CSCF's and
+    the S-CSCF's entries for them (a MESSAGE to herself) and sends bob a NOTIFY with a PIDF
+    of her making in that dialog. The P-CSCF's entry in it was made for her own SA, not
+    bob's: 403 at the terminating P-CSCF, nothing reaches bob, one log line."""
+    pcscf, bob, mallory = topo.roles["pcscf"], topo.ues["bob"], topo.ues["mallory"]
+    call_id, bob_tag = "%s@%s" % (new_tag(), bob.addr), new_tag()
+    route = list(reversed(mint_routes(topo, "mallory", call_id, bob_tag)))
+    text = request("NOTIFY", "sip:bob@%s:5060" % bob.addr, impu("alice"), to_uri=bob.impu,
+                   src=(mallory.addr, 5060), call_id=call_id, to_tag=bob_tag, cseq=100,
+                   headers=["Route: %s" % ", ".join(route), "Event: presence",
+                            "Subscription-State: active;expires=600"],
+                   body="<presence>forged by mallory</presence>",
+                   content_type="application/pidf+xml")
+    mark = pcscf.log_mark()
+    ex, got = deliver(topo, "mallory", text)
+    assert ex.status() == 403, ex
+    assert [m for m in got if m.method == "NOTIFY"] == [], got
+    lines = pcscf.log_since(mark, "NOTIFY from [^ ]* towards sip:%s:5060 refused: its Route "
+                            "names no dialog of the subscriber of that SA" % re.escape(bob.addr))
+    assert len(lines) == 1, pcscf.log_since(mark)
+
+
+def test_a_subscribe_contact_naming_alice_has_no_notify_sent_over_alice_s_sa(topo):
+    """mallory subscribes over her own SA with Contact: alice's address and protected server
+    port. The PS's NOTIFYs of mallory's dialog would go to alice over alice's SA: the
+    P-CSCF's entry names mallory's IMPI, not alice's: 403, nothing at alice, one log line."""
+    pcscf, alice, mallory = topo.roles["pcscf"], topo.ues["alice"], topo.ues["mallory"]
+    text = request("SUBSCRIBE", impu("bob"), mallory.impu, src=(mallory.addr, 5060),
+                   contact="<sip:mallory@%s:5060>" % alice.addr,
+                   headers=["Event: presence", "Expires: 60", "Accept: application/pidf+xml"])
+    mark = pcscf.log_mark()
+    with Peer(alice.addr, 5060) as alice_ue:
+        ex = over_sa(topo, "mallory", text)
+        stray = [m for m in alice_ue.collect(1.5) if m.method == "NOTIFY"]
+    assert ex.status() in (200, 202), ex
+    assert stray == [], stray
+    lines = pcscf.log_since(mark, "NOTIFY from [^ ]* towards sip:%s:5060 refused"
+                            % re.escape(alice.addr))
+    assert len(lines) == 1, pcscf.log_since(mark)

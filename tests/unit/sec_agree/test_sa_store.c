@@ -310,10 +310,43 @@ static void test_indexes_agree_with_a_full_scan(void **state)
 	sa_store_destroy(st);
 }
 
+/* R2 finding 4: a pending set someone asked for at a UE's address and protected client port
+ * does not shadow the UE's active set for its requests, and an offer of another IMPI on a
+ * live flow is seen */
+static void test_a_request_goes_over_the_active_set(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 8);
+	struct sa_rec out;
+	(void)state;
+	struct sa_rec a = rec("alice@x", "10.0.0.1", 5060, "c1", SA_ACTIVE, 300);
+	int ia = sa_store_add(st, &a);
+	struct sa_rec e = rec("bob@x", "10.0.0.1", 5060, "c2", SA_PENDING, 300);
+	int ie = sa_store_add(st, &e);
+	assert_int_equal(sa_store_by_ue_client(st, "10.0.0.1", 5060, NULL, 50, &out), ie);
+	assert_int_equal(sa_store_by_ue_flow(st, "10.0.0.1", 5060, 50, &out), ia);
+	assert_string_equal(out.impi, "alice@x");
+	/* a pending set alone carries no request */
+	struct sa_rec p = rec("carol@x", "10.0.0.2", 5060, "c3", SA_PENDING, 300);
+	assert_true(sa_store_add(st, &p) >= 0);
+	assert_int_equal(sa_store_by_ue_flow(st, "10.0.0.2", 5060, 50, &out), -1);
+	/* a retiring set still does, when nothing active is left */
+	assert_int_equal(sa_store_retire(st, "10.0.0.1", -1, SA_ACTIVE, 200), 1);
+	assert_int_equal(sa_store_by_ue_flow(st, "10.0.0.1", 5060, 50, &out), ia);
+	assert_int_equal(sa_store_by_ue_flow(st, "10.0.0.1", 5060, 250, &out), -1);
+	/* another IMPI on a live flow; the same IMPI is a re-registration */
+	assert_int_equal(sa_store_flow_of_other(st, "10.0.0.2", 5060, "eve@x", 50, &out), 2);
+	assert_string_equal(out.impi, "carol@x");
+	assert_int_equal(sa_store_flow_of_other(st, "10.0.0.2", 5060, "carol@x", 50, &out), -1);
+	assert_int_equal(sa_store_flow_of_other(st, "10.0.0.2", 5061, "eve@x", 50, &out), -1);
+	assert_int_equal(sa_store_flow_of_other(st, "10.0.0.2", 5060, "eve@x", 400, &out), -1);
+	sa_store_destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_lookups),
+	        cmocka_unit_test(test_a_request_goes_over_the_active_set),
 	        cmocka_unit_test(test_bounded),
 	        cmocka_unit_test(test_spis_are_unique_and_not_the_ues),
 	        cmocka_unit_test(test_remove_if),
