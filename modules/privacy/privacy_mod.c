@@ -49,9 +49,19 @@ _Static_assert(REG_IP_MAX == SEC_AGREE_IP_MAX && REG_IMPI_MAX == SEC_AGREE_ID_MA
 static char *trusted = "";
 static int max_registrations = 4096;
 static char *topology_hiding_module = "topoh";
+/* Headers a UE or a network element takes as an identity or as network-asserted information,
+ * which only the trust domain may write (TS 24.229 5.2.6.3, 5.10; RFC 3325 covers only PAI and
+ * PPI, removed anyway) */
+static char *untrusted_headers = "Remote-Party-ID, P-Served-User, P-Charging-Vector, "
+                                 "P-Charging-Function-Addresses, P-Called-Party-ID, "
+                                 "P-Asserted-Service, P-Access-Network-Info";
+/* The P-CSCF: a UE may send its own P-Access-Network-Info (TS 24.229 5.1.1.x, 5.2.6.3), not
+ * one claiming to be network-provided */
+static int ue_access_info = 0;
 
 /* ---- state ---- */
 static struct trust_list trust;
+static struct hdr_names untrusted;
 static sl_api_t slb;
 static gen_lock_t *reg_lock;
 static struct regstore *regs;
@@ -156,8 +166,47 @@ static int to_trusted(struct sip_msg *msg)
 }
 
 /* ---- privacy_strip_untrusted ---- */
-/* RFC 3325 5: identity headers from outside the trust domain are not believed; however many
- * there are, one log line names the first and the peer */
+/* Is h one of the untrusted_headers a sender outside the trust domain may not write? A UE's
+ * own access info passes at the P-CSCF (ue_access_info), unless it claims the network's. */
+static int is_untrusted_header(const struct hdr_field *h)
+{
+	if (!hdr_names_has(&untrusted, h->name.s, (size_t)h->name.len))
+		return 0;
+	if (ue_access_info && h->name.len == 21 &&
+	    strncasecmp(h->name.s, "P-Access-Network-Info", 21) == 0)
+		return pani_network_provided(h->body.s, (size_t)h->body.len);
+	return 1;
+}
+
+/* Removes the untrusted_headers (and, with rfc3325, PAI and PPI); how many, *first the first */
+static int remove_untrusted(struct sip_msg *msg, int rfc3325, struct hdr_field **first)
+{
+	int n = 0;
+	*first = NULL;
+	for (struct hdr_field *h = msg->headers; h; h = h->next)
+		if (((rfc3325 && (h->type == HDR_PAI_T || h->type == HDR_PPI_T)) ||
+		     is_untrusted_header(h)) &&
+		    remove_header(msg, h) == 0) {
+			if (!*first)
+				*first = h;
+			n++;
+		}
+	return n;
+}
+
+/* what the peer wrote, up to 80 characters of its first line (no forged log lines) */
+static int shown_len(const struct hdr_field *h)
+{
+	int shown = 0;
+	while (shown < h->body.len && shown < 80 && h->body.s[shown] != '\r' &&
+	       h->body.s[shown] != '\n')
+		shown++;
+	return shown;
+}
+
+/* RFC 3325 5: identity headers from outside the trust domain are not believed, nor are the
+ * other headers only the trust domain writes (untrusted_headers); however many there are,
+ * one log line names the first and the peer */
 static int strip_untrusted(struct sip_msg *msg)
 {
 	int n;
@@ -166,23 +215,11 @@ static int strip_untrusted(struct sip_msg *msg)
 		return -1;
 	if (trust_match(&trust, presec_src_ip(msg)))
 		return 2;
-	n = 0;
-	for (struct hdr_field *h = msg->headers; h; h = h->next)
-		if ((h->type == HDR_PAI_T || h->type == HDR_PPI_T) && remove_header(msg, h) == 0) {
-			if (!first)
-				first = h;
-			n++;
-		}
-	if (!n)
+	if (!(n = remove_untrusted(msg, 1, &first)))
 		return 2;
 	update_stat(st_stripped, n);
-	/* what the peer wrote, up to 80 characters of its first line (no forged log lines) */
-	int shown = 0;
-	while (shown < first->body.len && shown < 80 && first->body.s[shown] != '\r' &&
-	       first->body.s[shown] != '\n')
-		shown++;
 	LM_NOTICE("%s from untrusted %s: %.*s removed (%.*s)%s\n", what(msg), presec_src_ip(msg),
-	          first->name.len, first->name.s, shown, first->body.s,
+	          first->name.len, first->name.s, shown_len(first), first->body.s,
 	          n > 1 ? " with the other identity headers" : "");
 	return 1;
 }
@@ -253,8 +290,22 @@ static int assert_identity(struct sip_msg *msg)
 		          e.impu[0]);
 	}
 	remove_all(msg, HDR_PPI_T);
-	if (remove_all(msg, HDR_PAI_T))
-		LM_NOTICE("P-Asserted-Identity sent by the UE %s removed\n", presec_src_ip(msg));
+	/* the UE asserts nothing itself: its PAI, and the headers only the trust domain writes */
+	struct hdr_field *first = NULL;
+	int n_pai = remove_all(msg, HDR_PAI_T), n_other = remove_untrusted(msg, 0, &first);
+	if (n_pai || n_other) {
+		update_stat(st_stripped, n_pai + n_other);
+		if (first)
+			LM_NOTICE("%.*s from the UE %s:%u (SA of %s): %.*s removed (%.*s)%s\n",
+			          msg->first_line.u.request.method.len,
+			          msg->first_line.u.request.method.s, presec_src_ip(msg),
+			          msg->rcv.src_port, flow.impi, first->name.len, first->name.s,
+			          shown_len(first), first->body.s,
+			          n_pai + n_other > 1 ? " with the other identity headers" : "");
+		else
+			LM_NOTICE("P-Asserted-Identity sent by the UE %s removed\n",
+			          presec_src_ip(msg));
+	}
 	int n = snprintf(hdr, sizeof(hdr), "P-Asserted-Identity: <%s>\r\n",
 	                 chosen ? chosen : e.impu[0]);
 	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, n) != 0)
@@ -462,6 +513,10 @@ static int mod_init(void)
 {
 	struct presec_store_ops ops;
 	const char *why = NULL;
+	if (hdr_names_parse(untrusted_headers, &untrusted, &why) != 0) {
+		LM_ERR("untrusted_headers '%s': %s\n", untrusted_headers, why);
+		return -1;
+	}
 	if (trust_parse(trusted, &trust, &why) != 0) {
 		LM_ERR("trusted '%s': %s\n", trusted, why);
 		return -1;
@@ -520,6 +575,8 @@ static param_export_t params[] = {
         {"trusted", PARAM_STRING, &trusted},
         {"max_registrations", INT_PARAM, &max_registrations},
         {"topology_hiding_module", PARAM_STRING, &topology_hiding_module},
+        {"untrusted_headers", PARAM_STRING, &untrusted_headers},
+        {"ue_access_info", INT_PARAM, &ue_access_info},
         {0, 0, 0},
 };
 

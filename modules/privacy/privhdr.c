@@ -231,3 +231,55 @@ int uri_list_parse(const char *s, size_t n, char (*out)[IDENT_URI_MAX], unsigned
 	}
 	return (int)k;
 }
+
+int hdr_names_parse(const char *s, struct hdr_names *out, const char **why)
+{
+	size_t i = 0, n = strlen(s);
+	out->n = 0;
+	while (i < n) {
+		size_t b, e;
+		while (i < n && (is_lws((unsigned char)s[i]) || s[i] == ','))
+			i++;
+		if (i >= n)
+			break;
+		b = i;
+		while (i < n && tokchar((unsigned char)s[i]))
+			i++;
+		e = i;
+		while (i < n && is_lws((unsigned char)s[i]))
+			i++;
+		if (e == b || (i < n && s[i] != ',')) {
+			*why = "a header name is not a token";
+			return -1;
+		}
+		if (e - b >= HDR_NAME_MAX || out->n >= HDR_NAMES_MAX) {
+			*why = "too many or too long header names";
+			return -1;
+		}
+		memcpy(out->name[out->n], s + b, e - b);
+		out->name[out->n++][e - b] = '\0';
+	}
+	return 0;
+}
+
+int hdr_names_has(const struct hdr_names *l, const char *name, size_t n)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (eq(name, n, l->name[i]))
+			return 1;
+	return 0;
+}
+
+int pani_network_provided(const char *s, size_t n)
+{
+	/* TS 24.229 7.2A.4: access-info parameters after ';', "network-provided" a bare one;
+	 * looked for as a token on its own anywhere, so no spelling of it slips through */
+	static const char lit[] = "network-provided";
+	size_t ln = sizeof(lit) - 1;
+	for (size_t i = 0; i + ln <= n; i++)
+		if (strncasecmp(s + i, lit, ln) == 0 &&
+		    (i == 0 || !tokchar((unsigned char)s[i - 1])) &&
+		    (i + ln == n || !tokchar((unsigned char)s[i + ln])))
+			return 1;
+	return 0;
+}

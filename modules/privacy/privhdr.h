@@ -44,4 +44,19 @@ int priv_anonymous_from(const char *from_body, size_t n, char *out, size_t outsz
 int uri_list_parse(const char *s, size_t n, char (*out)[IDENT_URI_MAX], unsigned max,
                    const char **why);
 
+/* A comma-separated list of header names (the untrusted_headers parameter). 0, or -1 with
+ * *why when a name is not a token or there are too many. */
+#define HDR_NAMES_MAX 32
+#define HDR_NAME_MAX  64
+struct hdr_names {
+	unsigned n;
+	char name[HDR_NAMES_MAX][HDR_NAME_MAX];
+};
+int hdr_names_parse(const char *s, struct hdr_names *out, const char **why);
+/* Whether the header name (n bytes) is in the list, case-insensitively (RFC 3261 7.3.1). */
+int hdr_names_has(const struct hdr_names *l, const char *name, size_t n);
+/* Whether a P-Access-Network-Info body claims to be network-provided (TS 24.229 7.2A.4),
+ * which a UE's may not. */
+int pani_network_provided(const char *s, size_t n);
+
 #endif

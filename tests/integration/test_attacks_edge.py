@@ -127,6 +127,36 @@ def test_identities_from_outside_never_arrive(topo, headers):
     assert len(lines) == 1 and "removed" in lines[0], edge.log_since(mark)
 
 
+# R2 finding 8: the other headers a UE or a network element takes as an identity or as
+# network-asserted information (TS 24.229 5.2.6.3, 5.10), which only the trust domain writes
+OTHER_IDENTITY_HEADERS = [
+    "Remote-Party-ID: \"Bob\" <sip:bob@ims.example>;party=calling;screen=yes;privacy=off",
+    "P-Served-User: <sip:bob@ims.example>;sescase=orig;regstate=reg",
+    "P-Charging-Vector: icid-value=eve-charges-bob;orig-ioi=ims.example",
+    "P-Charging-Function-Addresses: ccf=127.0.3.9",
+    "P-Called-Party-ID: <sip:bob@ims.example>",
+    "P-Asserted-Service: urn:urn-7:3gpp-service.ims.icsi.mmtel",
+    "P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001",
+]
+
+
+@pytest.mark.parametrize("headers", [OTHER_IDENTITY_HEADERS, [OTHER_IDENTITY_HEADERS[0]],
+                                     [h.lower() for h in OTHER_IDENTITY_HEADERS[1:]]],
+                         ids=["all", "rpid", "lowercase"])
+def test_identity_like_headers_from_outside_never_arrive(topo, headers):
+    edge = topo.roles["edge"]
+    mark = edge.log_mark()
+    with Listener(ue_addr(1)) as alice, Peer(EVE, 5060) as eve:
+        got = eve.send(EDGE, from_eve(headers))
+    assert got.status() == 200, got
+    [m] = alice.requests("MESSAGE")
+    arrived = [h.split(":")[0] for h in OTHER_IDENTITY_HEADERS if m.header(h.split(":")[0])]
+    assert arrived == [], head(m)
+    assert "bob@ims.example" not in head(m) and "eve-charges-bob" not in head(m), head(m)
+    lines = edge.log_since(mark, r"from untrusted %s" % re.escape(EVE))
+    assert len(lines) == 1 and "removed" in lines[0], edge.log_since(mark)
+
+
 def test_a_home_from_from_outside_is_not_asserted(topo):
     """eve writes From: bob: nobody asserts it, so alice gets bob's URI only as the From the
     sender wrote, without P-Asserted-Identity."""

@@ -518,3 +518,41 @@ def test_a_subscribe_contact_naming_alice_has_no_notify_sent_over_alice_s_sa(top
     lines = pcscf.log_since(mark, "NOTIFY from [^ ]* towards sip:%s:5060 refused"
                             % re.escape(alice.addr))
     assert len(lines) == 1, pcscf.log_since(mark)
+
+
+# ---- what only the trust domain writes (R2 finding 8) ----
+
+OTHER_IDENTITY_HEADERS = [
+    "Remote-Party-ID: \"Bob\" <sip:bob@ims.example>;party=calling;screen=yes;privacy=off",
+    "P-Served-User: <sip:bob@ims.example>;sescase=orig;regstate=reg",
+    "P-Charging-Vector: icid-value=mallory-charges-bob;orig-ioi=ims.example",
+    "P-Charging-Function-Addresses: ccf=127.0.3.9",
+    "P-Called-Party-ID: <sip:bob@ims.example>",
+    "P-Asserted-Service: urn:urn-7:3gpp-service.ims.icsi.mmtel",
+]
+UE_PANI = "P-Access-Network-Info: 3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001"
+
+
+@pytest.mark.parametrize("pani", [UE_PANI, UE_PANI + ";network-provided"],
+                         ids=["ue-provided-pani", "network-provided-pani"])
+def test_identity_like_headers_from_a_ue_are_removed_at_the_p_cscf(topo, pani):
+    """mallory writes, over her own SA, the headers a UE or a network element takes as an
+    identity or network-asserted information (TS 24.229 5.2.6.3): none reaches bob, one log
+    line. Her own P-Access-Network-Info passes (the UE sends it), one claiming to be
+    network-provided does not."""
+    pcscf, mallory, bob = topo.roles["pcscf"], topo.ues["mallory"], topo.ues["bob"]
+    text = request("MESSAGE", bob.impu, mallory.impu, src=(mallory.addr, 5060),
+                   headers=OTHER_IDENTITY_HEADERS + [pani], body="who am I",
+                   content_type="text/plain")
+    mark = pcscf.log_mark()
+    ex, got = deliver(topo, "mallory", text)
+    assert ex.status() == 200, ex
+    [m] = [x for x in got if x.method == "MESSAGE"]
+    arrived = [h.split(":")[0] for h in OTHER_IDENTITY_HEADERS if m.header(h.split(":")[0])]
+    assert arrived == [], m.raw
+    assert "bob@ims.example>;" not in m.raw.split("\r\n\r\n")[0], m.raw
+    panis = m.header("P-Access-Network-Info")
+    assert panis == ([] if "network-provided" in pani else [pani.split(": ", 1)[1]]), m.raw
+    lines = pcscf.log_since(mark, "MESSAGE from the UE %s:5060 \\(SA of %s\\): Remote-Party-ID "
+                            "removed" % (re.escape(mallory.addr), re.escape(mallory.impi)))
+    assert len(lines) == 1, pcscf.log_since(mark)

@@ -1,5 +1,6 @@
 /* libFuzzer harness: Privacy header bodies from anyone, and the anonymous From built from any
- * From body. A refusal names its reason; the From keeps nothing but the tag. */
+ * From body, and P-Access-Network-Info bodies. A refusal names its reason; the From keeps nothing
+ * but the tag. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,6 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char anon[] = "\"Anonymous\" <sip:anonymous@anonymous.invalid>";
 	int n = priv_anonymous_from((const char *)data, size, out, sizeof(out));
 	if (n >= 0 && (strncmp(out, anon, sizeof(anon) - 1) != 0 || strlen(out) != (size_t)n))
+		__builtin_trap();
+	/* a P-Access-Network-Info body from a UE: read without running past it, and a
+	 * "network-provided" claim is found whatever else surrounds it */
+	int np = pani_network_provided((const char *)data, size);
+	if (np != 0 && np != 1)
 		__builtin_trap();
 	return 0;
 }

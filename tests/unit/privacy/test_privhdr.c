@@ -182,6 +182,32 @@ static void test_registrations(void **state)
 	regstore_destroy(rs);
 }
 
+/* R2 finding 8: the headers only the trust domain writes, and a UE's access info */
+static void test_untrusted_header_names(void **state)
+{
+	struct hdr_names l;
+	const char *why = NULL;
+	(void)state;
+	assert_int_equal(
+	        hdr_names_parse(" Remote-Party-ID,P-Served-User , p-charging-vector,", &l, &why),
+	        0);
+	assert_int_equal(l.n, 3);
+	assert_true(hdr_names_has(&l, "remote-party-id", 15));
+	assert_true(hdr_names_has(&l, "P-CHARGING-VECTOR", 17));
+	assert_false(hdr_names_has(&l, "P-Charging", 10));
+	assert_false(hdr_names_has(&l, "P-Served-User-X", 15));
+	assert_int_equal(hdr_names_parse("", &l, &why), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(hdr_names_parse("Remote-Party-ID P-Served-User", &l, &why), -1);
+	assert_int_equal(hdr_names_parse("Via: x", &l, &why), -1);
+#define NP(b) pani_network_provided(b, strlen(b))
+	assert_false(NP("3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001"));
+	assert_true(NP("3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001;network-provided"));
+	assert_true(NP("3GPP-E-UTRAN-FDD;Network-Provided ;x=1"));
+	assert_false(NP("3GPP-E-UTRAN-FDD;x=not-network-provided-at-all"));
+#undef NP
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +217,7 @@ int main(void)
 	        cmocka_unit_test(test_associated_uris),
 	        cmocka_unit_test(test_trust_domain),
 	        cmocka_unit_test(test_registrations),
+	        cmocka_unit_test(test_untrusted_header_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
