@@ -22,12 +22,17 @@ struct sec_agree_flow {
 
 typedef struct sec_agree_api {
 	/* The SA a request arrived over: from the UE's address and protected client port to our
-	 * protected server port, SAs set up (pending, active or retiring) and unexpired. 0 with
-	 * *out, -1 when it arrived over none. */
+	 * protected server port, SAs confirmed by a 200 (active or retiring) and unexpired. 0
+	 * with *out, -1 when it arrived over none. */
 	int (*request_flow)(struct sip_msg *req, struct sec_agree_flow *out);
 	/* The SA the REGISTER answered by this reply arrived over (the transaction's request, in
 	 * onreply_route). 0 with *out, -1 when the REGISTER came over none. */
 	int (*reply_flow)(struct sip_msg *reply, struct sec_agree_flow *out);
+	/* Registers fn (one; call it from mod_init), called outside every lock when the last SA
+	 * set of a flow (address, protected client port, IMPI) is deleted: expired, retired by a
+	 * newer registration, de-registered or by RPC; what was learned for the flow goes with
+	 * it. 0 or -1. */
+	int (*on_flow_gone)(void (*fn)(const struct sec_agree_flow *flow));
 } sec_agree_api_t;
 
 typedef int (*bind_sec_agree_f)(sec_agree_api_t *api);

@@ -314,6 +314,21 @@ static int assert_identity(struct sip_msg *msg)
 	return chosen ? 1 : 2;
 }
 
+/* R2 finding 6: a registration is known as long as the SAs it was learned over; when the
+ * last set of its flow goes (expired, retired by a newer one, de-registered) so does it, or
+ * a subscriber registering again and again from new ports fills the table for everyone */
+static void forget_flow(const struct sec_agree_flow *flow)
+{
+	struct reg_entry e;
+	if (!regs)
+		return;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.ue_ip, sizeof(e.ue_ip), "%s", flow->ue_ip);
+	snprintf(e.impi, sizeof(e.impi), "%s", flow->impi);
+	e.port = flow->port_uc;
+	regstore_set(regs, &e, time(NULL));
+}
+
 /* ---- privacy_learn_registration (P-CSCF, 200 OK to REGISTER) ---- */
 static int learn_registration(struct sip_msg *msg)
 {
@@ -532,6 +547,10 @@ static int mod_init(void)
 	bind_sec_agree_f bind =
 	        (bind_sec_agree_f)(void (*)(void))find_export("bind_sec_agree", 0, 0);
 	have_sa_api = bind && bind(&sa_api) == 0;
+	if (have_sa_api && sa_api.on_flow_gone(forget_flow) != 0) {
+		LM_ERR("cannot learn from sec_agree when SAs go\n");
+		return -1;
+	}
 	if (presec_shm_store_ops(&ops, &reg_lock) != 0) {
 		LM_ERR("cannot create the lock\n");
 		return -1;

@@ -450,6 +450,39 @@ static int reply_494(struct sip_msg *msg)
 }
 
 /* ---- SA lifetime ---- */
+static void (*flow_gone)(const struct sec_agree_flow *flow);
+static void flow_of(const struct sa_rec *r, struct sec_agree_flow *out);
+
+struct same_flow {
+	const struct sa_rec *gone;
+	time_t now;
+	int live;
+};
+
+static void count_same_flow(int id, const struct sa_rec *r, void *arg)
+{
+	struct same_flow *f = arg;
+	(void)id;
+	if (r->state != SA_OFFERED && r->expires > f->now && r->port_uc == f->gone->port_uc &&
+	    strcmp(r->ue_ip, f->gone->ue_ip) == 0 && strcmp(r->impi, f->gone->impi) == 0)
+		f->live++;
+}
+
+/* R2 finding 6: what other modules learned for a flow (privacy's registration) lasts no longer
+ * than the flow's SAs; a re-registration's new set on the same ports keeps it */
+static void tell_flow_gone(const struct sa_rec *r)
+{
+	struct same_flow f = {r, time(NULL), 0};
+	struct sec_agree_flow out;
+	if (!flow_gone || r->state == SA_OFFERED)
+		return;
+	sa_store_foreach(store, count_same_flow, &f);
+	if (f.live)
+		return;
+	flow_of(r, &out);
+	flow_gone(&out);
+}
+
 static void delete_sas(const struct sa_rec *r, void *arg)
 {
 	struct sa_rec heir;
@@ -462,6 +495,7 @@ static void delete_sas(const struct sa_rec *r, void *arg)
 		update_stat(st_deleted, 1);
 	LM_INFO("SAs of %s (%s, spi_pc %u, spi_ps %u) removed\n", r->impi, r->ue_ip, r->spi_pc,
 	        r->spi_ps);
+	tell_flow_gone(r);
 }
 
 static int is_expired(const struct sa_rec *r, void *arg)
@@ -903,12 +937,19 @@ static int api_reply_flow(struct sip_msg *msg, struct sec_agree_flow *out)
 	return 0;
 }
 
+static int api_on_flow_gone(void (*fn)(const struct sec_agree_flow *flow))
+{
+	flow_gone = fn;
+	return 0;
+}
+
 static int bind_sec_agree(sec_agree_api_t *api)
 {
 	if (!api)
 		return -1;
 	api->request_flow = api_request_flow;
 	api->reply_flow = api_reply_flow;
+	api->on_flow_gone = api_on_flow_gone;
 	return 0;
 }
 
@@ -1160,6 +1201,8 @@ static int child_init(int rank)
 
 static void mod_destroy(void)
 {
+	/* shutting down: the modules told of flows may be gone already */
+	flow_gone = NULL;
 	if (store) {
 		time_t forever = (time_t)1 << 62;
 		sa_store_remove_if(store, is_expired, &forever, delete_sas, NULL);

@@ -556,3 +556,22 @@ def test_identity_like_headers_from_a_ue_are_removed_at_the_p_cscf(topo, pani):
     lines = pcscf.log_since(mark, "MESSAGE from the UE %s:5060 \\(SA of %s\\): Remote-Party-ID "
                             "removed" % (re.escape(mallory.addr), re.escape(mallory.impi)))
     assert len(lines) == 1, pcscf.log_since(mark)
+
+
+# ---- what privacy learned lasts as long as the SAs (R2 finding 6) ----
+
+def test_the_registration_goes_with_the_sas_it_was_learned_over(topo):
+    """privacy's registration entry of a flow (address, protected client port, IMPI) goes
+    when the last SAs of that flow are deleted (here by the operator; likewise expired or
+    retired by a newer registration), not when the registration would have expired: a
+    subscriber registering again and again from new ports no longer fills the table."""
+    pcscf, addr = topo.roles["pcscf"], ue_addr(5)
+    topo.provision_aka("trent@ims.example", [impu("trent")], hx(K), op=hx(OP),
+                       algorithms=("AKAv1-MD5",))
+    r = topo.ue("trent", "", 5).register_secagree("trent@ims.example", K.decode(), OP.decode(),
+                                                  CLIENT % (7301, 7302))
+    assert r.ok, r.stdout[-3000:]
+    assert impu("trent") in pcscf.rpc("privacy.registration", addr)
+    assert pcscf.rpc("sec_agree.delete", "trent@ims.example").strip() == "1"
+    with pytest.raises(RuntimeError, match="no registration"):
+        pcscf.rpc("privacy.registration", addr)
