@@ -1,5 +1,6 @@
 /* Lowercase hex of n octets into out (2n + 1 bytes, NUL added): digest responses and keys
- * (ims_aka), the audit log's hashes (presence_authz). No Kamailio header. */
+ * (ims_aka), the audit log's hashes (presence_authz); and back (keys read from PostgreSQL's
+ * encode(..., 'hex'): ims_aka, bsf). No Kamailio header. */
 #ifndef PRESEC_HEX_H
 #define PRESEC_HEX_H
 #include <stddef.h>
@@ -13,6 +14,27 @@ static inline void hex_encode(const uint8_t *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+static inline int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* Exactly 2n hex digits (nothing else: no sign, no space) into n octets. 0, or -1. */
+static inline int hex_decode(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = s[2 * i] ? hex_digit(s[2 * i]) : -1;
+		int lo = hi >= 0 && s[2 * i + 1] ? hex_digit(s[2 * i + 1]) : -1;
+		if (lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return s[2 * n] ? -1 : 0;
 }
 
 #endif

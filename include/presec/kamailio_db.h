@@ -2,6 +2,8 @@
 #ifndef PRESEC_KAMAILIO_DB_H
 #define PRESEC_KAMAILIO_DB_H
 
+#include <string.h>
+
 #include "core/dprint.h"
 #include "core/pt.h"
 #include "core/sr_module.h"
@@ -17,6 +19,39 @@ static inline int presec_db_child_init(int rank, db_func_t *dbf, str *url, db1_c
 		LM_ERR("cannot connect to the database (rank %d)\n", rank);
 		return -1;
 	}
+	return 0;
+}
+
+/* A text, string or blob value of a result row as it is (not copied, not NUL-terminated):
+ * 0, or -1 for NULL or another type. */
+static inline int presec_db_str(const db_val_t *v, str *out)
+{
+	if (VAL_NULL(v))
+		return -1;
+	switch (VAL_TYPE(v)) {
+	case DB1_STRING:
+		out->s = (char *)VAL_STRING(v);
+		out->len = (int)strlen(out->s);
+		return 0;
+	case DB1_STR:
+		*out = VAL_STR(v);
+		return 0;
+	case DB1_BLOB:
+		*out = VAL_BLOB(v);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The same value copied into out as a C string: 0, or -1 (NULL, another type, too long). */
+static inline int presec_db_text(const db_val_t *v, char *out, size_t outsz)
+{
+	str s;
+	if (presec_db_str(v, &s) != 0 || s.len < 0 || (size_t)s.len >= outsz)
+		return -1;
+	memcpy(out, s.s, (size_t)s.len);
+	out[s.len] = '\0';
 	return 0;
 }
 

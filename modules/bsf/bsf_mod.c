@@ -30,6 +30,7 @@
 #include "core/timer.h"
 #include "lib/srdb1/db.h"
 #include "modules/xhttp/api.h"
+#include "presec/hex.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
 #include "presec/kamailio_shm.h"
@@ -150,48 +151,6 @@ static int add_header(struct sip_msg *msg, const char *hdr, int len)
 }
 
 /* ---- database ---- */
-static int db_text(db_val_t *v, char *out, size_t outsz)
-{
-	const char *s = NULL;
-	int len = 0;
-	if (VAL_NULL(v))
-		return -1;
-	switch (VAL_TYPE(v)) {
-	case DB1_STRING:
-		s = VAL_STRING(v);
-		len = (int)strlen(s);
-		break;
-	case DB1_STR:
-		s = VAL_STR(v).s;
-		len = VAL_STR(v).len;
-		break;
-	case DB1_BLOB:
-		s = VAL_BLOB(v).s;
-		len = VAL_BLOB(v).len;
-		break;
-	default:
-		return -1;
-	}
-	if (len < 0 || (size_t)len >= outsz)
-		return -1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return 0;
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 /* One statement; res must be freed by the caller when 0 is returned. */
 static int db_query(const char *sql, int len, db1_res_t **res)
 {
@@ -240,10 +199,10 @@ static int db_subscriber(const char *impi, int next, struct aka_keys *keys, uint
 		goto out;
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
-	if (RES_COL_N(res) != 4 || db_text(&v[0], hex, sizeof(hex)) || unhex(hex, keys->k, 16) ||
-	    db_text(&v[1], hex, sizeof(hex)) || unhex(hex, keys->opc, 16) ||
-	    db_text(&v[2], hex, sizeof(hex)) || unhex(hex, keys->amf, 2) ||
-	    db_text(&v[3], num, sizeof(num))) {
+	if (RES_COL_N(res) != 4 || presec_db_text(&v[0], hex, sizeof(hex)) ||
+	    hex_decode(hex, keys->k, 16) || presec_db_text(&v[1], hex, sizeof(hex)) ||
+	    hex_decode(hex, keys->opc, 16) || presec_db_text(&v[2], hex, sizeof(hex)) ||
+	    hex_decode(hex, keys->amf, 2) || presec_db_text(&v[3], num, sizeof(num))) {
 		LM_ERR("subscriber row of %s has an unexpected shape\n", impi);
 		goto out;
 	}
@@ -312,7 +271,7 @@ static int db_purge(void)
 		db_val_t *v = &ROW_VALUES(&RES_ROWS(res)[0])[0];
 		if (!VAL_NULL(v) && VAL_TYPE(v) == DB1_INT)
 			n = VAL_INT(v);
-		else if (db_text(v, num, sizeof(num)) == 0)
+		else if (presec_db_text(v, num, sizeof(num)) == 0)
 			n = atoi(num);
 	}
 	dbf.free_result(dbh, res);
@@ -678,15 +637,15 @@ static int naf_zn(const char *btid, const uint8_t *naf_id, size_t naf_id_len, ch
 	if (RES_ROW_N(res) != 1 || RES_COL_N(res) != 5)
 		goto out;
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
-	if (db_text(&v[0], status, status_sz) != 0)
+	if (presec_db_text(&v[0], status, status_sz) != 0)
 		goto out;
 	rc = 0;
 	if (strcmp(status, "ok") != 0)
 		goto out;
-	if (db_text(&v[1], naf.password, sizeof(naf.password)) != 0 || strlen(naf.password) != 44 ||
-	    db_text(&v[2], naf.impi, sizeof(naf.impi)) != 0 ||
-	    db_text(&v[3], naf.impus, sizeof(naf.impus)) != 0 ||
-	    db_text(&v[4], naf.expires, sizeof(naf.expires)) != 0) {
+	if (presec_db_text(&v[1], naf.password, sizeof(naf.password)) != 0 ||
+	    strlen(naf.password) != 44 || presec_db_text(&v[2], naf.impi, sizeof(naf.impi)) != 0 ||
+	    presec_db_text(&v[3], naf.impus, sizeof(naf.impus)) != 0 ||
+	    presec_db_text(&v[4], naf.expires, sizeof(naf.expires)) != 0) {
 		LM_ERR("GBA: Zn answer for B-TID %s has an unexpected shape\n", btid);
 		rc = -1;
 	}
@@ -845,7 +804,8 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	}
 	if (RES_ROW_N(res) == 1 && RES_COL_N(res) == 1) {
 		from = "presec_ut_auth_method";
-		if (db_text(&ROW_VALUES(&RES_ROWS(res)[0])[0], methods, sizeof(methods)) != 0)
+		if (presec_db_text(&ROW_VALUES(&RES_ROWS(res)[0])[0], methods, sizeof(methods)) !=
+		    0)
 			methods[0] = '\0';
 		listed = ua_method_listed(methods, m);
 	} else {

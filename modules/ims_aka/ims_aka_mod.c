@@ -34,6 +34,7 @@
 #include "core/ut.h"
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
+#include "presec/hex.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
 #include "presec/kamailio_shm.h"
@@ -309,50 +310,6 @@ static int request_impi(struct sip_msg *msg, const str *realm, char *out, size_t
 }
 
 /* ---- database ---- */
-static int db_text(db_val_t *v, char *out, size_t outsz)
-{
-	const char *s = NULL;
-	int len = 0;
-	if (VAL_NULL(v)) {
-		out[0] = '\0';
-		return 0;
-	}
-	switch (VAL_TYPE(v)) {
-	case DB1_STRING:
-		s = VAL_STRING(v);
-		len = (int)strlen(s);
-		break;
-	case DB1_STR:
-		s = VAL_STR(v).s;
-		len = VAL_STR(v).len;
-		break;
-	case DB1_BLOB:
-		s = VAL_BLOB(v).s;
-		len = VAL_BLOB(v).len;
-		break;
-	default:
-		return -1;
-	}
-	if ((size_t)len >= outsz)
-		return -1;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	return 0;
-}
-
-static int unhex(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return 0;
-}
-
 struct subscriber {
 	struct aka_keys keys;
 	uint64_t sqn;
@@ -383,12 +340,12 @@ static int db_subscriber(const char *sql, struct subscriber *sub)
 		goto out;
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
-	if (RES_COL_N(res) != 6 || db_text(&v[0], hex, sizeof(hex)) ||
-	    unhex(hex, sub->keys.k, 16) || db_text(&v[1], hex, sizeof(hex)) ||
-	    unhex(hex, sub->keys.opc, 16) || db_text(&v[2], hex, sizeof(hex)) ||
-	    unhex(hex, sub->keys.amf, 2) || db_text(&v[3], num, sizeof(num)) ||
-	    db_text(&v[4], sub->algorithms, sizeof(sub->algorithms)) ||
-	    db_text(&v[5], sub->impus, sizeof(sub->impus))) {
+	if (RES_COL_N(res) != 6 || presec_db_text(&v[0], hex, sizeof(hex)) ||
+	    hex_decode(hex, sub->keys.k, 16) || presec_db_text(&v[1], hex, sizeof(hex)) ||
+	    hex_decode(hex, sub->keys.opc, 16) || presec_db_text(&v[2], hex, sizeof(hex)) ||
+	    hex_decode(hex, sub->keys.amf, 2) || presec_db_text(&v[3], num, sizeof(num)) ||
+	    presec_db_text(&v[4], sub->algorithms, sizeof(sub->algorithms)) ||
+	    presec_db_text(&v[5], sub->impus, sizeof(sub->impus))) {
 		LM_ERR("subscriber row has an unexpected shape\n");
 		goto out;
 	}

@@ -202,17 +202,9 @@ static int read_xcap_doc(const str *user, const str *domain, int doc_type, str *
 		return -1;
 	}
 	if (RES_ROW_N(res) > 0) {
-		db_val_t *v = ROW_VALUES(RES_ROWS(res));
-		const char *d = NULL;
-		int len = 0;
-		if (!VAL_NULL(v) && VAL_TYPE(v) == DB1_STRING) {
-			d = VAL_STRING(v);
-			len = (int)strlen(d);
-		} else if (!VAL_NULL(v) && (VAL_TYPE(v) == DB1_STR || VAL_TYPE(v) == DB1_BLOB)) {
-			d = VAL_STR(v).s;
-			len = VAL_STR(v).len;
-		}
-		if (d && !(*doc = pkg_str(d, len))) {
+		str d;
+		if (presec_db_str(ROW_VALUES(RES_ROWS(res)), &d) == 0 &&
+		    !(*doc = pkg_str(d.s, d.len))) {
 			dbf.free_result(dbh, res);
 			return -1;
 		}
@@ -1080,15 +1072,8 @@ static enum gate_publish own_set(struct gate_verdict *v)
 	}
 	for (int i = 0; i < rows; i++)
 		for (int c = 0; c < 2; c++) {
-			db_val_t *val = &ROW_VALUES(&RES_ROWS(res)[i])[c];
 			str s = STR_NULL;
-			if (!VAL_NULL(val) && VAL_TYPE(val) == DB1_STRING) {
-				s.s = (char *)VAL_STRING(val);
-				s.len = (int)strlen(s.s);
-			} else if (!VAL_NULL(val) &&
-			           (VAL_TYPE(val) == DB1_STR || VAL_TYPE(val) == DB1_BLOB)) {
-				s = VAL_STR(val);
-			}
+			presec_db_str(&ROW_VALUES(&RES_ROWS(res)[i])[c], &s);
 			const char *copied = text_of(arena + used, GATE_HDR_LEN, &s);
 			pairs[2 * i + c] = copied ? copied : "";
 			used += GATE_HDR_LEN;
@@ -1276,22 +1261,15 @@ static int audit_json(struct sip_msg *msg, str *presentity, int offset, int limi
 		LM_ERR("Ut: cannot read the audit log of %.*s\n", presentity->len, presentity->s);
 		return -1;
 	}
-	db_val_t *v = RES_ROW_N(res) > 0 ? ROW_VALUES(RES_ROWS(res)) : NULL;
-	const char *j = NULL;
-	int len = 0;
-	if (v && !VAL_NULL(v) && VAL_TYPE(v) == DB1_STRING) {
-		j = VAL_STRING(v);
-		len = (int)strlen(j);
-	} else if (v && !VAL_NULL(v) && (VAL_TYPE(v) == DB1_STR || VAL_TYPE(v) == DB1_BLOB)) {
-		j = VAL_STR(v).s;
-		len = VAL_STR(v).len;
-	}
+	str js = STR_NULL;
+	if (RES_ROW_N(res) > 0)
+		presec_db_str(ROW_VALUES(RES_ROWS(res)), &js);
 	if (ut_audit)
 		pkg_free(ut_audit);
-	ut_audit = j ? pkg_malloc(len + 1) : NULL;
+	ut_audit = js.s ? pkg_malloc(js.len + 1) : NULL;
 	if (ut_audit) {
-		memcpy(ut_audit, j, len);
-		ut_audit[len] = '\0';
+		memcpy(ut_audit, js.s, js.len);
+		ut_audit[js.len] = '\0';
 	}
 	dbf.free_result(dbh, res);
 	if (!ut_audit) {

@@ -8,6 +8,7 @@
 /* cmocka.h needs the headers above */
 #include <cmocka.h>
 
+#include "presec/hex.h"
 #include "digest.h"
 
 #define S(lit) ((struct dstr){(lit), sizeof(lit) - 1})
@@ -200,6 +201,25 @@ static void test_base64(void **state)
 	assert_int_equal(b64_decode("Zm9vYmFy", 8, buf, 5), -1); /* does not fit */
 }
 
+/* keys come from PostgreSQL as encode(..., 'hex'): exactly 2n digits, either case, both ways */
+static void test_hex_both_ways(void **state)
+{
+	uint8_t k[4];
+	char out[9];
+	(void)state;
+	assert_int_equal(hex_decode("00a1FFb2", k, 4), 0);
+	assert_int_equal(k[0], 0x00);
+	assert_int_equal(k[1], 0xa1);
+	assert_int_equal(k[2], 0xff);
+	assert_int_equal(k[3], 0xb2);
+	hex_encode(k, 4, out);
+	assert_string_equal(out, "00a1ffb2");
+	const char *bad[] = {"00a1ffb",  "00a1ffb2c", "00a1ffbg", "+0a1ffb2",
+	                     " 0a1ffb2", "",          "0x a1ffb2"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hex_decode(bad[i], k, 4), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +231,7 @@ int main(void)
 	        cmocka_unit_test(test_akav1_password_is_res),
 	        cmocka_unit_test(test_akav2_password),
 	        cmocka_unit_test(test_base64),
+	        cmocka_unit_test(test_hex_both_ways),
 	};
 	return cmocka_run_group_tests_name("ims_aka/digest", tests, NULL, NULL);
 }
