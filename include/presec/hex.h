@@ -1,6 +1,7 @@
 /* Lowercase hex of n octets into out (2n + 1 bytes, NUL added): digest responses and keys
  * (ims_aka), the audit log's hashes (presence_authz); and back (keys read from PostgreSQL's
- * encode(..., 'hex'): ims_aka, bsf). No Kamailio header. */
+ * encode(..., 'hex'): ims_aka, bsf; ck and ik of a 401: sec_agree; escapes: uri_id). No Kamailio
+ * header. */
 #ifndef PRESEC_HEX_H
 #define PRESEC_HEX_H
 #include <stddef.h>
@@ -24,17 +25,19 @@ static inline int hex_digit(char c)
 	                              : -1;
 }
 
-/* Exactly 2n hex digits (nothing else: no sign, no space) into n octets. 0, or -1. */
-static inline int hex_decode(const char *s, uint8_t *out, size_t n)
+/* len characters that are exactly 2n hex digits (nothing else: no sign, no space) into n
+ * octets. 0, or -1. */
+static inline int hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
 {
+	if (len != 2 * n)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = s[2 * i] ? hex_digit(s[2 * i]) : -1;
-		int lo = hi >= 0 && s[2 * i + 1] ? hex_digit(s[2 * i + 1]) : -1;
-		if (lo < 0)
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	return s[2 * n] ? -1 : 0;
+	return 0;
 }
 
 #endif

@@ -200,9 +200,10 @@ static int db_subscriber(const char *impi, int next, struct aka_keys *keys, uint
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
 	if (RES_COL_N(res) != 4 || presec_db_text(&v[0], hex, sizeof(hex)) ||
-	    hex_decode(hex, keys->k, 16) || presec_db_text(&v[1], hex, sizeof(hex)) ||
-	    hex_decode(hex, keys->opc, 16) || presec_db_text(&v[2], hex, sizeof(hex)) ||
-	    hex_decode(hex, keys->amf, 2) || presec_db_text(&v[3], num, sizeof(num))) {
+	    hex_decode(hex, strlen(hex), keys->k, 16) || presec_db_text(&v[1], hex, sizeof(hex)) ||
+	    hex_decode(hex, strlen(hex), keys->opc, 16) ||
+	    presec_db_text(&v[2], hex, sizeof(hex)) || hex_decode(hex, strlen(hex), keys->amf, 2) ||
+	    presec_db_text(&v[3], num, sizeof(num))) {
 		LM_ERR("subscriber row of %s has an unexpected shape\n", impi);
 		goto out;
 	}

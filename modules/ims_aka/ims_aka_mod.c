@@ -38,6 +38,7 @@
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
 #include "presec/kamailio_shm.h"
+#include "presec/sql_ident.h"
 
 #include "aka.h"
 #include "authreg.h"
@@ -150,16 +151,6 @@ static void purge_timer(unsigned int ticks, void *param)
 }
 
 /* ---- helpers ---- */
-static int ident_ok(const char *s)
-{
-	if (!*s || strlen(s) > 63)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-			return 0;
-	return 1;
-}
-
 static int parse_trusted(void)
 {
 	const char *why = NULL;
@@ -341,9 +332,12 @@ static int db_subscriber(const char *sql, struct subscriber *sub)
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
 	if (RES_COL_N(res) != 6 || presec_db_text(&v[0], hex, sizeof(hex)) ||
-	    hex_decode(hex, sub->keys.k, 16) || presec_db_text(&v[1], hex, sizeof(hex)) ||
-	    hex_decode(hex, sub->keys.opc, 16) || presec_db_text(&v[2], hex, sizeof(hex)) ||
-	    hex_decode(hex, sub->keys.amf, 2) || presec_db_text(&v[3], num, sizeof(num)) ||
+	    hex_decode(hex, strlen(hex), sub->keys.k, 16) ||
+	    presec_db_text(&v[1], hex, sizeof(hex)) ||
+	    hex_decode(hex, strlen(hex), sub->keys.opc, 16) ||
+	    presec_db_text(&v[2], hex, sizeof(hex)) ||
+	    hex_decode(hex, strlen(hex), sub->keys.amf, 2) ||
+	    presec_db_text(&v[3], num, sizeof(num)) ||
 	    presec_db_text(&v[4], sub->algorithms, sizeof(sub->algorithms)) ||
 	    presec_db_text(&v[5], sub->impus, sizeof(sub->impus))) {
 		LM_ERR("subscriber row has an unexpected shape\n");
@@ -1037,8 +1031,14 @@ static int mod_init(void)
 		return -1;
 	}
 	db_url.len = (int)strlen(db_url.s);
-	if (!ident_ok(subscriber_table) || !ident_ok(impu_table)) {
-		LM_ERR("subscriber_table and impu_table must be plain lower-case identifiers\n");
+	if (!sql_ident_ok(subscriber_table, 63)) {
+		LM_ERR("subscriber_table '%s' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63)\n",
+		       subscriber_table);
+		return -1;
+	}
+	if (!sql_ident_ok(impu_table, 63)) {
+		LM_ERR("impu_table '%s' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63)\n",
+		       impu_table);
 		return -1;
 	}
 	default_alg = aka_algorithm_from(default_algorithm, strlen(default_algorithm));

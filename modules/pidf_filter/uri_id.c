@@ -6,16 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "presec/hex.h"
 
 static int is_alnum(int c)
 {
@@ -85,8 +76,8 @@ static int escape_at(const char *s, size_t n, size_t i)
 	int h, l;
 	if (i + 2 >= n)
 		return -1;
-	h = hexval((unsigned char)s[i + 1]);
-	l = hexval((unsigned char)s[i + 2]);
+	h = hex_digit((unsigned char)s[i + 1]);
+	l = hex_digit((unsigned char)s[i + 2]);
 	return h < 0 || l < 0 ? -1 : h * 16 + l;
 }
 
@@ -144,8 +135,8 @@ static int norm_host(const char *s, size_t n, char *out, size_t cap, const char 
 			i += 2;
 		}
 		c = lower(c);
-		int ok = v6 ? (i == 0 && c == '[') || (i == n - 1 && c == ']') || hexval(c) >= 0 ||
-		                         c == ':' || c == '.'
+		int ok = v6 ? (i == 0 && c == '[') || (i == n - 1 && c == ']') ||
+		                         hex_digit(c) >= 0 || c == ':' || c == '.'
 		            : is_alnum(c) || c == '-' || c == '.';
 		if (!ok) {
 			*why = "the host is not a host name or address";
@@ -212,7 +203,7 @@ static int norm_number(const char *s, size_t n, char *out, size_t cap, const cha
 		if (visual_separator(c))
 			continue;
 		if ((c >= '0' && c <= '9') ||
-		    (!global && (hexval(c) >= 0 || c == '*' || c == '#'))) {
+		    (!global && (hex_digit(c) >= 0 || c == '*' || c == '#'))) {
 			put(&o, c);
 			digits++;
 			continue;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "negotiate.h"
+#include "presec/hex.h"
 
 struct part {
 	const char *s;
@@ -119,7 +119,7 @@ int auth_take_ck_ik(const char *body, size_t len, char *out, size_t outsz, uint8
 			int is_ck = tolower((unsigned char)par[i].s[0]) == 'c';
 			value_of(&par[i], &v, &vn);
 			if ((is_ck ? have_ck : have_ik) ||
-			    sec_unhex(v, vn, is_ck ? ck : ik, 16) != 0) {
+			    hex_decode(v, vn, is_ck ? ck : ik, 16) != 0) {
 				*why = "ck/ik given twice or not 32 hex digits";
 				return -1;
 			}

@@ -1,7 +1,6 @@
 /* TS 33.203 7.1 (SPIs and ports), 7.2 (algorithm choice) and Annex I (key expansion). */
 #include "negotiate.h"
 
-#include <ctype.h>
 #include <string.h>
 
 int sec_policy_parse(const char *s, struct sec_combo *out, unsigned max, const char **why)
@@ -137,29 +136,6 @@ uint32_t sec_spi_alloc(uint32_t *cursor, uint32_t lo, uint32_t hi,
 			*cursor = c;
 			return spi;
 		}
-	}
-	return 0;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int sec_unhex(const char *s, size_t len, uint8_t *out, size_t n)
-{
-	if (len != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int h = hexval((unsigned char)s[2 * i]), l = hexval((unsigned char)s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return -1;
-		out[i] = (uint8_t)(h << 4 | l);
 	}
 	return 0;
 }

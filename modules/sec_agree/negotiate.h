@@ -40,7 +40,4 @@ int sec_expand_keys(enum sec_alg alg, enum sec_ealg ealg, const uint8_t ck[16],
 uint32_t sec_spi_alloc(uint32_t *cursor, uint32_t lo, uint32_t hi,
                        int (*in_use)(uint32_t spi, void *arg), void *arg);
 
-/* Parses "aabbcc..." (2n hex digits) into n octets; 0 or -1. */
-int sec_unhex(const char *s, size_t len, uint8_t *out, size_t n);
-
 #endif

@@ -207,7 +207,7 @@ static void test_hex_both_ways(void **state)
 	uint8_t k[4];
 	char out[9];
 	(void)state;
-	assert_int_equal(hex_decode("00a1FFb2", k, 4), 0);
+	assert_int_equal(hex_decode("00a1FFb2", 8, k, 4), 0);
 	assert_int_equal(k[0], 0x00);
 	assert_int_equal(k[1], 0xa1);
 	assert_int_equal(k[2], 0xff);
@@ -217,7 +217,7 @@ static void test_hex_both_ways(void **state)
 	const char *bad[] = {"00a1ffb",  "00a1ffb2c", "00a1ffbg", "+0a1ffb2",
 	                     " 0a1ffb2", "",          "0x a1ffb2"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(hex_decode(bad[i], k, 4), -1);
+		assert_int_equal(hex_decode(bad[i], strlen(bad[i]), k, 4), -1);
 }
 
 int main(void)
