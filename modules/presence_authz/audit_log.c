@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "pg_conn.h"
+#include "presec/sql_ident.h"
 #include "presec/hex.h"
 #include "pidf.h"
 
@@ -430,7 +431,7 @@ struct audit_writer {
 struct audit_writer *aw_new(const char *conninfo, const char *table, int retry_ms)
 {
 	struct audit_writer *w;
-	if (!pg_ident_ok(table, 63) || !(w = calloc(1, sizeof(*w))))
+	if (!sql_ident_ok(table, 63) || !(w = calloc(1, sizeof(*w))))
 		return NULL;
 	if (pg_conn_init(&w->c, conninfo, "presence_authz audit", retry_ms) != 0) {
 		free(w);

@@ -5,18 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pg_ident_ok(const char *s, unsigned max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' ||
-		      (i && s[i] >= '0' && s[i] <= '9')))
-			return 0;
-	return 1;
-}
-
 int pg_conn_init(struct pg_conn *c, const char *conninfo, const char *application_name,
                  int retry_ms)
 {

@@ -13,10 +13,6 @@ struct pg_conn {
 	char why[256];
 };
 
-/* Whether s is a plain lower-case SQL identifier of 1 to max characters (table or channel
- * names go into statements as they are). */
-int pg_ident_ok(const char *s, unsigned max);
-
 /* conninfo: a libpq connection string or a postgres:// URI. 0, or -1 (no memory). */
 int pg_conn_init(struct pg_conn *c, const char *conninfo, const char *application_name,
                  int retry_ms);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pg_conn.h"
+#include "presec/sql_ident.h"
 
 struct pgl {
 	struct pg_conn c;
@@ -15,7 +16,7 @@ struct pgl {
 struct pgl *pgl_new(const char *conninfo, const char *channel, int retry_ms)
 {
 	struct pgl *l;
-	if (!pg_ident_ok(channel, sizeof(l->channel) - 1) || !(l = calloc(1, sizeof(*l))))
+	if (!sql_ident_ok(channel, sizeof(l->channel) - 1) || !(l = calloc(1, sizeof(*l))))
 		return NULL;
 	if (pg_conn_init(&l->c, conninfo, "presence_authz listener", retry_ms) != 0) {
 		free(l);

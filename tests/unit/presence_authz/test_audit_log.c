@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "audit_log.h"
+#include "presec/sql_ident.h"
 
 #include "../counting_store.h"
 
@@ -184,6 +185,13 @@ static void test_writer_wants_a_plain_table_name(void **state)
 	assert_null(aw_new("dbname=x", "audit; DROP TABLE xcap", 1000));
 	assert_null(aw_new("dbname=x", "", 1000));
 	assert_null(aw_new("dbname=x", "1audit", 1000));
+	/* the one identifier check (include/presec/sql_ident.h), also ims_aka's table modparams */
+	assert_true(sql_ident_ok("ims_subscriber", 63));
+	assert_true(sql_ident_ok("_t9", 3));
+	assert_false(sql_ident_ok("_t9", 2));
+	assert_false(sql_ident_ok("Audit", 63));
+	assert_false(sql_ident_ok("a.b", 63));
+	assert_false(sql_ident_ok("a\"b", 63));
 }
 
 int main(void)
