@@ -45,6 +45,9 @@ def defines(role, login):
         # the Record-Route MAC key (common-routes.cfg has no default; the MAC names the role)
         "RR_SECRET": '"${PRESEC_RR_SECRET:?set PRESEC_RR_SECRET to a secret of this deployment}"',
     }
+    if role == "edge":
+        # the key topoh hides the home network's headers with (edge.cfg has no default)
+        d["TOPOH_KEY"] = '"${PRESEC_TOPOH_KEY:?set PRESEC_TOPOH_KEY to a secret of this deployment}"'
     if role == "scscf":
         d["TRUSTED_PCSCF"] = '"%s"' % ADDR["pcscf"]
     if role == "ps":
@@ -68,7 +71,7 @@ def known_defines():
             for name, value in re.findall(r"^#!ifndef (\w+)\n#!define \1 (.*)$", text, re.M):
                 names[name] = value.strip().startswith('"')
             # a define that must be given (no default): a string
-            for name in re.findall(r"^#!ifndef (\w+)\nmodparam\(\"rr\", \"\1 is not set", text,
+            for name in re.findall(r"^#!ifndef (\w+)\nmodparam\(\"\w+\", \"\1 is not set", text,
                                    re.M):
                 names[name] = True
     return names

@@ -8,6 +8,7 @@ asserts what arrives on the other side and the one log line at the edge that say
 import binascii
 import os
 import re
+import subprocess
 import threading
 import time
 
@@ -15,6 +16,7 @@ import pytest
 
 from tests.integration.harness import ADDR, BUILD, ue_addr
 from tests.integration.harness.attacker import Message, Peer, impu, new_tag, request
+from tests.integration.harness.kamailio import sanitizer_env
 from tests.integration.harness.topology import PRIVACY_ROLES, Topology
 
 K, OP = b"attack-edge-k001", b"presec-demo-op-1"
@@ -271,3 +273,15 @@ def test_an_identity_in_a_reply_from_outside_is_removed(topo):
     assert ok.header("P-Asserted-Identity") == [] and "bob@ims.example" not in ok.raw
     lines = edge.log_since(mark, r"reply from untrusted %s" % re.escape(ERIN))
     assert len(lines) == 1, edge.log_since(mark)
+
+
+def test_the_edge_without_its_own_topoh_key_does_not_start(topo):
+    """The key that hides the home network's Via, Record-Route, Contact and Call-ID had a default
+    in a public file, so anybody could decode what the edge hid: there is none now, and kamailio
+    says which define is missing."""
+    cmd = list(topo.roles["edge"].command(check_only=True))
+    i = next(k for k, c in enumerate(cmd) if c.startswith("TOPOH_KEY="))
+    del cmd[i - 1:i + 1]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=sanitizer_env())
+    assert r.returncode != 0
+    assert "TOPOH_KEY is not set: start the edge proxy with its own -A TOPOH_KEY=..." in r.stderr

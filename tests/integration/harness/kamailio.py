@@ -104,6 +104,8 @@ class Role:
         defs.setdefault("RUNDIR", self.rundir)
         # each role its own Record-Route MAC key (common-routes.cfg has no default)
         defs.setdefault("RR_SECRET", self.rr_secret)
+        # and its own topoh key (edge.cfg has no default either)
+        defs.setdefault("TOPOH_KEY", self.rr_secret[::-1])
         for k, v in defs.items():
             # kamailio -A NAME=VALUE is #!define NAME VALUE; strings keep their quotes
             quoted = isinstance(v, str) and not isinstance(v, Bare)
