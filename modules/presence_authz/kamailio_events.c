@@ -1,0 +1,259 @@
+/* presence_authz glue: the "presence" and "presence.winfo" event packages registered with
+ * Kamailio's presence module (the job presence_xml's add_events.c does in a stock set-up) and
+ * the callbacks through which presence asks its questions: may this watcher subscribe
+ * (get_auth_status), what does it get of the document (watcher_body), what is the presentity's
+ * one document (agg_nbody). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/dprint.h"
+#include "core/mem/mem.h"
+#include "modules/presence/event_list.h"
+
+#include "kamailio_authz.h"
+#include "pidf.h"
+
+/* presence asks for "the rules document" before every authorization question and hands it
+ * back to us: our answers come from the compiled policy, so it only needs to be there. */
+static int get_rules_doc(str *user, str *domain, str **rules_doc)
+{
+	(void)user;
+	(void)domain;
+	*rules_doc = pa_pkg_str("presence_authz", 14);
+	return *rules_doc ? 0 : -1;
+}
+
+int pa_is_anonymous(const subs_t *subs)
+{
+	return subs->watcher_domain.len == 17 &&
+	       strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
+}
+
+/* The watcher as presence keeps it (user and domain), as a URI: "sip:user@domain", or the tel
+ * URI of a number when there is no domain. */
+void pa_watcher_uri(const subs_t *subs, char *out, size_t outsz)
+{
+	if (subs->watcher_domain.len == 0)
+		snprintf(out, outsz, "tel:%.*s", subs->watcher_user.len, subs->watcher_user.s);
+	else
+		snprintf(out, outsz, "sip:%.*s@%.*s", subs->watcher_user.len, subs->watcher_user.s,
+		         subs->watcher_domain.len, subs->watcher_domain.s);
+}
+
+/* RFC 4745 7.1: whether the watcher is authenticated: of a trusted domain, compared as the
+ * gate compared it when it let the watcher in (asserted or proved: pres_authz_watcher) */
+static int is_authenticated(const char *watcher)
+{
+	return gate_watcher_trusted(&pa.gcfg, watcher);
+}
+
+enum decided { DECIDED = 0, REFUSED = -1, UNAVAILABLE = -2 };
+
+/* The decision for one subscription (d->rules point into l->pol: free it after use). */
+static enum decided decide(subs_t *subs, struct loaded *l, struct pol_decision *d)
+{
+	char watcher[300];
+	memset(d, 0, sizeof(*d));
+	d->sub_handling = SH_BLOCK;
+	if (pa_load_policy(&subs->pres_uri, l) != 0)
+		return UNAVAILABLE;
+	if (l->refused) {
+		LM_ERR("pres-rules of %.*s refused: %s; the watcher is blocked\n",
+		       subs->pres_uri.len, subs->pres_uri.s, l->why);
+		return REFUSED;
+	}
+	pa_watcher_uri(subs, watcher, sizeof(watcher));
+	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
+	struct pol_watcher w = {watcher, is_authenticated(watcher), pa_is_anonymous(subs),
+	                        (long long)time(NULL), NULL};
+	policy_decide(&l->pol, &w, d);
+	return DECIDED;
+}
+
+/* presence asks: may this watcher subscribe? */
+static int get_auth_status(subs_t *subs)
+{
+	struct pol_decision d;
+	struct loaded l;
+	enum decided how = decide(subs, &l, &d);
+	subs->reason.s = NULL;
+	subs->reason.len = 0;
+	if (how == UNAVAILABLE) {
+		/* fail closed: nothing leaves while the rules cannot be read; pending until
+		 * the presentity's rules are read again (a refresh or a rule change) */
+		subs->status = PENDING_STATUS;
+		LM_ERR("%.*s@%.*s -> %.*s: rules unavailable, subscription kept pending\n",
+		       subs->watcher_user.len, subs->watcher_user.s, subs->watcher_domain.len,
+		       subs->watcher_domain.s, subs->pres_uri.len, subs->pres_uri.s);
+		return 0;
+	}
+	switch (d.sub_handling) {
+	case SH_ALLOW:
+		update_stat(pa_st.allowed, 1);
+		subs->status = ACTIVE_STATUS;
+		break;
+	case SH_POLITE_BLOCK:
+		/* active, and apply_auth_nbody sends the offline document: the watcher cannot
+		 * tell it from a presentity that is offline (RFC 5025 3.2.1) */
+		update_stat(pa_st.polite, 1);
+		subs->status = ACTIVE_STATUS;
+		break;
+	case SH_CONFIRM:
+		update_stat(pa_st.confirm, 1);
+		subs->status = PENDING_STATUS;
+		break;
+	default:
+		update_stat(pa_st.blocked, 1);
+		subs->status = TERMINATED_STATUS;
+		subs->reason.s = "rejected";
+		subs->reason.len = 8;
+	}
+	LM_INFO("%.*s@%.*s -> %.*s: %s (%u rules matched)\n", subs->watcher_user.len,
+	        subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
+	        subs->pres_uri.len, subs->pres_uri.s, sub_handling_name(d.sub_handling), d.n_rules);
+	policy_free(&l.pol);
+	return 0;
+}
+
+/* presence asks, for every NOTIFY of every path: what does this watcher get of the composed
+ * document? (aux_body_processing: presence calls it for each watcher whether or not it fetched
+ * the rules itself, which its apply_auth_nbody path depends on.) */
+static str *watcher_body(subs_t *subs, str *body)
+{
+	struct pol_decision d;
+	struct loaded l;
+	char entity[300], *out = NULL;
+	int out_len = 0, rc;
+	const char *why = NULL;
+	str *r;
+
+	if (!body || !body->s)
+		return NULL;
+	if (decide(subs, &l, &d) != DECIDED ||
+	    (d.sub_handling != SH_ALLOW && d.sub_handling != SH_POLITE_BLOCK))
+		d.sub_handling = SH_POLITE_BLOCK; /* never the unfiltered document */
+	snprintf(entity, sizeof(entity), "%.*s", subs->pres_uri.len, subs->pres_uri.s);
+	if (d.sub_handling == SH_ALLOW)
+		rc = pa.pfapi.filter(body->s, body->len, entity, &d.perm, &out, &out_len, &why);
+	else
+		rc = pa.pfapi.polite_block(entity, &out, &out_len, &why);
+	if (rc != 0 && d.sub_handling == SH_ALLOW) {
+		LM_ERR("cannot filter the document of %s for %.*s@%.*s (%s): offline document "
+		       "sent\n",
+		       entity, subs->watcher_user.len, subs->watcher_user.s,
+		       subs->watcher_domain.len, subs->watcher_domain.s, why);
+		rc = pa.pfapi.polite_block(entity, &out, &out_len, &why);
+	}
+	if (rc != 0 || !(r = pkg_malloc(sizeof(str)))) {
+		/* presence sends the original body when given nothing: an empty one instead */
+		LM_ERR("no document for %.*s@%.*s: %s\n", subs->watcher_user.len,
+		       subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
+		       why ? why : "out of memory");
+		if (rc == 0)
+			pa.pfapi.free_doc(out);
+		if ((r = pkg_malloc(sizeof(str)))) {
+			r->s = strdup("");
+			r->len = 0;
+		}
+		policy_free(&l.pol);
+		return r;
+	}
+	r->s = out; /* freed with free_body() */
+	r->len = out_len;
+	update_stat(pa_st.filtered, 1);
+	pa_audit_record(subs, &d, out, out_len);
+	policy_free(&l.pol);
+	return r;
+}
+
+/* RFC 4479 4.3: one document from the publications of all sources (off_index: a publication
+ * being removed, left out) */
+static str *agg_nbody(str *user, str *domain, str **bodies, int n, int off_index)
+{
+	struct pidf_doc *docs[32];
+	int k = 0;
+	const char *why = NULL;
+	char entity[300], *out;
+	size_t len;
+	str *r;
+
+	snprintf(entity, sizeof(entity), "sip:%.*s@%.*s", user->len, user->s, domain->len,
+	         domain->s);
+	for (int i = 0; i < n && k < 32; i++) {
+		if (i == off_index || !bodies[i] || !bodies[i]->s)
+			continue;
+		enum pidf_refusal refusal;
+		/* the limits a PUBLISH is held to (a publication stored before them included) */
+		if (!(docs[k] = pidf_parse_publication(bodies[i]->s, (size_t)bodies[i]->len, entity,
+		                                       &refusal, &why))) {
+			LM_NOTICE("a publication of %s is left out: %s\n", entity, why);
+			continue;
+		}
+		k++;
+	}
+	if (k == 0)
+		return NULL;
+	struct pidf_doc *c = pidf_compose(docs, (unsigned)k, entity, &why);
+	for (int i = 0; i < k; i++)
+		pidf_free(docs[i]);
+	if (!c || pidf_dump(c, &out, &len) != 0) {
+		pidf_free(c);
+		LM_ERR("cannot compose the presence of %s: %s\n", entity, why ? why : "?");
+		return NULL;
+	}
+	pidf_free(c);
+	if (!(r = pkg_malloc(sizeof(str)))) {
+		free(out);
+		return NULL;
+	}
+	r->s = out; /* freed with free_body() */
+	r->len = (int)len;
+	return r;
+}
+
+static void free_body(char *body)
+{
+	free(body);
+}
+
+int pa_add_events(void)
+{
+	pres_ev_t ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.name.s = "presence";
+	ev.name.len = 8;
+	ev.content_type.s = "application/pidf+xml";
+	ev.content_type.len = 20;
+	ev.type = PUBL_TYPE;
+	ev.req_auth = 1;
+	ev.get_rules_doc = get_rules_doc;
+	ev.get_auth_status = get_auth_status;
+	ev.aux_body_processing = watcher_body;
+	ev.aux_free_body = free_body;
+	ev.agg_nbody = agg_nbody;
+	ev.free_body = free_body;
+	/* every PUBLISH passes the gate, whatever the script (publ_handl) */
+	ev.evs_publ_handl = pa_publ_handl;
+	ev.default_expires = (unsigned)pa.default_expires;
+	if (pa.psapi.add_event(&ev) < 0) {
+		LM_ERR("cannot add the presence event\n");
+		return -1;
+	}
+	/* RFC 3857: the presentity learns about its watchers (bodies built by presence) */
+	memset(&ev, 0, sizeof(ev));
+	ev.name.s = "presence.winfo";
+	ev.name.len = 14;
+	ev.content_type.s = "application/watcherinfo+xml";
+	ev.content_type.len = 27;
+	ev.type = WINFO_TYPE;
+	ev.free_body = free_body;
+	ev.default_expires = (unsigned)pa.default_expires;
+	if (pa.psapi.add_event(&ev) < 0) {
+		LM_ERR("cannot add the presence.winfo event\n");
+		return -1;
+	}
+	return 0;
+}
