@@ -20,7 +20,6 @@
 #include "gate.h"
 #include "pg_listen.h"
 #include "policy.h"
-#include "presec/pidf_filter_api.h"
 #include "rules_cache.h"
 
 /* What mod_init() set up, for every glue file: the parameters read after start-up, the bound
@@ -34,7 +33,6 @@ struct pa_module {
 	char *notify_channel;     /* PostgreSQL LISTEN channel of rules changes */
 	char instance[128];       /* who claims a rules change (sql/004) */
 	presence_api_t psapi;
-	pidf_filter_api_t pfapi;
 	sl_api_t slb;
 	db_func_t dbf;
 	db1_con_t *dbh; /* this process's connection */

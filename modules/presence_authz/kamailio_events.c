@@ -125,7 +125,8 @@ static str *watcher_body(subs_t *subs, str *body)
 	struct pol_decision d;
 	struct loaded l;
 	char entity[300], *out = NULL;
-	int out_len = 0, rc;
+	size_t out_len = 0;
+	int rc;
 	const char *why = NULL;
 	str *r;
 
@@ -136,15 +137,16 @@ static str *watcher_body(subs_t *subs, str *body)
 		d.sub_handling = SH_POLITE_BLOCK; /* never the unfiltered document */
 	snprintf(entity, sizeof(entity), "%.*s", subs->pres_uri.len, subs->pres_uri.s);
 	if (d.sub_handling == SH_ALLOW)
-		rc = pa.pfapi.filter(body->s, body->len, entity, &d.perm, &out, &out_len, &why);
+		rc = pidf_filter_text(body->s, (size_t)body->len, entity, &d.perm, &out, &out_len,
+		                      &why);
 	else
-		rc = pa.pfapi.polite_block(entity, &out, &out_len, &why);
+		rc = pidf_polite_block_text(entity, &out, &out_len, &why);
 	if (rc != 0 && d.sub_handling == SH_ALLOW) {
 		LM_ERR("cannot filter the document of %s for %.*s@%.*s (%s): offline document "
 		       "sent\n",
 		       entity, subs->watcher_user.len, subs->watcher_user.s,
 		       subs->watcher_domain.len, subs->watcher_domain.s, why);
-		rc = pa.pfapi.polite_block(entity, &out, &out_len, &why);
+		rc = pidf_polite_block_text(entity, &out, &out_len, &why);
 	}
 	if (rc != 0 || !(r = pkg_malloc(sizeof(str)))) {
 		/* presence sends the original body when given nothing: an empty one instead */
@@ -152,7 +154,7 @@ static str *watcher_body(subs_t *subs, str *body)
 		       subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
 		       why ? why : "out of memory");
 		if (rc == 0)
-			pa.pfapi.free_doc(out);
+			free(out);
 		if ((r = pkg_malloc(sizeof(str)))) {
 			r->s = strdup("");
 			r->len = 0;
@@ -160,10 +162,10 @@ static str *watcher_body(subs_t *subs, str *body)
 		policy_free(&l.pol);
 		return r;
 	}
-	r->s = out; /* freed with free_body() */
-	r->len = out_len;
+	r->s = out;            /* freed with free_body() */
+	r->len = (int)out_len; /* below PIDF_MAX_BYTES */
 	update_stat(pa_st.filtered, 1);
-	pa_audit_record(subs, &d, out, out_len);
+	pa_audit_record(subs, &d, out, (int)out_len);
 	policy_free(&l.pol);
 	return r;
 }

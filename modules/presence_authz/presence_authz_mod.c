@@ -2,7 +2,7 @@
  * the "presence" and "presence.winfo" event packages with Kamailio's presence module, as
  * presence_xml does in a stock set-up, and answers every authorization question from the
  * presentity's pres-rules (RFC 4745, RFC 5025, OMA extensions) with the pidf_filter cores:
- * policy.c decides, pidf.c composes and filters through the bind_pidf_filter API.
+ * policy.c decides, pidf.c composes and filters (compiled in, not bound: README 2).
  *
  * Rules are read from the xcap table once and kept compiled (packed) in shared memory
  * (rules_cache.c); a change is announced by PostgreSQL (sql/004_rules_notify.sql) and picked up
@@ -21,6 +21,7 @@
  * kamailio_audit.c (the audit writer), kamailio_gate.c (the gate's cfg functions),
  * kamailio_ut.c (Ut's cfg functions and $authz), kamailio_rpc.c; kamailio_authz.h is what
  * they share. */
+#include <libxml/parser.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,7 +115,6 @@ static stat_export_t mod_stats[] = {
 /* ---- module interface ---- */
 static int mod_init(void)
 {
-	bind_pidf_filter_f bind;
 	const char *why = NULL;
 	struct policy check;
 	struct presec_store_ops ops;
@@ -141,12 +141,9 @@ static int mod_init(void)
 		LM_ERR("cannot bind the presence module (load presence.so first)\n");
 		return -1;
 	}
-	/* find_export() returns a cmd_function; void (*)(void) is the generic function type */
-	if (!(bind = (bind_pidf_filter_f)(void (*)(void))find_export("bind_pidf_filter", 0, 0)) ||
-	    bind(&pa.pfapi) < 0) {
-		LM_ERR("cannot bind the pidf_filter module (load pidf_filter.so first)\n");
-		return -1;
-	}
+	/* pidf_filter's cores are compiled in (README 2), libxml2 with them: its globals are
+	 * initialised once, before the processes fork */
+	xmlInitParser();
 	if (presec_shm_store_ops(&ops, &cache_lock) != 0 ||
 	    !(pa.cache = rcache_new((unsigned)cache_buckets, (unsigned long)cache_max_entries,
 	                            &ops))) {
