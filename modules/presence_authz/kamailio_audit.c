@@ -1,11 +1,13 @@
 /* presence_authz glue: the audit log of TS 33.141 requirement 6. SIP workers queue (audit_log.h),
- * the audit writer process writes (audit_tick), the secondary timer expires old rows. */
+ * the audit writer process writes them as audit_pump.c decides (audit_tick), the secondary
+ * timer expires old rows. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 
 #include "core/dprint.h"
 
+#include "audit_pump.h"
 #include "kamailio_authz.h"
 
 /* TS 33.141 requirement 6: one audit row per document a watcher receives (sql/003, sql/007).
@@ -50,94 +52,62 @@ void pa_audit_record(subs_t *subs, const struct pol_decision *d, const char *doc
 
 #define AUDIT_BATCH_ROWS 1000
 
-/* The rows of a batch taken from the queue, built once (summary, hash, COPY text): they wait
- * with the batch while PostgreSQL is away instead of being built again every round. A row
- * that cannot be built (no memory) is lost here, counted and logged. */
-static void audit_build(struct audit_item *items, struct audit_batch *rows)
+static int write_rows(void *arg, const struct audit_batch *b, long long now_ms, const char **why)
 {
-	audit_batch_reset(rows);
-	for (struct audit_item *it = items; it; it = aq_next(it))
-		if (audit_batch_add(rows, aq_entry(it), pa.audit_document) != 0) {
-			update_stat(pa_st.audit_failed, 1);
-			LM_ERR("audit: no memory for the row of what %s received of %s\n",
-			       aq_entry(it)->watcher, aq_entry(it)->presentity);
-		}
+	(void)arg;
+	return aw_write(pa.audit_w, b, now_ms, why);
 }
 
-/* Writes the rows built from items; 0 written (or lost row by row and logged), -1 PostgreSQL
- * unreachable (keep both for the next round). */
-static int audit_flush(struct audit_item *items, const struct audit_batch *rows, long long now_ms,
-                       const char **why)
+/* audit_pump.c decides, this counts and logs */
+static void on_audit(void *arg, enum audit_event ev, const struct audit_entry *e, unsigned n,
+                     const char *why)
 {
-	static struct audit_batch one;
-	int rc;
-
-	if (rows->rows == 0)
-		return 0;
-	if ((rc = aw_write(pa.audit_w, rows, now_ms, why)) == 0) {
-		update_stat(pa_st.audited, rows->rows);
-		return 0;
-	}
-	if (rc == -1)
-		return -1;
-	/* PostgreSQL refused the batch: find the rows at fault, one statement each */
-	LM_ERR("audit: %u rows refused (%s); writing them one by one\n", rows->rows, *why);
-	for (struct audit_item *it = items; it; it = aq_next(it)) {
-		audit_batch_reset(&one);
-		if (audit_batch_add(&one, aq_entry(it), pa.audit_document) != 0)
-			continue; /* counted when the batch was built */
-		if ((rc = aw_write(pa.audit_w, &one, now_ms, why)) == 0) {
-			update_stat(pa_st.audited, 1);
-			continue;
-		}
+	(void)arg;
+	switch (ev) {
+	case AE_WRITTEN:
+		update_stat(pa_st.audited, n);
+		break;
+	case AE_NO_MEMORY:
 		update_stat(pa_st.audit_failed, 1);
-		LM_ERR("audit: row of what %s received of %s lost: %s\n", aq_entry(it)->watcher,
-		       aq_entry(it)->presentity, *why);
-		if (rc == -1) { /* the connection went meanwhile: the rest are lost as well */
-			unsigned rest = 0;
-			for (struct audit_item *r = aq_next(it); r; r = aq_next(r))
-				rest++;
-			if (rest) {
-				update_stat(pa_st.audit_failed, rest);
-				LM_ERR("audit: %u more rows of the refused batch lost: %s\n", rest,
-				       *why);
-			}
-			break;
-		}
+		LM_ERR("audit: no memory for the row of what %s received of %s\n", e->watcher,
+		       e->presentity);
+		break;
+	case AE_BATCH_REFUSED:
+		LM_ERR("audit: %u rows refused (%s); writing them one by one\n", n, why);
+		break;
+	case AE_ROW_LOST:
+		update_stat(pa_st.audit_failed, 1);
+		LM_ERR("audit: row of what %s received of %s lost: %s\n", e->watcher, e->presentity,
+		       why);
+		break;
+	case AE_REST_LOST:
+		update_stat(pa_st.audit_failed, n);
+		LM_ERR("audit: %u more rows of the refused batch lost: %s\n", n, why);
+		break;
+	case AE_DOWN:
+		update_stat(pa_st.audit_down, 1);
+		LM_ERR("audit: PostgreSQL unreachable, rows wait (%u queued): %s\n",
+		       aq_pending(pa.audit_q), why);
+		break;
+	case AE_UP:
+		LM_INFO("audit: PostgreSQL reachable again, writing the waiting rows\n");
+		break;
 	}
-	return 0;
 }
 
 /* the audit writer process: every audit_flush_ms, everything queued, a batch at a time */
 void pa_audit_tick(unsigned int ticks, void *param)
 {
-	static struct audit_item *waiting; /* taken, not yet written: PostgreSQL was away */
-	static struct audit_batch rows;    /* waiting's rows */
-	static int down;
-	const char *why = NULL;
+	static struct audit_pump pump;
+	static int ready;
 	(void)ticks;
 	(void)param;
-	for (;;) {
-		if (!waiting) {
-			if (!(waiting = aq_take(pa.audit_q, AUDIT_BATCH_ROWS)))
-				return;
-			audit_build(waiting, &rows);
-		}
-		if (audit_flush(waiting, &rows, pa_monotonic_ms(), &why)) {
-			if (!down) {
-				update_stat(pa_st.audit_down, 1);
-				LM_ERR("audit: PostgreSQL unreachable, rows wait (%u queued): %s\n",
-				       aq_pending(pa.audit_q), why);
-			}
-			down = 1;
-			return;
-		}
-		if (down)
-			LM_INFO("audit: PostgreSQL reachable again, writing the waiting rows\n");
-		down = 0;
-		aq_release(pa.audit_q, waiting);
-		waiting = NULL;
+	if (!ready) {
+		struct audit_pump_ops ops = {write_rows, on_audit, NULL, NULL};
+		audit_pump_init(&pump, pa.audit_q, AUDIT_BATCH_ROWS, pa.audit_document, &ops);
+		ready = 1;
 	}
+	audit_pump_run(&pump, pa_monotonic_ms());
 }
 
 /* Hourly, on the secondary timer: rows older than audit_retention_days go
