@@ -66,7 +66,6 @@ struct loaded {
 	int refused;
 	char why[160];
 };
-int pa_ident_char(char c);
 str *pa_pkg_str(const char *s, int len);
 int pa_presentity_key(const str *uri, char *key, size_t keysz, struct sip_uri *u);
 int pa_load_policy(const str *pres_uri, struct loaded *l);

@@ -12,6 +12,7 @@
 #include "core/mem/mem.h"
 #include "modules/presence/event_list.h"
 
+#include "authz.h"
 #include "kamailio_authz.h"
 #include "pidf.h"
 
@@ -27,19 +28,14 @@ static int get_rules_doc(str *user, str *domain, str **rules_doc)
 
 int pa_is_anonymous(const subs_t *subs)
 {
-	return subs->watcher_domain.len == 17 &&
-	       strncasecmp(subs->watcher_domain.s, "anonymous.invalid", 17) == 0;
+	return subs->watcher_domain.len > 0 &&
+	       authz_anonymous_domain(subs->watcher_domain.s, (size_t)subs->watcher_domain.len);
 }
 
-/* The watcher as presence keeps it (user and domain), as a URI: "sip:user@domain", or the tel
- * URI of a number when there is no domain. */
 void pa_watcher_uri(const subs_t *subs, char *out, size_t outsz)
 {
-	if (subs->watcher_domain.len == 0)
-		snprintf(out, outsz, "tel:%.*s", subs->watcher_user.len, subs->watcher_user.s);
-	else
-		snprintf(out, outsz, "sip:%.*s@%.*s", subs->watcher_user.len, subs->watcher_user.s,
-		         subs->watcher_domain.len, subs->watcher_domain.s);
+	authz_watcher_uri(subs->watcher_user.s, (size_t)subs->watcher_user.len,
+	                  subs->watcher_domain.s, (size_t)subs->watcher_domain.len, out, outsz);
 }
 
 /* RFC 4745 7.1: whether the watcher is authenticated: of a trusted domain, compared as the
@@ -49,72 +45,81 @@ static int is_authenticated(const char *watcher)
 	return gate_watcher_trusted(&pa.gcfg, watcher);
 }
 
-enum decided { DECIDED = 0, REFUSED = -1, UNAVAILABLE = -2 };
-
 /* The decision for one subscription (d->rules point into l->pol: free it after use). */
-static enum decided decide(subs_t *subs, struct loaded *l, struct pol_decision *d)
+static enum authz_outcome decide(subs_t *subs, struct loaded *l, struct pol_decision *d)
 {
 	char watcher[300];
 	memset(d, 0, sizeof(*d));
 	d->sub_handling = SH_BLOCK;
 	if (pa_load_policy(&subs->pres_uri, l) != 0)
-		return UNAVAILABLE;
+		return AUTHZ_UNAVAILABLE;
 	if (l->refused) {
 		LM_ERR("pres-rules of %.*s refused: %s; the watcher is blocked\n",
 		       subs->pres_uri.len, subs->pres_uri.s, l->why);
-		return REFUSED;
+		return AUTHZ_REFUSED;
 	}
 	pa_watcher_uri(subs, watcher, sizeof(watcher));
 	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
 	struct pol_watcher w = {watcher, is_authenticated(watcher), pa_is_anonymous(subs),
 	                        (long long)time(NULL), NULL};
 	policy_decide(&l->pol, &w, d);
-	return DECIDED;
+	return AUTHZ_DECIDED;
 }
 
-/* presence asks: may this watcher subscribe? */
+static void count(enum authz_count c)
+{
+	stat_var *const by_count[] = {
+	        [AUTHZ_COUNT_NONE] = NULL,
+	        [AUTHZ_COUNT_ALLOW] = pa_st.allowed,
+	        [AUTHZ_COUNT_CONFIRM] = pa_st.confirm,
+	        [AUTHZ_COUNT_POLITE_BLOCK] = pa_st.polite,
+	        [AUTHZ_COUNT_BLOCK] = pa_st.blocked,
+	};
+	if (by_count[c])
+		update_stat(by_count[c], 1);
+}
+
+/* presence asks: may this watcher subscribe? (authz.c decides what presence is told) */
 static int get_auth_status(subs_t *subs)
 {
+	static const int status_of[] = {
+	        [AUTHZ_ACTIVE] = ACTIVE_STATUS,
+	        [AUTHZ_PENDING] = PENDING_STATUS,
+	        [AUTHZ_TERMINATED] = TERMINATED_STATUS,
+	};
 	struct pol_decision d;
 	struct loaded l;
-	enum decided how = decide(subs, &l, &d);
-	subs->reason.s = NULL;
-	subs->reason.len = 0;
-	if (how == UNAVAILABLE) {
-		/* fail closed: nothing leaves while the rules cannot be read; pending until
-		 * the presentity's rules are read again (a refresh or a rule change) */
-		subs->status = PENDING_STATUS;
+	struct authz_subscription a;
+	enum authz_outcome how = decide(subs, &l, &d);
+	authz_subscription(how, d.sub_handling, &a);
+	count(a.count);
+	subs->status = status_of[a.status];
+	subs->reason.s = (char *)a.reason;
+	subs->reason.len = a.reason ? (int)strlen(a.reason) : 0;
+	if (how == AUTHZ_UNAVAILABLE) {
+		/* fail closed: pending until the presentity's rules are read again */
 		LM_ERR("%.*s@%.*s -> %.*s: rules unavailable, subscription kept pending\n",
 		       subs->watcher_user.len, subs->watcher_user.s, subs->watcher_domain.len,
 		       subs->watcher_domain.s, subs->pres_uri.len, subs->pres_uri.s);
 		return 0;
-	}
-	switch (d.sub_handling) {
-	case SH_ALLOW:
-		update_stat(pa_st.allowed, 1);
-		subs->status = ACTIVE_STATUS;
-		break;
-	case SH_POLITE_BLOCK:
-		/* active, and apply_auth_nbody sends the offline document: the watcher cannot
-		 * tell it from a presentity that is offline (RFC 5025 3.2.1) */
-		update_stat(pa_st.polite, 1);
-		subs->status = ACTIVE_STATUS;
-		break;
-	case SH_CONFIRM:
-		update_stat(pa_st.confirm, 1);
-		subs->status = PENDING_STATUS;
-		break;
-	default:
-		update_stat(pa_st.blocked, 1);
-		subs->status = TERMINATED_STATUS;
-		subs->reason.s = "rejected";
-		subs->reason.len = 8;
 	}
 	LM_INFO("%.*s@%.*s -> %.*s: %s (%u rules matched)\n", subs->watcher_user.len,
 	        subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
 	        subs->pres_uri.len, subs->pres_uri.s, sub_handling_name(d.sub_handling), d.n_rules);
 	policy_free(&l.pol);
 	return 0;
+}
+
+/* The document doc of entity for the watcher: 0 with *out (free()), -1 with *why */
+static int produce(enum authz_doc doc, const str *body, const char *entity,
+                   const struct pol_decision *d, char **out, size_t *out_len, const char **why)
+{
+	if (doc == AUTHZ_DOC_FILTERED)
+		return pidf_filter_text(body->s, (size_t)body->len, entity, &d->perm, out, out_len,
+		                        why);
+	if (doc == AUTHZ_DOC_OFFLINE)
+		return pidf_polite_block_text(entity, out, out_len, why);
+	return -1;
 }
 
 /* presence asks, for every NOTIFY of every path: what does this watcher get of the composed
@@ -126,29 +131,27 @@ static str *watcher_body(subs_t *subs, str *body)
 	struct loaded l;
 	char entity[300], *out = NULL;
 	size_t out_len = 0;
-	int rc;
 	const char *why = NULL;
 	str *r;
 
 	if (!body || !body->s)
 		return NULL;
-	if (decide(subs, &l, &d) != DECIDED ||
-	    (d.sub_handling != SH_ALLOW && d.sub_handling != SH_POLITE_BLOCK))
-		d.sub_handling = SH_POLITE_BLOCK; /* never the unfiltered document */
+	enum authz_outcome how = decide(subs, &l, &d);
+	enum authz_doc doc = authz_document(how, d.sub_handling);
+	if (doc == AUTHZ_DOC_OFFLINE)
+		d.sub_handling = SH_POLITE_BLOCK; /* as the audit log records it */
 	snprintf(entity, sizeof(entity), "%.*s", subs->pres_uri.len, subs->pres_uri.s);
-	if (d.sub_handling == SH_ALLOW)
-		rc = pidf_filter_text(body->s, (size_t)body->len, entity, &d.perm, &out, &out_len,
-		                      &why);
-	else
-		rc = pidf_polite_block_text(entity, &out, &out_len, &why);
-	if (rc != 0 && d.sub_handling == SH_ALLOW) {
-		LM_ERR("cannot filter the document of %s for %.*s@%.*s (%s): offline document "
-		       "sent\n",
+	int rc = produce(doc, body, entity, &d, &out, &out_len, &why);
+	if (rc != 0 && doc == AUTHZ_DOC_FILTERED) {
+		LM_ERR("cannot filter the document of %s for %.*s@%.*s (%s): offline document sent\n",
 		       entity, subs->watcher_user.len, subs->watcher_user.s,
 		       subs->watcher_domain.len, subs->watcher_domain.s, why);
-		rc = pidf_polite_block_text(entity, &out, &out_len, &why);
+		doc = authz_document_fallback(doc);
+		rc = produce(doc, body, entity, &d, &out, &out_len, &why);
 	}
-	if (rc != 0 || !(r = pkg_malloc(sizeof(str)))) {
+	if (rc != 0)
+		doc = authz_document_fallback(doc);
+	if (doc == AUTHZ_DOC_EMPTY || !(r = pkg_malloc(sizeof(str)))) {
 		/* presence sends the original body when given nothing: an empty one instead */
 		LM_ERR("no document for %.*s@%.*s: %s\n", subs->watcher_user.len,
 		       subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,

@@ -6,6 +6,7 @@
 
 #include "core/parser/parse_uri.h"
 
+#include "authz.h"
 #include "kamailio_authz.h"
 
 static void rpc_add_rule(rpc_t *rpc, void *ctx, const struct pol_rule *r)
@@ -73,8 +74,7 @@ void pa_rpc_policy(rpc_t *rpc, void *c)
 }
 
 const char *pa_rpc_decide_doc[] = {
-        "Decide a subscription: presentity URI, watcher URI, optionally \"anonymous\" or "
-        "\"unauthenticated\".",
+        "Decide a subscription: presentity URI, watcher URI, optionally \"anonymous\" or \"unauthenticated\".",
         0};
 void pa_rpc_decide(rpc_t *rpc, void *c)
 {
@@ -97,9 +97,9 @@ void pa_rpc_decide(rpc_t *rpc, void *c)
 		return;
 	}
 	snprintf(wbuf, sizeof(wbuf), "%.*s", watcher.len, watcher.s);
-	struct pol_watcher w = {
-	        wbuf, !(flag.len == 15 && strncmp(flag.s, "unauthenticated", 15) == 0),
-	        flag.len == 9 && strncmp(flag.s, "anonymous", 9) == 0, (long long)time(NULL), NULL};
+	int authenticated, anonymous;
+	authz_rpc_flag(flag.s, flag.len > 0 ? (size_t)flag.len : 0, &authenticated, &anonymous);
+	struct pol_watcher w = {wbuf, authenticated, anonymous, (long long)time(NULL), NULL};
 	policy_decide(&l.pol, &w, &d);
 	perm_format(&d.perm, perms, sizeof(perms));
 	rules[0] = '\0';

@@ -11,23 +11,14 @@
 #include "core/mod_fix.h"
 #include "core/parser/parse_uri.h"
 
+#include "authz.h"
 #include "kamailio_authz.h"
 #include "presec/kamailio_db.h"
 
-int pa_ident_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '-' || c == '_' || c == '+';
-}
-
+/* no XCAP user could have stored rules under another name (authz.c) */
 static int plain_ident(const str *s)
 {
-	if (s->len <= 0 || s->len > 64)
-		return 0;
-	for (int i = 0; i < s->len; i++)
-		if (!pa_ident_char(s->s[i]))
-			return 0;
-	return 1;
+	return s->len > 0 && authz_xcap_name_ok(s->s, (size_t)s->len);
 }
 
 str *pa_pkg_str(const char *s, int len)
@@ -68,8 +59,7 @@ static int read_xcap_doc(const str *user, const str *domain, int doc_type, str *
 	                 user->len, user->s, domain->len, domain->s, doc_type);
 	str q = {sql, n};
 	if (pa.dbf.raw_query(pa.dbh, &q, &res) < 0 || !res) {
-		LM_ERR("cannot read the XCAP documents (type %d) of %.*s@%.*s: database "
-		       "unavailable\n",
+		LM_ERR("cannot read the XCAP documents (type %d) of %.*s@%.*s: database unavailable\n",
 		       doc_type, user->len, user->s, domain->len, domain->s);
 		return -1;
 	}

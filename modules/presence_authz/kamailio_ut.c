@@ -7,6 +7,7 @@
 #include "core/mem/mem.h"
 #include "core/mod_fix.h"
 
+#include "authz.h"
 #include "kamailio_authz.h"
 #include "pidf.h"
 #include "presec/kamailio_db.h"
@@ -50,12 +51,7 @@ int pa_w_check_doc(struct sip_msg *msg, char *p1, char *p2)
 
 static int plain_uri(const str *s)
 {
-	if (s->len < 5 || s->len > 200 || strncmp(s->s, "sip:", 4) != 0)
-		return 0;
-	for (int i = 4; i < s->len; i++)
-		if (!pa_ident_char(s->s[i]) && s->s[i] != '@')
-			return 0;
-	return 1;
+	return s->len > 0 && authz_plain_sip_uri(s->s, (size_t)s->len);
 }
 
 /* cfg: pres_authz_audit_json(presentity, offset, limit): one page of the presentity's own
