@@ -44,8 +44,7 @@ void pa_audit_record(subs_t *subs, const struct pol_decision *d, const char *doc
 	};
 	if (aq_push(pa.audit_q, &e) != 0) {
 		update_stat(pa_st.audit_failed, 1);
-		LM_ERR("audit: row of what %s received of %s lost: %u rows wait for PostgreSQL "
-		       "(audit_max_pending) or no shared memory\n",
+		LM_ERR("audit: row of what %s received of %s lost: %u rows wait for PostgreSQL (audit_max_pending) or no shared memory\n",
 		       watcher, presentity, aq_pending(pa.audit_q));
 	}
 }

@@ -147,10 +147,10 @@ int pa_watcher_step(struct sip_msg *msg)
 			if (v.status != 500) {
 				v.status = 403;
 				v.why = "Only the presentity watches its watchers";
-				LM_NOTICE("SUBSCRIBE to presence.winfo of %s from %s refused: %s "
-				          "(%s is %s)\n",
-				          r.ruri ? r.ruri : "?", r.peer, v.why, v.identity,
-				          gate_watcher_name(w));
+				LM_NOTICE(
+				        "SUBSCRIBE to presence.winfo of %s from %s refused: %s (%s is %s)\n",
+				        r.ruri ? r.ruri : "?", r.peer, v.why, v.identity,
+				        gate_watcher_name(w));
 			}
 			return gate_reply(msg, v.status, v.why);
 		}
@@ -224,8 +224,7 @@ static enum gate_publish own_set(struct gate_verdict *v)
 	update_stat(pa_st.publish_set_lookups, 1);
 	if (n <= 0 || (size_t)n >= sizeof(sql) || !pa.dbh ||
 	    pa.dbf.raw_query(pa.dbh, &q, &res) < 0 || !res) {
-		LM_ERR("cannot read the implicit registration set of %s: database unavailable; "
-		       "PUBLISH for %s refused\n",
+		LM_ERR("cannot read the implicit registration set of %s: database unavailable; PUBLISH for %s refused\n",
 		       v->identity, v->presentity);
 		v->status = 500;
 		v->why = "Server Internal Error";
@@ -332,10 +331,10 @@ int pa_publ_handl(struct sip_msg *msg)
 		return 0;
 	if (gate_read(msg, &t, &r) < 0 || publish_verdict(msg, &r, &v) != 0) {
 		update_stat(pa_st.publish_refused, 1);
-		LM_NOTICE("PUBLISH for %s from %s refused: %s (%s); the script did not call "
-		          "pres_authz_publish(), so presence answers 500\n",
-		          r.ruri ? r.ruri : "?", t.peer, v.why ? v.why : "headers cannot be parsed",
-		          v.identity);
+		LM_NOTICE(
+		        "PUBLISH for %s from %s refused: %s (%s); the script did not call pres_authz_publish(), so presence answers 500\n",
+		        r.ruri ? r.ruri : "?", t.peer, v.why ? v.why : "headers cannot be parsed",
+		        v.identity);
 		return -1;
 	}
 	return 0;

@@ -22,6 +22,7 @@
  * kamailio_ut.c (Ut's cfg functions and $authz), kamailio_rpc.c; kamailio_authz.h is what
  * they share. */
 #include <libxml/parser.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,6 +114,17 @@ static stat_export_t mod_stats[] = {
 };
 
 /* ---- module interface ---- */
+/* Each parameter's check names it and its range (as nginx's ngx_conf_num_bounds_t does). The
+ * timers take microseconds in an unsigned int: at most 4294967 ms. */
+#define MS_MAX 4294967
+static int in_range(const char *name, int v, int min, int max, const char *range)
+{
+	if (v >= min && v <= max)
+		return 1;
+	LM_ERR("modparam %s is %d, out of range: %s\n", name, v, range);
+	return 0;
+}
+
 static int mod_init(void)
 {
 	const char *why = NULL;
@@ -128,11 +140,10 @@ static int mod_init(void)
 		return -1;
 	}
 	policy_free(&check);
-	if (cache_buckets < 1 || cache_max_entries < 0 || notify_interval_ms < 10) {
-		LM_ERR("cache_buckets (>= 1), cache_max_entries (>= 0) or notify_interval_ms "
-		       "(>= 10) out of range\n");
+	if (!in_range("cache_buckets", cache_buckets, 1, INT_MAX, "1 or more") ||
+	    !in_range("cache_max_entries", cache_max_entries, 0, INT_MAX, "0 (no limit) or more") ||
+	    !in_range("notify_interval_ms", notify_interval_ms, 10, MS_MAX, "10 to 4294967 ms"))
 		return -1;
-	}
 	if (db_bind_mod(&db_url, &pa.dbf) < 0 || !DB_CAPABILITY(pa.dbf, DB_CAP_RAW_QUERY)) {
 		LM_ERR("cannot bind a database module with raw queries\n");
 		return -1;
@@ -150,10 +161,9 @@ static int mod_init(void)
 		LM_ERR("no shared memory for the policy cache\n");
 		return -1;
 	}
-	if (pa.audit_retention_days < 0) {
-		LM_ERR("audit_retention_days must be 0 (keep) or a number of days\n");
+	if (!in_range("audit_retention_days", pa.audit_retention_days, 0, INT_MAX,
+	              "0 (keep the log) or a number of days"))
 		return -1;
-	}
 	if (audit && pa.audit_retention_days > 0 && sr_wtimer_add(pa_audit_expire, 0, 3600) < 0) {
 		LM_ERR("cannot register the audit retention timer\n");
 		return -1;
@@ -161,10 +171,10 @@ static int mod_init(void)
 	if (audit) {
 		struct presec_store_ops qops;
 		char *ci;
-		if (audit_max_pending < 1 || audit_flush_ms < 10) {
-			LM_ERR("audit_max_pending (>= 1) or audit_flush_ms (>= 10) out of range\n");
+		if (!in_range("audit_max_pending", audit_max_pending, 1, INT_MAX,
+		              "1 or more rows") ||
+		    !in_range("audit_flush_ms", audit_flush_ms, 10, MS_MAX, "10 to 4294967 ms"))
 			return -1;
-		}
 		if (presec_shm_store_ops(&qops, &audit_lock) != 0 ||
 		    !(pa.audit_q = aq_new(&qops, (unsigned)audit_max_pending))) {
 			LM_ERR("no shared memory for the audit queue\n");
@@ -216,16 +226,13 @@ static int mod_init(void)
 		return -1;
 	}
 	if (gate_lists_overlap(&asserting_list, &sources_list)) {
-		LM_ERR("network_sources '%s' and asserting_peers '%s' overlap: every PUBLISH an "
-		       "asserting peer relays would count as a network source's (TS 33.141 "
-		       "4.5.1)\n",
+		LM_ERR("network_sources '%s' and asserting_peers '%s' overlap: every PUBLISH an asserting peer relays would count as a network source's (TS 33.141 4.5.1)\n",
 		       network_sources, asserting_peers);
 		return -1;
 	}
-	if (core_asserts != 0 && core_asserts != 1) {
-		LM_ERR("core_asserts is 1 (the core asserts its users) or 0 (it asserts nobody)\n");
+	if (!in_range("core_asserts", core_asserts, 0, 1,
+	              "1 (the core asserts its users) or 0 (it asserts nobody)"))
 		return -1;
-	}
 	pa.gcfg.asserting = &asserting_list;
 	pa.gcfg.sources = &sources_list;
 	pa.gcfg.trusted_domains = trusted_watcher_domains;
