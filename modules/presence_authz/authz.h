@@ -27,7 +27,8 @@ enum authz_count {
 };
 struct authz_subscription {
 	enum authz_status status;
-	const char *reason; /* of a terminated subscription (RFC 6665 4.2.2: "rejected") */
+	const char
+	        *reason; /* of a terminated subscription: the RFC 6665 Subscription-State reason */
 	enum authz_count count;
 };
 
