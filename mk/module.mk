@@ -28,6 +28,9 @@ include $(COREPATH)/Makefile.modules
 # auto_gen: Kamailio's makefiles take auto_gen for generated sources and `make proper` deletes
 # them, which deleted the other module's source files; and objects beside the other module's
 # sources were shared by every module that compiled them in.
+ifneq ($(filter-out ../%.c,$(PRESEC_SHARED_SOURCES)),)
+$(error PRESEC_SHARED_SOURCES names files of other modules: ../<module>/<file>.c)
+endif
 PRESEC_SHARED_OBJS := $(patsubst ../%.c,.presec-shared/%.o,$(PRESEC_SHARED_SOURCES))
 extra_objs += $(PRESEC_SHARED_OBJS)
 $(NAME): $(PRESEC_SHARED_OBJS)
