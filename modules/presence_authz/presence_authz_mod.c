@@ -53,7 +53,6 @@ static int notify_interval_ms = 100;
 static char *instance_id = NULL; /* default: host name and pid of the main process */
 static int audit_max_pending = 100000;
 static int audit_flush_ms = 100;
-static gen_lock_t *audit_lock;
 /* TS 33.141: a watcher is authenticated when the network asserted its identity. At the PS that
  * is the S-CSCF's P-Asserted-Identity, which it gives its own users only: watchers of other
  * domains (through the edge proxy) are unauthenticated. Empty: every watcher authenticated. */
@@ -84,7 +83,7 @@ struct pa_module pa = {
         .notify_channel = "presec_rules",
 };
 struct pa_stats pa_st;
-static gen_lock_t *cache_lock;
+static gen_lock_t *cache_lock, *audit_lock;
 static struct trust_list asserting_list, sources_list;
 
 static unsigned long audit_pending(void)
