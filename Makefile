@@ -14,8 +14,10 @@ CORE_CFLAGS ?= -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall
 SAN_FLAGS   ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 MODULES := $(patsubst modules/%/Makefile,%,$(wildcard modules/*/Makefile))
-# A module's pure core: every .c in its folder except the Kamailio glue (*_mod.c).
-core_srcs = $(filter-out modules/$(1)/$(1)_mod.c,$(wildcard modules/$(1)/*.c))
+# A module's pure core: every .c in its folder except the Kamailio glue, which is told by name:
+# <m>_mod.c (exports, modparams, init) and kamailio_*.c (the rest of the glue, by concern).
+# scripts/check-cores.sh (make format-check, make unit) holds the cores to it.
+core_srcs = $(filter-out modules/$(1)/$(1)_mod.c modules/$(1)/kamailio_%.c,$(wildcard modules/$(1)/*.c))
 # Extra compile and link flags of a module's core (libcrypto, libxml2, ...), from
 # modules/<m>/core.mk (CORE_CFLAGS_<m>, CORE_LIBS_<m>).
 -include $(wildcard modules/*/core.mk)
@@ -30,7 +32,7 @@ CLANG      ?= clang
 
 .PHONY: all tools deps deps-vm modules unit integration test demo install clean distclean help \
         fuzz fuzz-build fuzz-smoke format format-check bench test-ipsec-vm modules-asan \
-        test-asan soak
+        test-asan soak check-cores check-clean
 all: modules tools
 
 # Operator tools on the same cores as the modules (no Kamailio): tools/<name>/*.c with the
@@ -114,6 +116,7 @@ fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=5
 
 unit: $(UNIT_BINS)
+	@scripts/check-cores.sh
 	@set -e; pass=0; fail=0; for t in $(UNIT_BINS); do \
 	  if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAILED: $$t"; fi; \
 	done; echo "unit: $$pass passed, $$fail failed"; [ $$fail = 0 ]
@@ -124,7 +127,15 @@ C_SRCS = $(wildcard modules/*/*.[ch] include/presec/*.h tests/unit/*.h tests/uni
 format:
 	clang-format -i $(C_SRCS)
 
-format-check:
+# No core includes a Kamailio header (the glue naming rule above).
+check-cores:
+	@scripts/check-cores.sh
+
+# Kamailio's `make clean` and `make proper` in a module remove no source file (mk/module.mk).
+check-clean: $(BUILD)/corepath
+	@scripts/check-clean.sh $$(cat $(BUILD)/corepath)
+
+format-check: check-cores
 	@bad=0; for f in $(C_SRCS); do clang-format $$f | cmp -s - $$f || { echo "not formatted: $$f"; bad=1; }; done; \
 	[ $$bad = 0 ] && echo "format-check: $(words $(C_SRCS)) files ok"
 
@@ -166,6 +177,7 @@ test-ipsec-vm: deps-vm modules
 
 test: deps deps-vm
 	$(MAKE) format-check
+	$(MAKE) check-clean
 	$(MAKE) modules tools
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
@@ -199,7 +211,7 @@ install: modules tools
 
 clean:
 	rm -rf $(BUILD)/unit $(BUILD)/asan $(BUILD)/modules $(BUILD)/tools
-	for m in $(MODULES); do rm -f modules/$$m/*.o modules/$$m/*.d modules/$$m/*.so; done
+	for m in $(MODULES); do rm -rf modules/$$m/*.o modules/$$m/*.d modules/$$m/*.so modules/$$m/.presec-shared; done
 
 distclean: clean
 	rm -rf $(BUILD)

@@ -8,8 +8,6 @@ $(error COREPATH is not set: build modules through the top-level Makefile)
 endif
 PRESEC_ROOT ?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 include $(COREPATH)/Makefile.defs
-# sources a module shares with another module's core (PRESEC_SHARED_SOURCES, relative paths)
-auto_gen=$(PRESEC_SHARED_SOURCES)
 # Makefile.defs sets LIBS, so modules name theirs MOD_LIBS. Modules that use Kamailio's database
 # layer (USE_SRDB1 = 1) link the libsrdb1 Debian installed, not a copy built from the tree, and
 # find it at run time where the stock kamailio finds its own.
@@ -24,3 +22,24 @@ DEFS += -isystem $(COREPATH) -I$(PRESEC_ROOT)/include $(PRESEC_MOD_CFLAGS) $(PRE
         -std=gnu11 -Wextra -Werror \
         -Wno-missing-field-initializers
 include $(COREPATH)/Makefile.modules
+
+# Another module's cores compiled in (PRESEC_SHARED_SOURCES: ../pidf_filter/uri_id.c, ...) are
+# built here as .presec-shared/pidf_filter/uri_id.o and linked as extra_objs. Not through
+# auto_gen: Kamailio's makefiles take auto_gen for generated sources and `make proper` deletes
+# them, which deleted the other module's source files; and objects beside the other module's
+# sources were shared by every module that compiled them in.
+ifneq ($(filter-out ../%.c,$(PRESEC_SHARED_SOURCES)),)
+$(error PRESEC_SHARED_SOURCES names files of other modules: ../<module>/<file>.c)
+endif
+PRESEC_SHARED_OBJS := $(patsubst ../%.c,.presec-shared/%.o,$(PRESEC_SHARED_SOURCES))
+extra_objs += $(PRESEC_SHARED_OBJS)
+$(NAME): $(PRESEC_SHARED_OBJS)
+.presec-shared/%.o: ../%.c $(ALLDEP)
+	@mkdir -p $(@D)
+	$(call exec_cmd,CC)
+# the compiler writes each object's dependencies beside it (Kamailio's CC_MKDEP_OPTS)
+-include $(PRESEC_SHARED_OBJS:.o=.d)
+local-clean: presec-shared-clean
+.PHONY: presec-shared-clean
+presec-shared-clean:
+	-@rm -rf .presec-shared

@@ -598,3 +598,31 @@ int pidf_dump(const struct pidf_doc *d, char **out, size_t *len)
 	xmlFree(buf);
 	return 0;
 }
+
+/* d serialized and freed: 0 with *out, or -1 with *why (d NULL: pidf_* said why) */
+static int dump_free(struct pidf_doc *d, char **out, size_t *out_len, const char **why)
+{
+	int rc = -1;
+	if (d && pidf_dump(d, out, out_len) == 0)
+		rc = 0;
+	else if (d)
+		*why = "cannot serialize the document";
+	pidf_free(d);
+	return rc;
+}
+
+int pidf_filter_text(const char *buf, size_t len, const char *entity, const struct pres_perm *perm,
+                     char **out, size_t *out_len, const char **why)
+{
+	struct pidf_doc *d = pidf_parse(buf, len, entity, why);
+	if (!d)
+		return -1;
+	struct pidf_doc *f = pidf_filter(d, perm, why);
+	pidf_free(d);
+	return dump_free(f, out, out_len, why);
+}
+
+int pidf_polite_block_text(const char *entity, char **out, size_t *out_len, const char **why)
+{
+	return dump_free(pidf_polite_block(entity, why), out, out_len, why);
+}

@@ -52,6 +52,16 @@ struct pidf_doc *pidf_polite_block(const char *entity, const char **why);
  * 0 or -1. */
 int pidf_dump(const struct pidf_doc *d, char **out, size_t *len);
 
+/* What one watcher receives, as text (the cfg function pidf_filter_body, presence_authz's
+ * NOTIFY bodies): buf parsed with pidf_parse() (entity checked unless NULL), filtered by perm,
+ * serialized. 0 with *out (free() it) and *len, or -1 with *why. */
+int pidf_filter_text(const char *buf, size_t len, const char *entity, const struct pres_perm *perm,
+                     char **out, size_t *out_len, const char **why);
+
+/* The polite-block document of entity as text: 0 with *out (free() it) and *len, or -1 with
+ * *why. */
+int pidf_polite_block_text(const char *entity, char **out, size_t *out_len, const char **why);
+
 /* What a document gives its reader, for the presentity's audit log (TS 33.141 requirement 6):
  * each(PIDF_PROVIDED_ID, id) for every tuple, person and device (RFC 4479 components) in
  * document order, then each(PIDF_PROVIDED_ELEMENT, name) once for every distinct element name

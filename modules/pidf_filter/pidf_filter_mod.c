@@ -28,34 +28,32 @@ static stat_export_t mod_stats[] = {
 };
 
 /* ---- the API ---- */
-static int dump_free(struct pidf_doc *d, char **out, int *out_len, const char **why)
+/* the API's lengths are int (Kamailio's str) */
+static int int_len(int rc, char **out, size_t n, int *out_len, const char **why)
 {
-	size_t n;
-	int rc = -1;
-	if (d && pidf_dump(d, out, &n) == 0 && n < 0x7fffffff) {
-		*out_len = (int)n;
-		rc = 0;
-	} else if (d) {
-		*why = "cannot serialize the document";
+	if (rc != 0)
+		return -1;
+	if (n >= 0x7fffffff) {
+		free(*out);
+		*why = "document too large";
+		return -1;
 	}
-	pidf_free(d);
-	return rc;
+	*out_len = (int)n;
+	return 0;
 }
 
 static int api_filter(const char *body, int len, const char *entity, const struct pres_perm *perm,
                       char **out, int *out_len, const char **why)
 {
-	struct pidf_doc *d = pidf_parse(body, (size_t)len, entity, why);
-	if (!d)
-		return -1;
-	struct pidf_doc *f = pidf_filter(d, perm, why);
-	pidf_free(d);
-	return dump_free(f, out, out_len, why);
+	size_t n = 0;
+	int rc = pidf_filter_text(body, (size_t)len, entity, perm, out, &n, why);
+	return int_len(rc, out, n, out_len, why);
 }
 
 static int api_polite_block(const char *entity, char **out, int *out_len, const char **why)
 {
-	return dump_free(pidf_polite_block(entity, why), out, out_len, why);
+	size_t n = 0;
+	return int_len(pidf_polite_block_text(entity, out, &n, why), out, n, out_len, why);
 }
 
 static void api_free_doc(char *doc)

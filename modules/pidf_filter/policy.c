@@ -289,9 +289,7 @@ static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
 				}
 				if (list_anchor(e, r->lists[r->n_lists].xui,
 				                r->lists[r->n_lists].name) != 0) {
-					*why = "an external-list anc is not an XCAP URI of a "
-					       "<list> "
-					       "by name in resource-lists";
+					*why = "an external-list anc is not an XCAP URI of a <list> by name in resource-lists";
 					return -1;
 				}
 				r->n_lists++;
@@ -367,9 +365,7 @@ int policy_compile(const char *xml, size_t len, struct policy *p, const char **w
 					else if (!strcmp(v, "allow"))
 						rule->sub_handling = SH_ALLOW;
 					else {
-						*why = "sub-handling is not block, confirm, "
-						       "polite-block "
-						       "or allow";
+						*why = "sub-handling is not block, confirm, polite-block or allow";
 						goto bad;
 					}
 				}
@@ -713,8 +709,7 @@ static xmlDocPtr read_resource_lists(const char *xml, size_t len, const char **w
 	}
 	root = xmlDocGetRootElement(doc);
 	if (doc->intSubset || doc->extSubset || !root || !is(root, NS_RL, "resource-lists")) {
-		*why = "the root is not <resource-lists> in the RFC 4826 namespace (or has a "
-		       "DOCTYPE)";
+		*why = "the root is not <resource-lists> in the RFC 4826 namespace (or has a DOCTYPE)";
 		xmlFreeDoc(doc);
 		return NULL;
 	}

@@ -264,8 +264,7 @@ static int parse_params(const char *s, size_t n, struct uri_id *id, int tel, con
 		}
 		if (field) {
 			if (*field || !*value || strlen(value) >= fsz) {
-				*why = "a user, method, ttl or maddr parameter twice, empty or too "
-				       "long";
+				*why = "a user, method, ttl or maddr parameter twice, empty or too long";
 				return -1;
 			}
 			strcpy(field, value);

@@ -230,6 +230,37 @@ static void test_polite_block(void **state)
 	free(x);
 }
 
+/* the text form the modules send: the same document as parse, filter and dump, and -1 with a
+ * reason for what cannot be parsed */
+static void test_text_forms(void **state)
+{
+	const char *why = NULL;
+	char *x, *direct, *body;
+	size_t len, n;
+	struct pol_decision d = decide("sip:bob@ims.example", 1, 0, "2026-11-24T12:00:00Z");
+	(void)state;
+	body = slurp(DATA "alice.xml", &n);
+	assert_int_equal(
+	        pidf_filter_text(body, n, "sip:alice@ims.example", &d.perm, &x, &len, &why), 0);
+	direct = filtered(&d.perm);
+	assert_string_equal(x, direct);
+	assert_int_equal(len, strlen(direct));
+	free(x);
+	free(direct);
+	why = NULL;
+	assert_int_equal(
+	        pidf_filter_text(body, n, "sip:carol@ims.example", &d.perm, &x, &len, &why), -1);
+	assert_non_null(why);
+	why = NULL;
+	assert_int_equal(pidf_filter_text("<presence", 9, NULL, &d.perm, &x, &len, &why), -1);
+	assert_non_null(why);
+	free(body);
+	assert_int_equal(pidf_polite_block_text("sip:alice@ims.example", &x, &len, &why), 0);
+	assert_non_null(strstr(x, "<basic>closed</basic>"));
+	assert_int_equal(len, strlen(x));
+	free(x);
+}
+
 static void test_composition_newest_wins(void **state)
 {
 	const char *why = NULL;
@@ -467,6 +498,7 @@ int main(void)
 	        cmocka_unit_test(test_nothing_granted_leaves_an_empty_presence),
 	        cmocka_unit_test(test_provided_summarizes_what_a_watcher_received),
 	        cmocka_unit_test(test_polite_block),
+	        cmocka_unit_test(test_text_forms),
 	        cmocka_unit_test(test_composition_newest_wins),
 	        cmocka_unit_test(test_malformed_documents_are_refused),
 	        cmocka_unit_test(test_bad_rules_are_refused),
