@@ -33,6 +33,7 @@
 #include "presec/hex.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
+#include "presec/kamailio_param.h"
 #include "presec/kamailio_shm.h"
 
 #include "aka.h"
@@ -440,9 +441,9 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 
 	/* RFC 2617 3.2.2.5: the digest-uri is the Request-URI */
 	if (r->c.uri.len != (size_t)uri.len || memcmp(r->c.uri.s, uri.s, uri.len) != 0) {
-		LM_NOTICE("Ub: answer of %s from %s refused: Authorization uri is not the "
-		          "Request-URI\n",
-		          impi, presec_src_ip(msg));
+		LM_NOTICE(
+		        "Ub: answer of %s from %s refused: Authorization uri is not the Request-URI\n",
+		        impi, presec_src_ip(msg));
 		update_stat(st_fail_malformed, 1);
 		return reply_text(msg, 400, "Bad Request", "uri is not the Request-URI\n",
 		                  UB_MALFORMED);
@@ -471,9 +472,9 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 		int m = ub_response_matches(&r->c, (const uint8_t *)"", 0, method, method_len, body,
 		                            body_len);
 		if (m != 1) {
-			LM_NOTICE("Ub: AUTS of %s from %s refused: response is not over the empty "
-			          "password\n",
-			          impi, presec_src_ip(msg));
+			LM_NOTICE(
+			        "Ub: AUTS of %s from %s refused: response is not over the empty password\n",
+			        impi, presec_src_ip(msg));
 			update_stat(m < 0 ? st_fail_internal : st_fail_response, 1);
 			rc = reply_text(msg, 403, "Forbidden", "authentication failed\n",
 			                UB_FORBIDDEN);
@@ -727,8 +728,7 @@ static int naf_lookup(struct sip_msg *msg, str *cipher)
 		update_stat(st_naf_unknown, 1);
 		return NAF_UNKNOWN_BTID;
 	}
-	LM_ERR("GBA: Zn refused the key of NAF %s (%s): is this NAF's database role on the "
-	       "allow-list (presec_gba_naf)?\n",
+	LM_ERR("GBA: Zn refused the key of NAF %s (%s): is this NAF's database role on the allow-list (presec_gba_naf)?\n",
 	       naf_fqdn, status);
 	return NAF_NOT_ALLOWED;
 }
@@ -786,8 +786,7 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	}
 	if (identity->len <= 0 || identity->len >= UA_IMPU_MAX || method->len <= 0 ||
 	    method->len >= (int)sizeof(m) || memchr(identity->s, '\0', identity->len)) {
-		LM_ERR("naf_auth_allowed(): an identity (up to %d characters) and a method name "
-		       "(up to %d) are needed\n",
+		LM_ERR("naf_auth_allowed(): an identity (up to %d characters) and a method name (up to %d) are needed\n",
 		       UA_IMPU_MAX - 1, (int)sizeof(m) - 1);
 		return -1;
 	}
@@ -815,12 +814,11 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	dbf.free_result(dbh, res);
 	if (listed == 1)
 		return 1;
-	LM_NOTICE("GBA NAF %s: %.*s %.*s by %.*s from %s refused: %s authentication is not one "
-	          "this user may use (%s)\n",
-	          naf_fqdn, msg->first_line.u.request.method.len,
-	          msg->first_line.u.request.method.s, msg->first_line.u.request.uri.len,
-	          msg->first_line.u.request.uri.s, identity->len, identity->s, naf_peer(msg), m,
-	          from);
+	LM_NOTICE(
+	        "GBA NAF %s: %.*s %.*s by %.*s from %s refused: %s authentication is not one this user may use (%s)\n",
+	        naf_fqdn, msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+	        msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s, identity->len,
+	        identity->s, naf_peer(msg), m, from);
 	update_stat(st_naf_method, 1);
 	return -1;
 }
@@ -975,8 +973,7 @@ static int mod_init(void)
 			return -1;
 		}
 		if (ua_method_listed(unlisted_methods, "") < 0) {
-			LM_ERR("unlisted_methods '%s' is not a comma-separated list of method "
-			       "names\n",
+			LM_ERR("unlisted_methods '%s' is not a comma-separated list of method names\n",
 			       unlisted_methods);
 			return -1;
 		}
@@ -987,17 +984,16 @@ static int mod_init(void)
 		return -1;
 	}
 	if (!*realm || strlen(realm) > 128 || strpbrk(realm, "\"\\\r\n")) {
-		LM_ERR("realm must be 1 to 128 characters without quotes, backslashes or line "
-		       "breaks\n");
+		LM_ERR("realm must be 1 to 128 characters without quotes, backslashes or line breaks\n");
 		return -1;
 	}
-	if (key_lifetime < 60 || key_lifetime > 7 * 86400 || vector_expiry < 5 ||
-	    vector_expiry > 3600 || max_pending < 1 || sqn_ind_bits < 0 || sqn_ind_bits > 10 ||
-	    purge_interval < 1 || purge_interval > 86400) {
-		LM_ERR("key_lifetime (60..604800), vector_expiry (5..3600), max_pending (>0), "
-		       "sqn_ind_bits (0..10) or purge_interval (1..86400) out of range\n");
+	static const struct presec_int_bound bounds[] = {
+	        PRESEC_BOUND(key_lifetime, 60, 7 * 86400), PRESEC_BOUND(vector_expiry, 5, 3600),
+	        PRESEC_BOUND(max_pending, 1, INT_MAX),     PRESEC_BOUND(sqn_ind_bits, 0, 10),
+	        PRESEC_BOUND(purge_interval, 1, 86400),
+	};
+	if (presec_check_bounds("bsf", bounds, sizeof(bounds) / sizeof(bounds[0])) != 0)
 		return -1;
-	}
 	if (xhttp_load_api(&xhttp) != 0) {
 		LM_ERR("cannot bind the xhttp module (load xhttp.so first)\n");
 		return -1;

@@ -37,6 +37,7 @@
 #include "presec/hex.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
+#include "presec/kamailio_param.h"
 #include "presec/kamailio_shm.h"
 #include "presec/sql_ident.h"
 
@@ -822,9 +823,8 @@ static void rpc_list_one(const struct vstore_entry *e, void *arg)
 	w->rpc->struct_add(th, "s", "state", e->state == VS_PENDING ? "pending" : "used");
 }
 
-static const char *rpc_list_doc[] = {"List pending AKA challenges (IMPI, algorithm, age; no "
-                                     "secrets).",
-                                     0};
+static const char *rpc_list_doc[] = {
+        "List pending AKA challenges (IMPI, algorithm, age; no secrets).", 0};
 static void rpc_list(rpc_t *rpc, void *c)
 {
 	struct rpc_walk w = {rpc, c, time(NULL)};
@@ -891,16 +891,13 @@ static int mod_init(void)
 		       default_algorithm);
 		return -1;
 	}
-	if (vector_expiry < 5 || vector_expiry > 3600 || max_pending < 1 || sqn_ind_bits < 0 ||
-	    sqn_ind_bits > 10) {
-		LM_ERR("vector_expiry (5..3600), max_pending (>0) or sqn_ind_bits (0..10) out of "
-		       "range\n");
+	static const struct presec_int_bound bounds[] = {
+	        PRESEC_BOUND(vector_expiry, 5, 3600),  PRESEC_BOUND(max_pending, 1, INT_MAX),
+	        PRESEC_BOUND(sqn_ind_bits, 0, 10),     PRESEC_BOUND(default_expires, 1, INT_MAX),
+	        PRESEC_BOUND(max_expires, 1, INT_MAX), PRESEC_BOUND(max_registrations, 1, INT_MAX),
+	};
+	if (presec_check_bounds("ims_aka", bounds, sizeof(bounds) / sizeof(bounds[0])) != 0)
 		return -1;
-	}
-	if (default_expires < 1 || max_expires < 1 || max_registrations < 1) {
-		LM_ERR("default_expires, max_expires and max_registrations must be positive\n");
-		return -1;
-	}
 	if (parse_trusted() != 0)
 		return -1;
 	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
