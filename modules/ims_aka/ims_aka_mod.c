@@ -35,6 +35,7 @@
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
 #include "presec/hex.h"
+#include "presec/kamailio_aka.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
 #include "presec/kamailio_param.h"
@@ -91,24 +92,15 @@ static struct {
 	char impus[VSTORE_IMPUS_MAX];
 } ctx;
 
-static stat_var *st_challenges, *st_successes, *st_resyncs, *st_protected, *st_fail_response,
-        *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
-        *st_fail_impu, *st_fail_internal, *st_refused_untrusted, *st_rechallenged, *st_refused_peer,
-        *st_refused_originating;
+static struct presec_aka_stats aka_st;
+static stat_var *st_successes, *st_protected, *st_fail_impu, *st_refused_untrusted,
+        *st_rechallenged, *st_refused_peer, *st_refused_originating;
 
 static stat_export_t mod_stats[] = {
-        {"challenges", 0, &st_challenges},
+        PRESEC_AKA_STAT_EXPORTS(aka_st),
         {"successes", 0, &st_successes},
-        {"resyncs", 0, &st_resyncs},
         {"protected_reregistrations", 0, &st_protected},
-        {"failures_wrong_response", 0, &st_fail_response},
-        {"failures_unknown_impi", 0, &st_fail_unknown_impi},
-        {"failures_stale_nonce", 0, &st_fail_stale},
-        {"failures_replayed_nonce", 0, &st_fail_replay},
-        {"failures_malformed", 0, &st_fail_malformed},
-        {"failures_bad_mac_s", 0, &st_fail_mac_s},
         {"failures_impu_mismatch", 0, &st_fail_impu},
-        {"failures_internal", 0, &st_fail_internal},
         {"challenges_refused_untrusted", 0, &st_refused_untrusted},
         {"protected_rechallenged", 0, &st_rechallenged},
         {"requests_refused_peer", 0, &st_refused_peer},
@@ -292,7 +284,6 @@ static int db_subscriber(const char *sql, struct subscriber *sub)
 {
 	db1_res_t *res = NULL;
 	str q = {(char *)sql, (int)strlen(sql)};
-	char hex[40], num[24];
 	int rc = -1;
 
 	if (!dbh) {
@@ -308,22 +299,14 @@ static int db_subscriber(const char *sql, struct subscriber *sub)
 		goto out;
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
-	if (RES_COL_N(res) != 6 || presec_db_text(&v[0], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), sub->keys.k, 16) ||
-	    presec_db_text(&v[1], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), sub->keys.opc, 16) ||
-	    presec_db_text(&v[2], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), sub->keys.amf, 2) ||
-	    presec_db_text(&v[3], num, sizeof(num)) ||
+	if (RES_COL_N(res) != 6 || presec_db_aka_keys(v, &sub->keys, &sub->sqn) ||
 	    presec_db_text(&v[4], sub->algorithms, sizeof(sub->algorithms)) ||
 	    presec_db_text(&v[5], sub->impus, sizeof(sub->impus))) {
 		LM_ERR("subscriber row has an unexpected shape\n");
 		goto out;
 	}
-	sub->sqn = strtoull(num, NULL, 10);
 	rc = 1;
 out:
-	OPENSSL_cleanse(hex, sizeof(hex));
 	if (res)
 		dbf.free_result(dbh, res);
 	return rc;
@@ -407,8 +390,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 	struct vstore_entry e;
 	struct digest_cred c;
 	const char *why = NULL;
-	uint8_t raw[32];
-	char hdr[512], ck_hex[33], ik_hex[33];
+	char hdr[512];
 	enum aka_algorithm asked = AKA_ALG_NONE;
 	int rc = -1;
 
@@ -417,7 +399,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 	if (request_impi(msg, realm, impi, sizeof(impi)) != 0) {
 		LM_NOTICE("challenge from %s: no valid IMPI in Authorization or To\n",
 		          presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
+		update_stat(aka_st.fail_malformed, 1);
 		return IMS_AKA_MALFORMED;
 	}
 	/* TS 24.229 5.4.1.2.1, TS 33.203 6.1: CK and IK go to the P-CSCF only, which takes them out
@@ -433,54 +415,33 @@ static int challenge(struct sip_msg *msg, str *realm)
 		asked = c.algorithm;
 	int found = db_next_vector(impi, &sub);
 	if (found < 0) {
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		return IMS_AKA_INTERNAL;
 	}
 	if (found == 0) {
 		LM_NOTICE("challenge from %s: unknown IMPI %s\n", presec_src_ip(msg), impi);
-		update_stat(st_fail_unknown_impi, 1);
+		update_stat(aka_st.fail_unknown_impi, 1);
 		return IMS_AKA_UNKNOWN_IMPI;
 	}
-	if (RAND_bytes(e.av.rand, 16) != 1 ||
-	    aka_vector_make(&sub.keys, sub.sqn, e.av.rand, &e.av) != AKA_OK) {
+	uint8_t rand[16];
+	if (RAND_bytes(rand, sizeof(rand)) != 1 ||
+	    vstore_challenge(&sub.keys, sub.sqn, rand, impi, sub.impus, pick_algorithm(&sub, asked),
+	                     time(NULL), vector_expiry, &e) != 0) {
 		LM_ERR("cannot make an authentication vector for %s\n", impi);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		goto out;
 	}
-	/* RFC 3310 3.2: nonce = base64(RAND || AUTN [|| server data]) */
-	memcpy(raw, e.av.rand, 16);
-	memcpy(raw + 16, e.av.autn, 16);
-	b64_encode(raw, 32, e.nonce);
-	snprintf(e.impi, sizeof(e.impi), "%s", impi);
-	snprintf(e.impus, sizeof(e.impus), "%s", sub.impus);
-	e.algorithm = pick_algorithm(&sub, asked);
-	e.created = time(NULL);
-	e.expires = e.created + vector_expiry;
 	if (vstore_add(store, &e) != 0) {
 		LM_ERR("cannot keep the challenge for %s (max_pending %d reached?)\n", impi,
 		       max_pending);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		goto out;
 	}
-	int stale = ctx_is_for(msg) && ctx.stale;
-	int n;
-	if (add_ck_ik) {
-		/* TS 24.229 5.4.1.2.1: towards the P-CSCF the 401 carries CK and IK, which the
-		 * P-CSCF removes before the UE sees the challenge */
-		hex_encode(e.av.ck, 16, ck_hex);
-		hex_encode(e.av.ik, 16, ik_hex);
-		n = snprintf(hdr, sizeof(hdr),
-		             "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", "
-		             "algorithm=%s, qop=\"auth\"%s, ck=\"%s\", ik=\"%s\"\r\n",
-		             realm->len, realm->s, e.nonce, aka_algorithm_name(e.algorithm),
-		             stale ? ", stale=TRUE" : "", ck_hex, ik_hex);
-	} else {
-		n = snprintf(hdr, sizeof(hdr),
-		             "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", "
-		             "algorithm=%s, qop=\"auth\"%s\r\n",
-		             realm->len, realm->s, e.nonce, aka_algorithm_name(e.algorithm),
-		             stale ? ", stale=TRUE" : "");
-	}
+	/* TS 24.229 5.4.1.2.1: towards the P-CSCF the 401 carries CK and IK, which the P-CSCF
+	 * removes before the UE sees the challenge */
+	int n = digest_www_authenticate(hdr, sizeof(hdr), realm->s, (size_t)realm->len, e.nonce,
+	                                e.algorithm, "auth", ctx_is_for(msg) && ctx.stale,
+	                                add_ck_ik ? e.av.ck : NULL, add_ck_ik ? e.av.ik : NULL);
 	if (n <= 0 || (size_t)n >= sizeof(hdr) || !add_lump_rpl(msg, hdr, n, LUMP_RPL_HDR)) {
 		LM_ERR("cannot add WWW-Authenticate for %s\n", impi);
 		goto out;
@@ -489,7 +450,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 		LM_ERR("cannot send the 401 for %s\n", impi);
 		goto out;
 	}
-	update_stat(st_challenges, 1);
+	update_stat(aka_st.challenges, 1);
 	LM_INFO("challenged %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm),
 	        presec_src_ip(msg));
 	rc = 1;
@@ -497,8 +458,6 @@ out:
 	OPENSSL_cleanse(&sub, sizeof(sub));
 	OPENSSL_cleanse(&e, sizeof(e));
 	OPENSSL_cleanse(hdr, sizeof(hdr));
-	OPENSSL_cleanse(ck_hex, sizeof(ck_hex));
-	OPENSSL_cleanse(ik_hex, sizeof(ik_hex));
 	return rc;
 }
 
@@ -549,44 +508,45 @@ static const struct verify_row {
                 {IMS_AKA_NO_CREDENTIALS, &st_rechallenged, VLOG_NOTICE, SHOW_NONE, 0, 0,
                  "protected REGISTER",
                  "no AKA of this IMPI through this P-CSCF is registered: challenged"},
-        [AV_PROTECTED_UNKNOWN_IMPI] = {IMS_AKA_UNKNOWN_IMPI, &st_fail_unknown_impi, VLOG_NOTICE,
+        [AV_PROTECTED_UNKNOWN_IMPI] = {IMS_AKA_UNKNOWN_IMPI, &aka_st.fail_unknown_impi, VLOG_NOTICE,
                                        SHOW_NONE, 0, 0, "protected REGISTER", "unknown IMPI"},
         [AV_PROTECTED_IMPU_MISMATCH] = {IMS_AKA_IMPU_MISMATCH, &st_fail_impu, VLOG_NOTICE,
                                         SHOW_IMPU, 0, 0, "protected REGISTER",
                                         "is not an IMPU of this IMPI"},
-        [AV_MALFORMED_AUTHORIZATION] = {IMS_AKA_MALFORMED, &st_fail_malformed, VLOG_NOTICE,
+        [AV_MALFORMED_AUTHORIZATION] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE,
                                         SHOW_WHY, 0, 0, "Authorization", "malformed Authorization"},
-        [AV_USERNAME_NOT_IMPI] = {IMS_AKA_MALFORMED, &st_fail_malformed, VLOG_NOTICE, SHOW_NONE, 0,
-                                  0, "Authorization", "username is not a valid IMPI"},
-        [AV_NO_TO_IMPU] = {IMS_AKA_MALFORMED, &st_fail_malformed, VLOG_NOTICE, SHOW_NONE, 0, 0,
+        [AV_USERNAME_NOT_IMPI] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE,
+                                  0, 0, "Authorization", "username is not a valid IMPI"},
+        [AV_NO_TO_IMPU] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE, 0, 0,
                            "Authorization", "cannot read the To IMPU"},
-        [AV_NONCE_NOT_BASE64] = {IMS_AKA_MALFORMED, &st_fail_malformed, VLOG_NOTICE, SHOW_NONE, 0,
-                                 0, "Authorization", "nonce is not base64"},
-        [AV_NONCE_UNKNOWN] = {IMS_AKA_STALE_NONCE, &st_fail_stale, VLOG_NOTICE, SHOW_NONE, 1, 0,
+        [AV_NONCE_NOT_BASE64] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE,
+                                 0, 0, "Authorization", "nonce is not base64"},
+        [AV_NONCE_UNKNOWN] = {IMS_AKA_STALE_NONCE, &aka_st.fail_stale, VLOG_NOTICE, SHOW_NONE, 1, 0,
                               "Authorization", "unknown or expired nonce"},
-        [AV_NONCE_REPLAYED] = {IMS_AKA_STALE_NONCE, &st_fail_replay, VLOG_NOTICE, SHOW_NONE, 1, 0,
-                               "Authorization", "replayed nonce"},
-        [AV_NONCE_OTHER_IMPI] = {IMS_AKA_STALE_NONCE, &st_fail_stale, VLOG_NOTICE, SHOW_NONE, 1, 0,
-                                 "Authorization", "another IMPI's nonce"},
-        [AV_PARAMS_MISSING] = {IMS_AKA_MALFORMED, &st_fail_malformed, VLOG_NOTICE, SHOW_NONE, 0, 0,
-                               "Authorization",
+        [AV_NONCE_REPLAYED] = {IMS_AKA_STALE_NONCE, &aka_st.fail_replay, VLOG_NOTICE, SHOW_NONE, 1,
+                               0, "Authorization", "replayed nonce"},
+        [AV_NONCE_OTHER_IMPI] = {IMS_AKA_STALE_NONCE, &aka_st.fail_stale, VLOG_NOTICE, SHOW_NONE, 1,
+                                 0, "Authorization", "another IMPI's nonce"},
+        [AV_PARAMS_MISSING] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE, 0,
+                               0, "Authorization",
                                "qop=auth, nc, cnonce, uri and a 32-digit response are required"},
-        [AV_AUTS_NOT_BASE64] = {IMS_AKA_MALFORMED, &st_fail_malformed, VLOG_NOTICE, SHOW_NONE, 0, 0,
-                                "AUTS", "auts is not 14 octets of base64"},
-        [AV_AUTS_WRONG_RESPONSE] = {IMS_AKA_WRONG_RESPONSE, &st_fail_response, VLOG_NOTICE,
+        [AV_AUTS_NOT_BASE64] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE,
+                                0, 0, "AUTS", "auts is not 14 octets of base64"},
+        [AV_AUTS_WRONG_RESPONSE] = {IMS_AKA_WRONG_RESPONSE, &aka_st.fail_response, VLOG_NOTICE,
                                     SHOW_NONE, 0, 0, "AUTS",
                                     "response is not over the empty password"},
-        [AV_AUTS_UNKNOWN_IMPI] = {IMS_AKA_UNKNOWN_IMPI, &st_fail_unknown_impi, VLOG_NOTICE,
+        [AV_AUTS_UNKNOWN_IMPI] = {IMS_AKA_UNKNOWN_IMPI, &aka_st.fail_unknown_impi, VLOG_NOTICE,
                                   SHOW_NONE, 0, 0, "AUTS", "unknown IMPI"},
-        [AV_BAD_MAC_S] = {IMS_AKA_BAD_MAC_S, &st_fail_mac_s, VLOG_NOTICE, SHOW_NONE, 0, 0, "AUTS",
-                          "MAC-S does not verify"},
-        [AV_RESYNCED] = {IMS_AKA_RESYNCED, &st_resyncs, VLOG_INFO, SHOW_NONE, 0, 0, "AUTS",
+        [AV_BAD_MAC_S] = {IMS_AKA_BAD_MAC_S, &aka_st.fail_mac_s, VLOG_NOTICE, SHOW_NONE, 0, 0,
+                          "AUTS", "MAC-S does not verify"},
+        [AV_RESYNCED] = {IMS_AKA_RESYNCED, &aka_st.resyncs, VLOG_INFO, SHOW_NONE, 0, 0, "AUTS",
                          "resynchronised SQN"},
-        [AV_WRONG_RES] = {IMS_AKA_WRONG_RESPONSE, &st_fail_response, VLOG_NOTICE, SHOW_NONE, 0, 0,
-                          "Authorization", "wrong response (RES)"},
+        [AV_WRONG_RES] = {IMS_AKA_WRONG_RESPONSE, &aka_st.fail_response, VLOG_NOTICE, SHOW_NONE, 0,
+                          0, "Authorization", "wrong response (RES)"},
         [AV_IMPU_MISMATCH] = {IMS_AKA_IMPU_MISMATCH, &st_fail_impu, VLOG_NOTICE, SHOW_IMPU, 0, 0,
                               "Authorization", "is not one of its IMPUs"},
-        [AV_INTERNAL] = {IMS_AKA_INTERNAL, &st_fail_internal, VLOG_NONE, SHOW_NONE, 0, 0, "", ""},
+        [AV_INTERNAL] = {IMS_AKA_INTERNAL, &aka_st.fail_internal, VLOG_NONE, SHOW_NONE, 0, 0, "",
+                         ""},
 };
 
 /* One log line per outcome, the same shape for all. */
