@@ -147,19 +147,7 @@ static int add_header(struct sip_msg *msg, const char *hdr, int len)
 /* One statement; res must be freed by the caller when 0 is returned. */
 static int db_query(const char *sql, int len, db1_res_t **res)
 {
-	str q = {(char *)sql, len};
-	*res = NULL;
-	if (!dbh) {
-		LM_ERR("no database connection in this process\n");
-		return -1;
-	}
-	if (dbf.raw_query(dbh, &q, res) < 0 || !*res) {
-		if (*res)
-			dbf.free_result(dbh, *res);
-		*res = NULL;
-		return -1;
-	}
-	return 0;
+	return presec_db_raw(&dbf, dbh, sql, len, res);
 }
 
 /* The subscriber's K, OPc, AMF and SQN; with next, SQN moves on first (TS 33.102 C.3.2: a new
@@ -921,21 +909,13 @@ static int mod_init(void)
 	uint8_t nid[GBA_NAF_ID_MAX];
 	static const uint8_t zero[16];
 
-	if (!db_url.s || db_url.len == 0) {
-		LM_ERR("db_url is required\n");
+	if (presec_db_bind_raw(&db_url, &dbf) != 0)
 		return -1;
-	}
-	db_url.len = (int)strlen(db_url.s);
 	if (strcmp(role, "bsf") != 0 && strcmp(role, "naf") != 0) {
 		LM_ERR("role must be bsf or naf, not '%s'\n", role);
 		return -1;
 	}
 	is_naf = strcmp(role, "naf") == 0;
-	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
-		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
-		       db_url.s);
-		return -1;
-	}
 	if (register_module_stats("bsf", mod_stats) != 0) {
 		LM_ERR("cannot register statistics\n");
 		return -1;

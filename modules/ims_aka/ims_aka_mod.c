@@ -283,16 +283,11 @@ struct subscriber {
 static int db_subscriber(const char *sql, struct subscriber *sub)
 {
 	db1_res_t *res = NULL;
-	str q = {(char *)sql, (int)strlen(sql)};
 	int rc = -1;
 
-	if (!dbh) {
-		LM_ERR("no database connection in this process\n");
-		return -1;
-	}
-	if (dbf.raw_query(dbh, &q, &res) < 0 || !res) {
+	if (presec_db_raw(&dbf, dbh, sql, (int)strlen(sql), &res) != 0) {
 		LM_ERR("subscriber query failed\n");
-		goto out;
+		return -1;
 	}
 	if (RES_ROW_N(res) == 0) {
 		rc = 0;
@@ -347,16 +342,11 @@ static int db_read_subscriber(const char *impi, struct subscriber *sub)
 static int db_resync(const char *impi, uint64_t sqn_ms)
 {
 	char sql[512];
-	str q;
 	db1_res_t *res = NULL;
 	int n = snprintf(sql, sizeof(sql),
 	                 "UPDATE %s SET sqn = %llu WHERE impi = '%s' RETURNING sqn::text",
 	                 subscriber_table, (unsigned long long)sqn_ms, impi);
-	if (n <= 0 || (size_t)n >= sizeof(sql) || !dbh)
-		return -1;
-	q.s = sql;
-	q.len = n;
-	if (dbf.raw_query(dbh, &q, &res) < 0 || !res)
+	if (n <= 0 || (size_t)n >= sizeof(sql) || presec_db_raw(&dbf, dbh, sql, n, &res) != 0)
 		return -1;
 	int ok = RES_ROW_N(res) == 1;
 	dbf.free_result(dbh, res);
@@ -830,11 +820,8 @@ static int mod_init(void)
 {
 	struct presec_store_ops ops;
 
-	if (!db_url.s || db_url.len == 0) {
-		LM_ERR("db_url is required\n");
+	if (presec_db_bind_raw(&db_url, &dbf) != 0)
 		return -1;
-	}
-	db_url.len = (int)strlen(db_url.s);
 	if (!sql_ident_ok(subscriber_table, 63)) {
 		LM_ERR("subscriber_table '%s' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63)\n",
 		       subscriber_table);
@@ -860,11 +847,6 @@ static int mod_init(void)
 		return -1;
 	if (parse_trusted() != 0)
 		return -1;
-	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
-		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
-		       db_url.s);
-		return -1;
-	}
 	if (sl_load_api(&slb) != 0) {
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;

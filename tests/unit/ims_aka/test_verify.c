@@ -105,24 +105,18 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A challenge to impi with SQN sqn, as ims_aka_challenge() keeps it. */
+/* A challenge to impi with SQN sqn, as ims_aka_challenge() keeps it (its RAND from nonce[0],
+ * so that each challenge of a test has its own). */
 static void challenge(struct fixture *f, const char *impi, enum aka_algorithm alg, uint64_t sqn,
                       time_t expires)
 {
 	struct vstore_entry e;
-	uint8_t raw[32];
-	memset(&e, 0, sizeof(e));
+	uint8_t rand[16];
 	for (int i = 0; i < 16; i++)
-		e.av.rand[i] = (uint8_t)(0x23 + i + f->nonce[0]);
-	assert_int_equal(aka_vector_make(&alice_keys, sqn, e.av.rand, &e.av), AKA_OK);
-	memcpy(raw, e.av.rand, 16);
-	memcpy(raw + 16, e.av.autn, 16);
-	b64_encode(raw, 32, e.nonce);
-	snprintf(e.impi, sizeof(e.impi), "%s", impi);
-	fake_subscriber(NULL, ALICE, &(struct aka_keys){0}, e.impus, sizeof(e.impus));
-	e.algorithm = alg;
-	e.created = NOW - 1;
-	e.expires = expires;
+		rand[i] = (uint8_t)(0x23 + i + f->nonce[0]);
+	assert_int_equal(vstore_challenge(&alice_keys, sqn, rand, impi, ALICE_IMPUS, alg, NOW - 1,
+	                                  (int)(expires - (NOW - 1)), &e),
+	                 0);
 	assert_int_equal(vstore_add(f->store, &e), 0);
 	memcpy(f->nonce, e.nonce, sizeof(f->nonce));
 	f->av = e.av;
