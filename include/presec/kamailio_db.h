@@ -22,6 +22,43 @@ static inline int presec_db_child_init(int rank, db_func_t *dbf, str *url, db1_c
 	return 0;
 }
 
+/* mod_init: the db_url modparam is required and its database module must run raw queries (the
+ * modules' statements are raw SQL). 0, or -1 with a log line. */
+static inline int presec_db_bind_raw(str *url, db_func_t *dbf)
+{
+	if (!url->s || url->len == 0) {
+		LM_ERR("db_url is required\n");
+		return -1;
+	}
+	url->len = (int)strlen(url->s);
+	if (db_bind_mod(url, dbf) < 0 || !DB_CAPABILITY(*dbf, DB_CAP_RAW_QUERY)) {
+		LM_ERR("cannot bind a database module with raw queries for %.*s\n", url->len,
+		       url->s);
+		return -1;
+	}
+	return 0;
+}
+
+/* One raw statement over this process's connection h. 0 with *res to be freed by the caller,
+ * or -1 with nothing to free (no connection in this process, or the statement failed). */
+static inline int presec_db_raw(db_func_t *dbf, db1_con_t *h, const char *sql, int len,
+                                db1_res_t **res)
+{
+	str q = {(char *)sql, len};
+	*res = NULL;
+	if (!h) {
+		LM_ERR("no database connection in this process\n");
+		return -1;
+	}
+	if (dbf->raw_query(h, &q, res) < 0 || !*res) {
+		if (*res)
+			dbf->free_result(h, *res);
+		*res = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* A text, string or blob value of a result row as it is (not copied, not NUL-terminated):
  * 0, or -1 for NULL or another type. */
 static inline int presec_db_str(const db_val_t *v, str *out)

@@ -31,8 +31,10 @@
 #include "lib/srdb1/db.h"
 #include "modules/xhttp/api.h"
 #include "presec/hex.h"
+#include "presec/kamailio_aka.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
+#include "presec/kamailio_param.h"
 #include "presec/kamailio_shm.h"
 
 #include "aka.h"
@@ -102,23 +104,14 @@ static struct {
 	char expires[24];
 } naf;
 
-static stat_var *st_bootstraps, *st_challenges, *st_resyncs, *st_purged, *st_fail_response,
-        *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
-        *st_fail_internal, *st_naf_keys, *st_naf_unknown, *st_naf_malformed, *st_naf_identity,
-        *st_naf_method;
+static struct presec_aka_stats aka_st;
+static stat_var *st_bootstraps, *st_purged, *st_naf_keys, *st_naf_unknown, *st_naf_malformed,
+        *st_naf_identity, *st_naf_method;
 
 static stat_export_t mod_stats[] = {
         {"bootstraps", 0, &st_bootstraps},
-        {"challenges", 0, &st_challenges},
-        {"resyncs", 0, &st_resyncs},
+        PRESEC_AKA_STAT_EXPORTS(aka_st),
         {"purged", 0, &st_purged},
-        {"failures_wrong_response", 0, &st_fail_response},
-        {"failures_unknown_impi", 0, &st_fail_unknown_impi},
-        {"failures_stale_nonce", 0, &st_fail_stale},
-        {"failures_replayed_nonce", 0, &st_fail_replay},
-        {"failures_malformed", 0, &st_fail_malformed},
-        {"failures_bad_mac_s", 0, &st_fail_mac_s},
-        {"failures_internal", 0, &st_fail_internal},
         {"naf_keys", 0, &st_naf_keys},
         {"naf_unknown_btid", 0, &st_naf_unknown},
         {"naf_malformed", 0, &st_naf_malformed},
@@ -154,19 +147,7 @@ static int add_header(struct sip_msg *msg, const char *hdr, int len)
 /* One statement; res must be freed by the caller when 0 is returned. */
 static int db_query(const char *sql, int len, db1_res_t **res)
 {
-	str q = {(char *)sql, len};
-	*res = NULL;
-	if (!dbh) {
-		LM_ERR("no database connection in this process\n");
-		return -1;
-	}
-	if (dbf.raw_query(dbh, &q, res) < 0 || !*res) {
-		if (*res)
-			dbf.free_result(dbh, *res);
-		*res = NULL;
-		return -1;
-	}
-	return 0;
+	return presec_db_raw(&dbf, dbh, sql, len, res);
 }
 
 /* The subscriber's K, OPc, AMF and SQN; with next, SQN moves on first (TS 33.102 C.3.2: a new
@@ -175,7 +156,7 @@ static int db_query(const char *sql, int len, db1_res_t **res)
  * digest_impi_valid(): no quote or backslash. 1 found, 0 not found, -1 error. */
 static int db_subscriber(const char *impi, int next, struct aka_keys *keys, uint64_t *sqn)
 {
-	char sql[512], hex[40], num[24];
+	char sql[512];
 	db1_res_t *res = NULL;
 	int n, rc = -1;
 
@@ -199,18 +180,12 @@ static int db_subscriber(const char *impi, int next, struct aka_keys *keys, uint
 		goto out;
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
-	if (RES_COL_N(res) != 4 || presec_db_text(&v[0], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), keys->k, 16) || presec_db_text(&v[1], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), keys->opc, 16) ||
-	    presec_db_text(&v[2], hex, sizeof(hex)) || hex_decode(hex, strlen(hex), keys->amf, 2) ||
-	    presec_db_text(&v[3], num, sizeof(num))) {
+	if (RES_COL_N(res) != 4 || presec_db_aka_keys(v, keys, sqn)) {
 		LM_ERR("subscriber row of %s has an unexpected shape\n", impi);
 		goto out;
 	}
-	*sqn = strtoull(num, NULL, 10);
 	rc = 1;
 out:
-	OPENSSL_cleanse(hex, sizeof(hex));
 	dbf.free_result(dbh, res);
 	return rc;
 }
@@ -303,14 +278,13 @@ static int challenge(struct sip_msg *msg, const char *impi, int stale)
 	struct aka_keys keys;
 	struct vstore_entry e;
 	uint64_t sqn = 0;
-	uint8_t raw[32];
 	char hdr[384];
 	int rc = UB_INTERNAL;
 
 	memset(&e, 0, sizeof(e));
 	int found = db_subscriber(impi, 1, &keys, &sqn);
 	if (found < 0) {
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		return reply_text(msg, 500, "Server Internal Error", "database failure\n",
 		                  UB_INTERNAL);
 	}
@@ -318,33 +292,28 @@ static int challenge(struct sip_msg *msg, const char *impi, int stale)
 		/* TS 24.109 4.3: nobody to authenticate */
 		LM_NOTICE("Ub: bootstrap from %s refused: unknown IMPI %s\n", presec_src_ip(msg),
 		          impi);
-		update_stat(st_fail_unknown_impi, 1);
+		update_stat(aka_st.fail_unknown_impi, 1);
 		return reply_text(msg, 403, "Forbidden", "unknown user\n", UB_FORBIDDEN);
 	}
-	if (RAND_bytes(e.av.rand, 16) != 1 || aka_vector_make(&keys, sqn, e.av.rand, &e.av) != 0) {
+	uint8_t rand[16];
+	if (RAND_bytes(rand, sizeof(rand)) != 1 ||
+	    vstore_challenge(&keys, sqn, rand, impi, "", AKA_ALG_V1_MD5, time(NULL), vector_expiry,
+	                     &e) != 0) {
 		LM_ERR("cannot make an authentication vector for %s\n", impi);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		rc = reply_text(msg, 500, "Server Internal Error", "no vector\n", UB_INTERNAL);
 		goto out;
 	}
-	memcpy(raw, e.av.rand, 16);
-	memcpy(raw + 16, e.av.autn, 16);
-	b64_encode(raw, 32, e.nonce);
-	snprintf(e.impi, sizeof(e.impi), "%s", impi);
-	e.algorithm = AKA_ALG_V1_MD5;
-	e.created = time(NULL);
-	e.expires = e.created + vector_expiry;
 	if (vstore_add(store, &e) != 0) {
 		LM_ERR("cannot keep the challenge for %s (max_pending %d reached?)\n", impi,
 		       max_pending);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		rc = reply_text(msg, 500, "Server Internal Error", "busy\n", UB_INTERNAL);
 		goto out;
 	}
-	int n = snprintf(hdr, sizeof(hdr),
-	                 "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
-	                 "algorithm=AKAv1-MD5, qop=\"auth-int\"%s\r\n",
-	                 realm, e.nonce, stale ? ", stale=TRUE" : "");
+	/* TS 24.109 4.3: qop="auth-int", the answer covers the body */
+	int n = digest_www_authenticate(hdr, sizeof(hdr), realm, strlen(realm), e.nonce,
+	                                AKA_ALG_V1_MD5, "auth-int", stale, NULL, NULL);
 	if (n <= 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, n) != 0) {
 		LM_ERR("cannot add WWW-Authenticate for %s\n", impi);
 		goto out;
@@ -352,7 +321,7 @@ static int challenge(struct sip_msg *msg, const char *impi, int stale)
 	rc = reply_text(msg, 401, "Unauthorized", "bootstrapping: answer the AKA challenge\n",
 	                UB_CHALLENGED);
 	if (rc == UB_CHALLENGED) {
-		update_stat(st_challenges, 1);
+		update_stat(aka_st.challenges, 1);
 		LM_INFO("Ub: challenged %s from %s\n", impi, presec_src_ip(msg));
 	}
 out:
@@ -381,13 +350,13 @@ static int bootstrapped(struct sip_msg *msg, const struct ub_request *r,
 	    ub_rspauth(&r->c, e->av.xres, sizeof(e->av.xres), (const uint8_t *)doc, (size_t)doc_len,
 	               rspauth) != 0) {
 		LM_ERR("cannot build the BootstrappingInfo for %s\n", e->impi);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		rc = reply_text(msg, 500, "Server Internal Error", "internal error\n", UB_INTERNAL);
 		goto out;
 	}
 	if (db_store_bootstrap(btid, e->impi, e->av.rand, ks, now, expires) != 0) {
 		LM_ERR("cannot store the bootstrap of %s\n", e->impi);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		rc = reply_text(msg, 500, "Server Internal Error", "database failure\n",
 		                UB_INTERNAL);
 		goto out;
@@ -440,10 +409,10 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 
 	/* RFC 2617 3.2.2.5: the digest-uri is the Request-URI */
 	if (r->c.uri.len != (size_t)uri.len || memcmp(r->c.uri.s, uri.s, uri.len) != 0) {
-		LM_NOTICE("Ub: answer of %s from %s refused: Authorization uri is not the "
-		          "Request-URI\n",
-		          impi, presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
+		LM_NOTICE(
+		        "Ub: answer of %s from %s refused: Authorization uri is not the Request-URI\n",
+		        impi, presec_src_ip(msg));
+		update_stat(aka_st.fail_malformed, 1);
 		return reply_text(msg, 400, "Bad Request", "uri is not the Request-URI\n",
 		                  UB_MALFORMED);
 	}
@@ -460,7 +429,7 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 		          t == -2  ? "replayed"
 		          : t == 0 ? "another IMPI's"
 		                   : "unknown or expired");
-		update_stat(t == -2 ? st_fail_replay : st_fail_stale, 1);
+		update_stat(t == -2 ? aka_st.fail_replay : aka_st.fail_stale, 1);
 		OPENSSL_cleanse(&e, sizeof(e));
 		return challenge(msg, impi, 1);
 	}
@@ -471,10 +440,10 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 		int m = ub_response_matches(&r->c, (const uint8_t *)"", 0, method, method_len, body,
 		                            body_len);
 		if (m != 1) {
-			LM_NOTICE("Ub: AUTS of %s from %s refused: response is not over the empty "
-			          "password\n",
-			          impi, presec_src_ip(msg));
-			update_stat(m < 0 ? st_fail_internal : st_fail_response, 1);
+			LM_NOTICE(
+			        "Ub: AUTS of %s from %s refused: response is not over the empty password\n",
+			        impi, presec_src_ip(msg));
+			update_stat(m < 0 ? aka_st.fail_internal : aka_st.fail_response, 1);
 			rc = reply_text(msg, 403, "Forbidden", "authentication failed\n",
 			                UB_FORBIDDEN);
 			goto out;
@@ -482,7 +451,7 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 		int found = db_subscriber(impi, 0, &keys, &sqn);
 		if (found <= 0) {
 			OPENSSL_cleanse(&keys, sizeof(keys));
-			update_stat(found < 0 ? st_fail_internal : st_fail_unknown_impi, 1);
+			update_stat(found < 0 ? aka_st.fail_internal : aka_st.fail_unknown_impi, 1);
 			if (found == 0)
 				LM_NOTICE("Ub: AUTS from %s refused: unknown IMPI %s\n",
 				          presec_src_ip(msg), impi);
@@ -497,20 +466,20 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 		if (v != AKA_OK) {
 			LM_NOTICE("Ub: AUTS of %s from %s refused: MAC-S does not verify\n", impi,
 			          presec_src_ip(msg));
-			update_stat(st_fail_mac_s, 1);
+			update_stat(aka_st.fail_mac_s, 1);
 			rc = reply_text(msg, 403, "Forbidden", "authentication failed\n",
 			                UB_FORBIDDEN);
 			goto out;
 		}
 		if (db_resync(impi, sqn_ms) != 0) {
-			update_stat(st_fail_internal, 1);
+			update_stat(aka_st.fail_internal, 1);
 			rc = reply_text(msg, 500, "Server Internal Error", "database failure\n",
 			                UB_INTERNAL);
 			goto out;
 		}
 		LM_INFO("Ub: resynchronised SQN of %s after AUTS from %s\n", impi,
 		        presec_src_ip(msg));
-		update_stat(st_resyncs, 1);
+		update_stat(aka_st.resyncs, 1);
 		/* TS 24.109 A.4 steps 7-8: a new challenge with the next SQN */
 		rc = challenge(msg, impi, 0);
 		goto out;
@@ -519,7 +488,7 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 	int m = ub_response_matches(&r->c, e.av.xres, sizeof(e.av.xres), method, method_len, body,
 	                            body_len);
 	if (m < 0) {
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		rc = reply_text(msg, 500, "Server Internal Error", "internal error\n", UB_INTERNAL);
 		goto out;
 	}
@@ -527,7 +496,7 @@ static int answer(struct sip_msg *msg, struct ub_request *r, const char *impi)
 		/* TS 24.109 4.3: user authentication failure */
 		LM_NOTICE("Ub: answer of %s from %s refused: wrong response (RES)\n", impi,
 		          presec_src_ip(msg));
-		update_stat(st_fail_response, 1);
+		update_stat(aka_st.fail_response, 1);
 		rc = reply_text(msg, 403, "Forbidden", "authentication failed\n", UB_FORBIDDEN);
 		goto out;
 	}
@@ -554,14 +523,14 @@ static int ub(struct sip_msg *msg)
 		LM_NOTICE("Ub: %.*s from %s refused: no Authorization with the IMPI\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 		          presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
+		update_stat(aka_st.fail_malformed, 1);
 		return reply_text(msg, 400, "Bad Request", "Authorization with the IMPI required\n",
 		                  UB_MALFORMED);
 	}
 	if (ub_check_authorization(h->body.s, (size_t)h->body.len, realm, &r, &why) != 0) {
 		LM_NOTICE("Ub: request from %s refused: Authorization: %s\n", presec_src_ip(msg),
 		          why);
-		update_stat(st_fail_malformed, 1);
+		update_stat(aka_st.fail_malformed, 1);
 		return reply_text(msg, 400, "Bad Request", "malformed Authorization\n",
 		                  UB_MALFORMED);
 	}
@@ -708,7 +677,7 @@ static int naf_lookup(struct sip_msg *msg, str *cipher)
 		return NAF_NOT_ALLOWED;
 	}
 	if (naf_zn(naf.btid, nid, (size_t)nl, status, sizeof(status)) != 0) {
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		OPENSSL_cleanse(naf.password, sizeof(naf.password));
 		return NAF_INTERNAL;
 	}
@@ -727,8 +696,7 @@ static int naf_lookup(struct sip_msg *msg, str *cipher)
 		update_stat(st_naf_unknown, 1);
 		return NAF_UNKNOWN_BTID;
 	}
-	LM_ERR("GBA: Zn refused the key of NAF %s (%s): is this NAF's database role on the "
-	       "allow-list (presec_gba_naf)?\n",
+	LM_ERR("GBA: Zn refused the key of NAF %s (%s): is this NAF's database role on the allow-list (presec_gba_naf)?\n",
 	       naf_fqdn, status);
 	return NAF_NOT_ALLOWED;
 }
@@ -786,8 +754,7 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	}
 	if (identity->len <= 0 || identity->len >= UA_IMPU_MAX || method->len <= 0 ||
 	    method->len >= (int)sizeof(m) || memchr(identity->s, '\0', identity->len)) {
-		LM_ERR("naf_auth_allowed(): an identity (up to %d characters) and a method name "
-		       "(up to %d) are needed\n",
+		LM_ERR("naf_auth_allowed(): an identity (up to %d characters) and a method name (up to %d) are needed\n",
 		       UA_IMPU_MAX - 1, (int)sizeof(m) - 1);
 		return -1;
 	}
@@ -815,12 +782,11 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	dbf.free_result(dbh, res);
 	if (listed == 1)
 		return 1;
-	LM_NOTICE("GBA NAF %s: %.*s %.*s by %.*s from %s refused: %s authentication is not one "
-	          "this user may use (%s)\n",
-	          naf_fqdn, msg->first_line.u.request.method.len,
-	          msg->first_line.u.request.method.s, msg->first_line.u.request.uri.len,
-	          msg->first_line.u.request.uri.s, identity->len, identity->s, naf_peer(msg), m,
-	          from);
+	LM_NOTICE(
+	        "GBA NAF %s: %.*s %.*s by %.*s from %s refused: %s authentication is not one this user may use (%s)\n",
+	        naf_fqdn, msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+	        msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s, identity->len,
+	        identity->s, naf_peer(msg), m, from);
 	update_stat(st_naf_method, 1);
 	return -1;
 }
@@ -943,21 +909,13 @@ static int mod_init(void)
 	uint8_t nid[GBA_NAF_ID_MAX];
 	static const uint8_t zero[16];
 
-	if (!db_url.s || db_url.len == 0) {
-		LM_ERR("db_url is required\n");
+	if (presec_db_bind_raw(&db_url, &dbf) != 0)
 		return -1;
-	}
-	db_url.len = (int)strlen(db_url.s);
 	if (strcmp(role, "bsf") != 0 && strcmp(role, "naf") != 0) {
 		LM_ERR("role must be bsf or naf, not '%s'\n", role);
 		return -1;
 	}
 	is_naf = strcmp(role, "naf") == 0;
-	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
-		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
-		       db_url.s);
-		return -1;
-	}
 	if (register_module_stats("bsf", mod_stats) != 0) {
 		LM_ERR("cannot register statistics\n");
 		return -1;
@@ -975,8 +933,7 @@ static int mod_init(void)
 			return -1;
 		}
 		if (ua_method_listed(unlisted_methods, "") < 0) {
-			LM_ERR("unlisted_methods '%s' is not a comma-separated list of method "
-			       "names\n",
+			LM_ERR("unlisted_methods '%s' is not a comma-separated list of method names\n",
 			       unlisted_methods);
 			return -1;
 		}
@@ -987,17 +944,16 @@ static int mod_init(void)
 		return -1;
 	}
 	if (!*realm || strlen(realm) > 128 || strpbrk(realm, "\"\\\r\n")) {
-		LM_ERR("realm must be 1 to 128 characters without quotes, backslashes or line "
-		       "breaks\n");
+		LM_ERR("realm must be 1 to 128 characters without quotes, backslashes or line breaks\n");
 		return -1;
 	}
-	if (key_lifetime < 60 || key_lifetime > 7 * 86400 || vector_expiry < 5 ||
-	    vector_expiry > 3600 || max_pending < 1 || sqn_ind_bits < 0 || sqn_ind_bits > 10 ||
-	    purge_interval < 1 || purge_interval > 86400) {
-		LM_ERR("key_lifetime (60..604800), vector_expiry (5..3600), max_pending (>0), "
-		       "sqn_ind_bits (0..10) or purge_interval (1..86400) out of range\n");
+	static const struct presec_int_bound bounds[] = {
+	        PRESEC_BOUND(key_lifetime, 60, 7 * 86400), PRESEC_BOUND(vector_expiry, 5, 3600),
+	        PRESEC_BOUND(max_pending, 1, INT_MAX),     PRESEC_BOUND(sqn_ind_bits, 0, 10),
+	        PRESEC_BOUND(purge_interval, 1, 86400),
+	};
+	if (presec_check_bounds("bsf", bounds, sizeof(bounds) / sizeof(bounds[0])) != 0)
 		return -1;
-	}
 	if (xhttp_load_api(&xhttp) != 0) {
 		LM_ERR("cannot bind the xhttp module (load xhttp.so first)\n");
 		return -1;

@@ -1,7 +1,9 @@
 #include "digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdio.h>
 #include <string.h>
 
 static int is_token_char(unsigned char ch)
@@ -390,4 +392,25 @@ int b64_decode(const char *in, size_t n, uint8_t *out, size_t out_max)
 			out[o++] = (uint8_t)w;
 	}
 	return (int)o;
+}
+
+int digest_www_authenticate(char *out, size_t outsz, const char *realm, size_t realm_len,
+                            const char *nonce, enum aka_algorithm alg, const char *qop, int stale,
+                            const uint8_t *ck, const uint8_t *ik)
+{
+	char ck_hex[33] = "", ik_hex[33] = "";
+	int keys = ck && ik;
+	if (keys) {
+		hex_encode(ck, 16, ck_hex);
+		hex_encode(ik, 16, ik_hex);
+	}
+	int n = snprintf(
+	        out, outsz,
+	        "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", algorithm=%s, qop=\"%s\"%s%s%s%s%s%s\r\n",
+	        (int)realm_len, realm, nonce, aka_algorithm_name(alg), qop,
+	        stale ? ", stale=TRUE" : "", keys ? ", ck=\"" : "", ck_hex, keys ? "\", ik=\"" : "",
+	        ik_hex, keys ? "\"" : "");
+	OPENSSL_cleanse(ck_hex, sizeof(ck_hex));
+	OPENSSL_cleanse(ik_hex, sizeof(ik_hex));
+	return n > 0 && (size_t)n < outsz ? n : -1;
 }

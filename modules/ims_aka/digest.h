@@ -72,6 +72,15 @@ int digest_response_md5(const struct dstr *user, const struct dstr *realm, const
                         const struct dstr *nonce, const struct dstr *nc, const struct dstr *cnonce,
                         const struct dstr *qop, char out[33]);
 
+/* The WWW-Authenticate header line (with its CRLF) of an AKA challenge (RFC 3310 3.1, RFC 2617
+ * 3.2.1): realm, nonce, algorithm, qop="<qop>" ("auth" at the S-CSCF, "auth-int" on Ub,
+ * TS 24.109 4.3), stale=TRUE when stale (RFC 2617 3.2.1), and ck/ik as hex when given (towards
+ * the P-CSCF only, TS 24.229 5.4.1.2.1; the caller wipes out). Returns the length written
+ * (without the NUL), or -1 when it does not fit. */
+int digest_www_authenticate(char *out, size_t outsz, const char *realm, size_t realm_len,
+                            const char *nonce, enum aka_algorithm alg, const char *qop, int stale,
+                            const uint8_t *ck, const uint8_t *ik);
+
 /* Base64 (RFC 4648, with padding). encode returns the length written (out needs
  * 4 * ceil(n / 3) + 1 bytes, NUL added); decode returns the length or -1 on any character,
  * padding or length that is not canonical base64. */

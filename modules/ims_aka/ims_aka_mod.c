@@ -35,8 +35,10 @@
 #include "lib/srdb1/db.h"
 #include "modules/sl/sl.h"
 #include "presec/hex.h"
+#include "presec/kamailio_aka.h"
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
+#include "presec/kamailio_param.h"
 #include "presec/kamailio_shm.h"
 #include "presec/sql_ident.h"
 
@@ -45,34 +47,10 @@
 #include "digest.h"
 #include "peer.h"
 #include "uri_id.h"
+#include "verify.h"
 #include "vstore.h"
 
 MODULE_VERSION
-
-/* Return codes of ims_aka_verify(), in the cfg script's $rc. */
-enum verify_rc {
-	V_OK = 1,              /* response verified */
-	V_PROTECTED = 2,       /* integrity-protected re-REGISTER from a trusted P-CSCF */
-	V_NO_CREDENTIALS = -1, /* nothing to verify yet: challenge */
-	V_WRONG_RESPONSE = -2, /* RES (the Digest response) does not match: 403 */
-	V_STALE_NONCE = -3,    /* unknown, expired or replayed nonce: challenge again */
-	V_UNKNOWN_IMPI = -4,   /* no such subscriber: 403 */
-	V_RESYNCED = -5,       /* AUTS accepted, SQN resynchronised: challenge again */
-	V_BAD_MAC_S = -6,      /* AUTS does not verify: 403 */
-	V_MALFORMED = -7,      /* malformed Authorization: 400 or 403 */
-	V_IMPU_MISMATCH = -8,  /* the To IMPU is not in the IMPI's registration set: 403 */
-	V_INTERNAL = -9,       /* database or memory failure: 500 */
-	V_UNTRUSTED = -10,     /* ims_aka_challenge(): not from a trusted P-CSCF, no 401: 403 */
-};
-
-/* Return codes of ims_aka_check_originating(). */
-enum originating_rc {
-	O_OK = 1,              /* every asserted identity is an IMPU registered via this P-CSCF */
-	O_NO_ASSERTED = -1,    /* no P-Asserted-Identity: 403 */
-	O_NOT_REGISTERED = -2, /* an asserted identity not registered via this P-CSCF: 403 */
-	O_MALFORMED = -3,      /* a P-Asserted-Identity that does not parse: 403 */
-	O_NOT_PCSCF = -4,      /* not from a trusted P-CSCF: 403 */
-};
 
 /* ---- module parameters ---- */
 static str db_url = STR_NULL;
@@ -114,24 +92,15 @@ static struct {
 	char impus[VSTORE_IMPUS_MAX];
 } ctx;
 
-static stat_var *st_challenges, *st_successes, *st_resyncs, *st_protected, *st_fail_response,
-        *st_fail_unknown_impi, *st_fail_stale, *st_fail_replay, *st_fail_malformed, *st_fail_mac_s,
-        *st_fail_impu, *st_fail_internal, *st_refused_untrusted, *st_rechallenged, *st_refused_peer,
-        *st_refused_originating;
+static struct presec_aka_stats aka_st;
+static stat_var *st_successes, *st_protected, *st_fail_impu, *st_refused_untrusted,
+        *st_rechallenged, *st_refused_peer, *st_refused_originating;
 
 static stat_export_t mod_stats[] = {
-        {"challenges", 0, &st_challenges},
+        PRESEC_AKA_STAT_EXPORTS(aka_st),
         {"successes", 0, &st_successes},
-        {"resyncs", 0, &st_resyncs},
         {"protected_reregistrations", 0, &st_protected},
-        {"failures_wrong_response", 0, &st_fail_response},
-        {"failures_unknown_impi", 0, &st_fail_unknown_impi},
-        {"failures_stale_nonce", 0, &st_fail_stale},
-        {"failures_replayed_nonce", 0, &st_fail_replay},
-        {"failures_malformed", 0, &st_fail_malformed},
-        {"failures_bad_mac_s", 0, &st_fail_mac_s},
         {"failures_impu_mismatch", 0, &st_fail_impu},
-        {"failures_internal", 0, &st_fail_internal},
         {"challenges_refused_untrusted", 0, &st_refused_untrusted},
         {"protected_rechallenged", 0, &st_rechallenged},
         {"requests_refused_peer", 0, &st_refused_peer},
@@ -314,39 +283,25 @@ struct subscriber {
 static int db_subscriber(const char *sql, struct subscriber *sub)
 {
 	db1_res_t *res = NULL;
-	str q = {(char *)sql, (int)strlen(sql)};
-	char hex[40], num[24];
 	int rc = -1;
 
-	if (!dbh) {
-		LM_ERR("no database connection in this process\n");
-		return -1;
-	}
-	if (dbf.raw_query(dbh, &q, &res) < 0 || !res) {
+	if (presec_db_raw(&dbf, dbh, sql, (int)strlen(sql), &res) != 0) {
 		LM_ERR("subscriber query failed\n");
-		goto out;
+		return -1;
 	}
 	if (RES_ROW_N(res) == 0) {
 		rc = 0;
 		goto out;
 	}
 	db_val_t *v = ROW_VALUES(&RES_ROWS(res)[0]);
-	if (RES_COL_N(res) != 6 || presec_db_text(&v[0], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), sub->keys.k, 16) ||
-	    presec_db_text(&v[1], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), sub->keys.opc, 16) ||
-	    presec_db_text(&v[2], hex, sizeof(hex)) ||
-	    hex_decode(hex, strlen(hex), sub->keys.amf, 2) ||
-	    presec_db_text(&v[3], num, sizeof(num)) ||
+	if (RES_COL_N(res) != 6 || presec_db_aka_keys(v, &sub->keys, &sub->sqn) ||
 	    presec_db_text(&v[4], sub->algorithms, sizeof(sub->algorithms)) ||
 	    presec_db_text(&v[5], sub->impus, sizeof(sub->impus))) {
 		LM_ERR("subscriber row has an unexpected shape\n");
 		goto out;
 	}
-	sub->sqn = strtoull(num, NULL, 10);
 	rc = 1;
 out:
-	OPENSSL_cleanse(hex, sizeof(hex));
 	if (res)
 		dbf.free_result(dbh, res);
 	return rc;
@@ -387,16 +342,11 @@ static int db_read_subscriber(const char *impi, struct subscriber *sub)
 static int db_resync(const char *impi, uint64_t sqn_ms)
 {
 	char sql[512];
-	str q;
 	db1_res_t *res = NULL;
 	int n = snprintf(sql, sizeof(sql),
 	                 "UPDATE %s SET sqn = %llu WHERE impi = '%s' RETURNING sqn::text",
 	                 subscriber_table, (unsigned long long)sqn_ms, impi);
-	if (n <= 0 || (size_t)n >= sizeof(sql) || !dbh)
-		return -1;
-	q.s = sql;
-	q.len = n;
-	if (dbf.raw_query(dbh, &q, &res) < 0 || !res)
+	if (n <= 0 || (size_t)n >= sizeof(sql) || presec_db_raw(&dbf, dbh, sql, n, &res) != 0)
 		return -1;
 	int ok = RES_ROW_N(res) == 1;
 	dbf.free_result(dbh, res);
@@ -430,8 +380,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 	struct vstore_entry e;
 	struct digest_cred c;
 	const char *why = NULL;
-	uint8_t raw[32];
-	char hdr[512], ck_hex[33], ik_hex[33];
+	char hdr[512];
 	enum aka_algorithm asked = AKA_ALG_NONE;
 	int rc = -1;
 
@@ -440,8 +389,8 @@ static int challenge(struct sip_msg *msg, str *realm)
 	if (request_impi(msg, realm, impi, sizeof(impi)) != 0) {
 		LM_NOTICE("challenge from %s: no valid IMPI in Authorization or To\n",
 		          presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
-		return V_MALFORMED;
+		update_stat(aka_st.fail_malformed, 1);
+		return IMS_AKA_MALFORMED;
 	}
 	/* TS 24.229 5.4.1.2.1, TS 33.203 6.1: CK and IK go to the P-CSCF only, which takes them out
 	 * before the UE sees the challenge; towards anyone else there is no 401 at all (the SAs of
@@ -450,60 +399,39 @@ static int challenge(struct sip_msg *msg, str *realm)
 		LM_NOTICE("challenge for %s to %s refused: CK and IK go only to a trusted P-CSCF\n",
 		          impi, presec_src_ip(msg));
 		update_stat(st_refused_untrusted, 1);
-		return V_UNTRUSTED;
+		return IMS_AKA_UNTRUSTED;
 	}
 	if (find_credentials(msg, realm, &c, &why) == 1)
 		asked = c.algorithm;
 	int found = db_next_vector(impi, &sub);
 	if (found < 0) {
-		update_stat(st_fail_internal, 1);
-		return V_INTERNAL;
+		update_stat(aka_st.fail_internal, 1);
+		return IMS_AKA_INTERNAL;
 	}
 	if (found == 0) {
 		LM_NOTICE("challenge from %s: unknown IMPI %s\n", presec_src_ip(msg), impi);
-		update_stat(st_fail_unknown_impi, 1);
-		return V_UNKNOWN_IMPI;
+		update_stat(aka_st.fail_unknown_impi, 1);
+		return IMS_AKA_UNKNOWN_IMPI;
 	}
-	if (RAND_bytes(e.av.rand, 16) != 1 ||
-	    aka_vector_make(&sub.keys, sub.sqn, e.av.rand, &e.av) != AKA_OK) {
+	uint8_t rand[16];
+	if (RAND_bytes(rand, sizeof(rand)) != 1 ||
+	    vstore_challenge(&sub.keys, sub.sqn, rand, impi, sub.impus, pick_algorithm(&sub, asked),
+	                     time(NULL), vector_expiry, &e) != 0) {
 		LM_ERR("cannot make an authentication vector for %s\n", impi);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		goto out;
 	}
-	/* RFC 3310 3.2: nonce = base64(RAND || AUTN [|| server data]) */
-	memcpy(raw, e.av.rand, 16);
-	memcpy(raw + 16, e.av.autn, 16);
-	b64_encode(raw, 32, e.nonce);
-	snprintf(e.impi, sizeof(e.impi), "%s", impi);
-	snprintf(e.impus, sizeof(e.impus), "%s", sub.impus);
-	e.algorithm = pick_algorithm(&sub, asked);
-	e.created = time(NULL);
-	e.expires = e.created + vector_expiry;
 	if (vstore_add(store, &e) != 0) {
 		LM_ERR("cannot keep the challenge for %s (max_pending %d reached?)\n", impi,
 		       max_pending);
-		update_stat(st_fail_internal, 1);
+		update_stat(aka_st.fail_internal, 1);
 		goto out;
 	}
-	int stale = ctx_is_for(msg) && ctx.stale;
-	int n;
-	if (add_ck_ik) {
-		/* TS 24.229 5.4.1.2.1: towards the P-CSCF the 401 carries CK and IK, which the
-		 * P-CSCF removes before the UE sees the challenge */
-		hex_encode(e.av.ck, 16, ck_hex);
-		hex_encode(e.av.ik, 16, ik_hex);
-		n = snprintf(hdr, sizeof(hdr),
-		             "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", "
-		             "algorithm=%s, qop=\"auth\"%s, ck=\"%s\", ik=\"%s\"\r\n",
-		             realm->len, realm->s, e.nonce, aka_algorithm_name(e.algorithm),
-		             stale ? ", stale=TRUE" : "", ck_hex, ik_hex);
-	} else {
-		n = snprintf(hdr, sizeof(hdr),
-		             "WWW-Authenticate: Digest realm=\"%.*s\", nonce=\"%s\", "
-		             "algorithm=%s, qop=\"auth\"%s\r\n",
-		             realm->len, realm->s, e.nonce, aka_algorithm_name(e.algorithm),
-		             stale ? ", stale=TRUE" : "");
-	}
+	/* TS 24.229 5.4.1.2.1: towards the P-CSCF the 401 carries CK and IK, which the P-CSCF
+	 * removes before the UE sees the challenge */
+	int n = digest_www_authenticate(hdr, sizeof(hdr), realm->s, (size_t)realm->len, e.nonce,
+	                                e.algorithm, "auth", ctx_is_for(msg) && ctx.stale,
+	                                add_ck_ik ? e.av.ck : NULL, add_ck_ik ? e.av.ik : NULL);
 	if (n <= 0 || (size_t)n >= sizeof(hdr) || !add_lump_rpl(msg, hdr, n, LUMP_RPL_HDR)) {
 		LM_ERR("cannot add WWW-Authenticate for %s\n", impi);
 		goto out;
@@ -512,7 +440,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 		LM_ERR("cannot send the 401 for %s\n", impi);
 		goto out;
 	}
-	update_stat(st_challenges, 1);
+	update_stat(aka_st.challenges, 1);
 	LM_INFO("challenged %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm),
 	        presec_src_ip(msg));
 	rc = 1;
@@ -520,286 +448,153 @@ out:
 	OPENSSL_cleanse(&sub, sizeof(sub));
 	OPENSSL_cleanse(&e, sizeof(e));
 	OPENSSL_cleanse(hdr, sizeof(hdr));
-	OPENSSL_cleanse(ck_hex, sizeof(ck_hex));
-	OPENSSL_cleanse(ik_hex, sizeof(ik_hex));
 	return rc;
 }
 
 /* ---- ims_aka_verify ---- */
-static int is_protected(enum integrity_protected ip)
-{
-	return ip == IP_YES || ip == IP_TLS_YES || ip == IP_IP_ASSOC_YES;
-}
-
-static int dstr_b64_ok(const struct dstr *d, size_t max)
-{
-	if (d->len == 0 || d->len > max)
-		return 0;
-	for (size_t i = 0; i < d->len; i++) {
-		char ch = d->s[i];
-		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		      (ch >= '0' && ch <= '9') || ch == '+' || ch == '/' || ch == '='))
-			return 0;
-	}
-	return 1;
-}
-
-static int verify_protected(struct sip_msg *msg, const char *impi, const char *impu)
+static int db_keys(void *arg, const char *impi, struct aka_keys *keys, char *impus, size_t impus_sz)
 {
 	struct subscriber sub;
+	(void)arg;
 	memset(&sub, 0, sizeof(sub));
 	int found = db_read_subscriber(impi, &sub);
-	OPENSSL_cleanse(&sub.keys, sizeof(sub.keys));
-	if (found < 0) {
-		update_stat(st_fail_internal, 1);
-		return V_INTERNAL;
+	if (found == 1) {
+		*keys = sub.keys;
+		snprintf(impus, impus_sz, "%s", sub.impus);
 	}
-	if (found == 0) {
-		LM_NOTICE("protected REGISTER via %s: unknown IMPI %s\n", presec_src_ip(msg), impi);
-		update_stat(st_fail_unknown_impi, 1);
-		return V_UNKNOWN_IMPI;
-	}
-	if (!uri_id_in_list(impu, sub.impus)) {
-		LM_NOTICE("protected REGISTER via %s: %s is not an IMPU of %s\n",
-		          presec_src_ip(msg), impu, impi);
-		update_stat(st_fail_impu, 1);
-		return V_IMPU_MISMATCH;
-	}
-	/* TS 33.203 7.1, TS 24.229 5.4.1.2.1: the mark means "over the SA of the IMPI that
-	 * authenticated through this P-CSCF"; without that authentication (another P-CSCF, expired,
-	 * forgotten, never) the IMPI proves itself with a new challenge */
-	char src[AUTHREG_PEER_MAX];
-	time_t now = time(NULL);
-	long life = request_lifetime(msg);
-	enum authreg_verdict v =
-	        life > 0 ? authreg_refresh(reg, impi, src_of(msg, src), now, now + life)
-	                 : authreg_check(reg, impi, src_of(msg, src), now);
-	if (v != AUTHREG_OK) {
-		LM_NOTICE("protected REGISTER for %s via %s: %s: challenged\n", impi, src,
-		          v == AUTHREG_OTHER_PEER
-		                  ? "it authenticated through another P-CSCF"
-		                  : "no AKA of this IMPI through this P-CSCF is registered");
-		update_stat(st_rechallenged, 1);
-		return V_NO_CREDENTIALS;
-	}
-	if (life == 0)
-		authreg_remove(reg, impi);
-	ctx.valid = 1;
-	snprintf(ctx.impi, sizeof(ctx.impi), "%s", impi);
-	snprintf(ctx.impus, sizeof(ctx.impus), "%s", sub.impus);
-	update_stat(st_protected, 1);
-	return V_PROTECTED;
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	return found;
 }
 
-/* A full AKA succeeded: through a trusted P-CSCF, the IMPI may re-register protected through
- * it, and its IMPUs are asserted by it, for as long as the registration lasts. */
-static void remember_authentication(struct sip_msg *msg, const char *impi, const char *impus)
+static int db_resync_cb(void *arg, const char *impi, uint64_t sqn_ms)
 {
-	char src[AUTHREG_PEER_MAX];
-	long life = request_lifetime(msg);
-	if (!from_trusted_pcscf(msg) || life < 0)
-		return;
-	if (life == 0) {
-		authreg_remove(reg, impi);
-		return;
-	}
-	/* a registration not remembered is challenged again and cannot originate (README) */
-	if (authreg_set(reg, impi, src_of(msg, src), impus, time(NULL) + life) != 0)
-		LM_WARN("AKA of %s via %s not remembered: max_registrations %d reached?\n", impi,
-		        src, max_registrations);
+	(void)arg;
+	return db_resync(impi, sqn_ms);
 }
 
-/* Whether the Digest response of c (32 hex digits, checked by the parser) is the one computed
- * with password pw (RES for AKAv1, the RFC 4169 password for AKAv2, empty over an AUTS),
- * compared in constant time. 1, 0, or -1 when it cannot be computed. */
-static int response_matches(struct sip_msg *msg, const struct digest_cred *c, const uint8_t *pw,
-                            size_t pw_len)
+static long lifetime_cb(void *arg)
 {
-	char expected[33], got[33];
-	struct dstr method = {msg->first_line.u.request.method.s,
-	                      (size_t)msg->first_line.u.request.method.len};
-	int rc = -1;
-	if (digest_response_md5(&c->username, &c->realm, pw, pw_len, &method, &c->uri, &c->nonce,
-	                        &c->nc, &c->cnonce, &c->qop, expected) == 0) {
-		for (size_t i = 0; i < 32; i++)
-			got[i] = (char)((c->response.s[i] >= 'A' && c->response.s[i] <= 'F')
-			                        ? c->response.s[i] + 32
-			                        : c->response.s[i]);
-		rc = CRYPTO_memcmp(expected, got, 32) == 0;
-	}
-	OPENSSL_cleanse(expected, sizeof(expected));
-	return rc;
+	return request_lifetime(arg);
 }
+
+/* What each outcome of aka_verify() means to the script, the statistics and the log: the log
+ * line reads "<what>[ for <impi>] from <peer>: [<impu> ]<text>[: <why>| with <algorithm>]". */
+enum { VLOG_NONE, VLOG_INFO, VLOG_NOTICE };
+enum { SHOW_NONE, SHOW_IMPU, SHOW_WHY, SHOW_ALG };
+static const struct verify_row {
+	int rc;
+	stat_var **stat;
+	int level, show, stale, asserts;
+	const char *what, *text;
+} verify_table[AV_OUTCOMES] = {
+        [AV_OK] = {IMS_AKA_OK, &st_successes, VLOG_INFO, SHOW_ALG, 0, 1, "Authorization",
+                   "authenticated"},
+        [AV_PROTECTED] = {IMS_AKA_PROTECTED, &st_protected, VLOG_NONE, SHOW_NONE, 0, 1, "", ""},
+        [AV_NO_CREDENTIALS] = {IMS_AKA_NO_CREDENTIALS, NULL, VLOG_NONE, SHOW_NONE, 0, 0, "", ""},
+        [AV_PROTECTED_OTHER_PEER] = {IMS_AKA_NO_CREDENTIALS, &st_rechallenged, VLOG_NOTICE,
+                                     SHOW_NONE, 0, 0, "protected REGISTER",
+                                     "it authenticated through another P-CSCF: challenged"},
+        [AV_PROTECTED_NOT_REGISTERED] =
+                {IMS_AKA_NO_CREDENTIALS, &st_rechallenged, VLOG_NOTICE, SHOW_NONE, 0, 0,
+                 "protected REGISTER",
+                 "no AKA of this IMPI through this P-CSCF is registered: challenged"},
+        [AV_PROTECTED_UNKNOWN_IMPI] = {IMS_AKA_UNKNOWN_IMPI, &aka_st.fail_unknown_impi, VLOG_NOTICE,
+                                       SHOW_NONE, 0, 0, "protected REGISTER", "unknown IMPI"},
+        [AV_PROTECTED_IMPU_MISMATCH] = {IMS_AKA_IMPU_MISMATCH, &st_fail_impu, VLOG_NOTICE,
+                                        SHOW_IMPU, 0, 0, "protected REGISTER",
+                                        "is not an IMPU of this IMPI"},
+        [AV_MALFORMED_AUTHORIZATION] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE,
+                                        SHOW_WHY, 0, 0, "Authorization", "malformed Authorization"},
+        [AV_USERNAME_NOT_IMPI] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE,
+                                  0, 0, "Authorization", "username is not a valid IMPI"},
+        [AV_NO_TO_IMPU] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE, 0, 0,
+                           "Authorization", "cannot read the To IMPU"},
+        [AV_NONCE_NOT_BASE64] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE,
+                                 0, 0, "Authorization", "nonce is not base64"},
+        [AV_NONCE_UNKNOWN] = {IMS_AKA_STALE_NONCE, &aka_st.fail_stale, VLOG_NOTICE, SHOW_NONE, 1, 0,
+                              "Authorization", "unknown or expired nonce"},
+        [AV_NONCE_REPLAYED] = {IMS_AKA_STALE_NONCE, &aka_st.fail_replay, VLOG_NOTICE, SHOW_NONE, 1,
+                               0, "Authorization", "replayed nonce"},
+        [AV_NONCE_OTHER_IMPI] = {IMS_AKA_STALE_NONCE, &aka_st.fail_stale, VLOG_NOTICE, SHOW_NONE, 1,
+                                 0, "Authorization", "another IMPI's nonce"},
+        [AV_PARAMS_MISSING] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE, 0,
+                               0, "Authorization",
+                               "qop=auth, nc, cnonce, uri and a 32-digit response are required"},
+        [AV_AUTS_NOT_BASE64] = {IMS_AKA_MALFORMED, &aka_st.fail_malformed, VLOG_NOTICE, SHOW_NONE,
+                                0, 0, "AUTS", "auts is not 14 octets of base64"},
+        [AV_AUTS_WRONG_RESPONSE] = {IMS_AKA_WRONG_RESPONSE, &aka_st.fail_response, VLOG_NOTICE,
+                                    SHOW_NONE, 0, 0, "AUTS",
+                                    "response is not over the empty password"},
+        [AV_AUTS_UNKNOWN_IMPI] = {IMS_AKA_UNKNOWN_IMPI, &aka_st.fail_unknown_impi, VLOG_NOTICE,
+                                  SHOW_NONE, 0, 0, "AUTS", "unknown IMPI"},
+        [AV_BAD_MAC_S] = {IMS_AKA_BAD_MAC_S, &aka_st.fail_mac_s, VLOG_NOTICE, SHOW_NONE, 0, 0,
+                          "AUTS", "MAC-S does not verify"},
+        [AV_RESYNCED] = {IMS_AKA_RESYNCED, &aka_st.resyncs, VLOG_INFO, SHOW_NONE, 0, 0, "AUTS",
+                         "resynchronised SQN"},
+        [AV_WRONG_RES] = {IMS_AKA_WRONG_RESPONSE, &aka_st.fail_response, VLOG_NOTICE, SHOW_NONE, 0,
+                          0, "Authorization", "wrong response (RES)"},
+        [AV_IMPU_MISMATCH] = {IMS_AKA_IMPU_MISMATCH, &st_fail_impu, VLOG_NOTICE, SHOW_IMPU, 0, 0,
+                              "Authorization", "is not one of its IMPUs"},
+        [AV_INTERNAL] = {IMS_AKA_INTERNAL, &aka_st.fail_internal, VLOG_NONE, SHOW_NONE, 0, 0, "",
+                         ""},
+};
+
+/* One log line per outcome, the same shape for all. */
+#define VERIFY_LOG_FMT "%s%s%s from %s: %s%s%s%s%s\n"
+#define VERIFY_LOG_ARGS                                                                            \
+	r->what, res.impi[0] ? " for " : "", res.impi, src, lead, lead[0] ? " " : "", r->text,     \
+	        tail[0] ? sep : "", tail
 
 static int verify(struct sip_msg *msg, str *realm)
 {
 	struct digest_cred c;
-	struct vstore_entry e;
-	const char *why = NULL;
-	char impi[VSTORE_IMPI_MAX], impu[256];
-	uint8_t pw[AKA_PASSWORD_MAX];
-	size_t pw_len = 0;
-	int rc;
+	struct aka_verify_result res;
+	const char *why = "";
+	char src[AUTHREG_PEER_MAX], impu[256] = "";
+	struct aka_verify_env env = {
+	        .store = store,
+	        .reg = reg,
+	        .peer = src_of(msg, src),
+	        .from_pcscf = from_trusted_pcscf(msg),
+	        .protected_reregistration = protected_reregistration,
+	        .method = {msg->first_line.u.request.method.s,
+	                   (size_t)msg->first_line.u.request.method.len},
+	        .now = time(NULL),
+	        .arg = msg,
+	        .subscriber = db_keys,
+	        .resync = db_resync_cb,
+	        .lifetime = lifetime_cb,
+	};
 
 	ctx_reset(msg);
-	memset(&e, 0, sizeof(e));
-	int r = find_credentials(msg, realm, &c, &why);
-	if (r < 0) {
-		LM_NOTICE("%.*s from %s: malformed Authorization: %s\n",
-		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		          presec_src_ip(msg), why);
-		update_stat(st_fail_malformed, 1);
-		return V_MALFORMED;
-	}
-	if (r == 0)
-		return V_NO_CREDENTIALS;
-	if (!digest_impi_valid(c.username.s, c.username.len)) {
-		LM_NOTICE("Authorization from %s: username is not a valid IMPI\n",
-		          presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
-		return V_MALFORMED;
-	}
-	memcpy(impi, c.username.s, c.username.len);
-	impi[c.username.len] = '\0';
-	if (to_impu(msg, impu, sizeof(impu)) != 0) {
-		LM_NOTICE("request from %s for %s: cannot read the To IMPU\n", presec_src_ip(msg),
-		          impi);
-		update_stat(st_fail_malformed, 1);
-		return V_MALFORMED;
-	}
+	int found = find_credentials(msg, realm, &c, &why);
+	int have_impu = found == 1 && to_impu(msg, impu, sizeof(impu)) == 0;
+	enum aka_verify_outcome o = aka_verify(&env, found, &c, have_impu ? impu : NULL, &res);
+	const struct verify_row *r = &verify_table[o];
 
-	/* TS 24.229 5.4.1.2.1: a REGISTER the P-CSCF received over the UE's security association
-	 * need not be challenged again; the marking counts only from a P-CSCF we trust. */
-	if (is_protected(c.integrity_protected) && c.response.len == 0 && c.nonce.len == 0) {
-		if (from_trusted_pcscf(msg)) {
-			if (protected_reregistration)
-				return verify_protected(msg, impi, impu);
-		} else {
-			LM_NOTICE("integrity-protected from %s ignored: not a trusted P-CSCF\n",
-			          presec_src_ip(msg));
-		}
+	if (res.protection_ignored)
+		LM_NOTICE("integrity-protected from %s ignored: not a trusted P-CSCF\n", src);
+	if (res.not_remembered)
+		LM_WARN("AKA of %s via %s not remembered: max_registrations %d reached?\n",
+		        res.impi, src, max_registrations);
+	const char *lead = r->show == SHOW_IMPU ? impu : "";
+	const char *sep = r->show == SHOW_ALG ? " with " : ": ";
+	const char *tail = r->show == SHOW_WHY   ? why
+	                   : r->show == SHOW_ALG ? aka_algorithm_name(res.algorithm)
+	                                         : "";
+	if (r->level == VLOG_NOTICE)
+		LM_NOTICE(VERIFY_LOG_FMT, VERIFY_LOG_ARGS);
+	else if (r->level == VLOG_INFO)
+		LM_INFO(VERIFY_LOG_FMT, VERIFY_LOG_ARGS);
+	if (r->stat)
+		update_stat(*r->stat, 1);
+	ctx.stale = r->stale;
+	if (r->asserts) {
+		ctx.valid = 1;
+		snprintf(ctx.impi, sizeof(ctx.impi), "%s", res.impi);
+		snprintf(ctx.impus, sizeof(ctx.impus), "%s", res.impus);
 	}
-	if (c.nonce.len == 0 || !c.has_response)
-		return V_NO_CREDENTIALS; /* the initial REGISTER of TS 24.229 5.1.1.2 */
-	if (!dstr_b64_ok(&c.nonce, VSTORE_NONCE_MAX - 1)) {
-		LM_NOTICE("Authorization for %s from %s: nonce is not base64\n", impi,
-		          presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
-		return V_MALFORMED;
-	}
-	r = vstore_take(store, c.nonce.s, c.nonce.len, time(NULL), &e);
-	if (r != 0 || strcmp(e.impi, impi) != 0) {
-		LM_NOTICE("Authorization for %s from %s: %s nonce\n", impi, presec_src_ip(msg),
-		          r == -2  ? "replayed"
-		          : r == 0 ? "another IMPI's"
-		                   : "unknown or expired");
-		update_stat(r == -2 ? st_fail_replay : st_fail_stale, 1);
-		ctx.stale = 1;
-		rc = V_STALE_NONCE;
-		goto out;
-	}
-	/* RFC 3310 3.3/3.4: qop=auth as challenged, with its nc and cnonce */
-	if (c.qop.len != 4 || strncasecmp(c.qop.s, "auth", 4) != 0 || c.nc.len != 8 ||
-	    c.cnonce.len == 0 || !c.uri.s || c.response.len != 32) {
-		LM_NOTICE("Authorization for %s from %s: qop=auth, nc, cnonce, uri and a 32-digit "
-		          "response are required\n",
-		          impi, presec_src_ip(msg));
-		update_stat(st_fail_malformed, 1);
-		rc = V_MALFORMED;
-		goto out;
-	}
-
-	if (c.auts.s) {
-		/* RFC 3310 3.4: synchronisation failure; the response uses an empty password */
-		uint8_t auts[AKA_AUTS_LEN + 2];
-		struct subscriber sub;
-		uint64_t sqn_ms = 0;
-		if (b64_decode(c.auts.s, c.auts.len, auts, sizeof(auts)) != AKA_AUTS_LEN) {
-			LM_NOTICE("Authorization for %s from %s: auts is not 14 octets of base64\n",
-			          impi, presec_src_ip(msg));
-			update_stat(st_fail_malformed, 1);
-			rc = V_MALFORMED;
-			goto out;
-		}
-		int m = response_matches(msg, &c, pw, 0);
-		if (m < 0) {
-			update_stat(st_fail_internal, 1);
-			rc = V_INTERNAL;
-			goto out;
-		}
-		if (!m) {
-			LM_NOTICE("AUTS from %s for %s: response is not over the empty password\n",
-			          presec_src_ip(msg), impi);
-			update_stat(st_fail_response, 1);
-			rc = V_WRONG_RESPONSE;
-			goto out;
-		}
-		memset(&sub, 0, sizeof(sub));
-		int found = db_read_subscriber(impi, &sub);
-		if (found <= 0) {
-			OPENSSL_cleanse(&sub, sizeof(sub));
-			update_stat(found < 0 ? st_fail_internal : st_fail_unknown_impi, 1);
-			rc = found < 0 ? V_INTERNAL : V_UNKNOWN_IMPI;
-			goto out;
-		}
-		r = aka_resync(&sub.keys, e.av.rand, auts, &sqn_ms);
-		OPENSSL_cleanse(&sub, sizeof(sub));
-		if (r != AKA_OK) {
-			LM_NOTICE("AUTS from %s for %s: MAC-S does not verify\n",
-			          presec_src_ip(msg), impi);
-			update_stat(st_fail_mac_s, 1);
-			rc = V_BAD_MAC_S;
-			goto out;
-		}
-		if (db_resync(impi, sqn_ms) != 0) {
-			update_stat(st_fail_internal, 1);
-			rc = V_INTERNAL;
-			goto out;
-		}
-		LM_INFO("resynchronised SQN of %s after AUTS from %s\n", impi, presec_src_ip(msg));
-		update_stat(st_resyncs, 1);
-		rc = V_RESYNCED;
-		goto out;
-	}
-
-	if (aka_digest_password(e.algorithm, e.av.xres, sizeof(e.av.xres), e.av.ik, e.av.ck, pw,
-	                        &pw_len) != 0) {
-		update_stat(st_fail_internal, 1);
-		rc = V_INTERNAL;
-		goto out;
-	}
-	int m = response_matches(msg, &c, pw, pw_len);
-	if (m < 0) {
-		update_stat(st_fail_internal, 1);
-		rc = V_INTERNAL;
-		goto out;
-	}
-	if (!m) {
-		LM_NOTICE("Authorization for %s from %s: wrong response (RES)\n", impi,
-		          presec_src_ip(msg));
-		update_stat(st_fail_response, 1);
-		rc = V_WRONG_RESPONSE;
-		goto out;
-	}
-	if (!uri_id_in_list(impu, e.impus)) {
-		LM_NOTICE("Authorization for %s from %s: %s is not one of its IMPUs\n", impi,
-		          presec_src_ip(msg), impu);
-		update_stat(st_fail_impu, 1);
-		rc = V_IMPU_MISMATCH;
-		goto out;
-	}
-	remember_authentication(msg, impi, e.impus);
-	ctx.valid = 1;
-	snprintf(ctx.impi, sizeof(ctx.impi), "%s", impi);
-	snprintf(ctx.impus, sizeof(ctx.impus), "%s", e.impus);
-	update_stat(st_successes, 1);
-	LM_INFO("authenticated %s (%s) from %s\n", impi, aka_algorithm_name(e.algorithm),
-	        presec_src_ip(msg));
-	rc = V_OK;
-out:
-	OPENSSL_cleanse(&e, sizeof(e));
-	OPENSSL_cleanse(pw, sizeof(pw));
-	return rc;
+	return r->rc;
 }
 
 /* ---- ims_aka_add_associated_uris ---- */
@@ -865,13 +660,13 @@ static int check_originating(struct sip_msg *msg)
 	        first_impi[AUTHREG_IMPI_MAX] = "";
 	str method = msg->first_line.u.request.method;
 	time_t now = time(NULL);
-	int rc = O_OK;
+	int rc = IMS_AKA_ORIG_OK;
 
 	src_of(msg, src);
 	if (!trust_match(&pcscf_list, src)) {
 		LM_NOTICE("%.*s from %s refused: originating requests come only from a P-CSCF\n",
 		          method.len, method.s, src);
-		rc = O_NOT_PCSCF;
+		rc = IMS_AKA_ORIG_NOT_PCSCF;
 		goto out;
 	}
 	if (parse_pai_header(msg) != 0) {
@@ -879,7 +674,7 @@ static int check_originating(struct sip_msg *msg)
 		LM_NOTICE("%.*s from %s refused: %s (TS 24.229 5.4.3.2)\n", method.len, method.s,
 		          src,
 		          present ? "malformed P-Asserted-Identity" : "no P-Asserted-Identity");
-		rc = present ? O_MALFORMED : O_NO_ASSERTED;
+		rc = present ? IMS_AKA_ORIG_MALFORMED : IMS_AKA_ORIG_NO_ASSERTED;
 		goto out;
 	}
 	for (p_id_body_t *b = get_pai(msg); b; b = b->next) {
@@ -888,7 +683,7 @@ static int check_originating(struct sip_msg *msg)
 			if (uri_impu(b->id[i].uri, impu, sizeof(impu)) != 0) {
 				LM_NOTICE("%.*s from %s refused: malformed P-Asserted-Identity\n",
 				          method.len, method.s, src);
-				rc = O_MALFORMED;
+				rc = IMS_AKA_ORIG_MALFORMED;
 				goto out;
 			}
 			v = authreg_find_impu(reg, impu, strlen(impu), src, now, impi,
@@ -905,12 +700,12 @@ static int check_originating(struct sip_msg *msg)
 			        : v == AUTHREG_OTHER_PEER
 			                ? "is registered through another P-CSCF"
 			                : "is not an IMPU registered through this P-CSCF");
-			rc = O_NOT_REGISTERED;
+			rc = IMS_AKA_ORIG_NOT_REGISTERED;
 			goto out;
 		}
 	}
 out:
-	if (rc != O_OK)
+	if (rc != IMS_AKA_ORIG_OK)
 		update_stat(st_refused_originating, 1);
 	return rc;
 }
@@ -929,14 +724,14 @@ static int w_ims_aka_verify(struct sip_msg *msg, char *p1, char *p2)
 {
 	(void)p2;
 	str realm;
-	return realm_of(msg, p1, &realm) ? V_INTERNAL : verify(msg, &realm);
+	return realm_of(msg, p1, &realm) ? IMS_AKA_INTERNAL : verify(msg, &realm);
 }
 
 static int w_ims_aka_challenge(struct sip_msg *msg, char *p1, char *p2)
 {
 	(void)p2;
 	str realm;
-	return realm_of(msg, p1, &realm) ? V_INTERNAL : challenge(msg, &realm);
+	return realm_of(msg, p1, &realm) ? IMS_AKA_INTERNAL : challenge(msg, &realm);
 }
 
 static int w_ims_aka_add_associated_uris(struct sip_msg *msg, char *p1, char *p2)
@@ -978,9 +773,8 @@ static void rpc_list_one(const struct vstore_entry *e, void *arg)
 	w->rpc->struct_add(th, "s", "state", e->state == VS_PENDING ? "pending" : "used");
 }
 
-static const char *rpc_list_doc[] = {"List pending AKA challenges (IMPI, algorithm, age; no "
-                                     "secrets).",
-                                     0};
+static const char *rpc_list_doc[] = {
+        "List pending AKA challenges (IMPI, algorithm, age; no secrets).", 0};
 static void rpc_list(rpc_t *rpc, void *c)
 {
 	struct rpc_walk w = {rpc, c, time(NULL)};
@@ -1026,11 +820,8 @@ static int mod_init(void)
 {
 	struct presec_store_ops ops;
 
-	if (!db_url.s || db_url.len == 0) {
-		LM_ERR("db_url is required\n");
+	if (presec_db_bind_raw(&db_url, &dbf) != 0)
 		return -1;
-	}
-	db_url.len = (int)strlen(db_url.s);
 	if (!sql_ident_ok(subscriber_table, 63)) {
 		LM_ERR("subscriber_table '%s' is not a plain lower-case SQL identifier (a-z, 0-9, _; at most 63)\n",
 		       subscriber_table);
@@ -1047,23 +838,15 @@ static int mod_init(void)
 		       default_algorithm);
 		return -1;
 	}
-	if (vector_expiry < 5 || vector_expiry > 3600 || max_pending < 1 || sqn_ind_bits < 0 ||
-	    sqn_ind_bits > 10) {
-		LM_ERR("vector_expiry (5..3600), max_pending (>0) or sqn_ind_bits (0..10) out of "
-		       "range\n");
+	static const struct presec_int_bound bounds[] = {
+	        PRESEC_BOUND(vector_expiry, 5, 3600),  PRESEC_BOUND(max_pending, 1, INT_MAX),
+	        PRESEC_BOUND(sqn_ind_bits, 0, 10),     PRESEC_BOUND(default_expires, 1, INT_MAX),
+	        PRESEC_BOUND(max_expires, 1, INT_MAX), PRESEC_BOUND(max_registrations, 1, INT_MAX),
+	};
+	if (presec_check_bounds("ims_aka", bounds, sizeof(bounds) / sizeof(bounds[0])) != 0)
 		return -1;
-	}
-	if (default_expires < 1 || max_expires < 1 || max_registrations < 1) {
-		LM_ERR("default_expires, max_expires and max_registrations must be positive\n");
-		return -1;
-	}
 	if (parse_trusted() != 0)
 		return -1;
-	if (db_bind_mod(&db_url, &dbf) < 0 || !DB_CAPABILITY(dbf, DB_CAP_RAW_QUERY)) {
-		LM_ERR("cannot bind a database module with raw queries for %.*s\n", db_url.len,
-		       db_url.s);
-		return -1;
-	}
 	if (sl_load_api(&slb) != 0) {
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;

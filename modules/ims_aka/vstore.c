@@ -1,6 +1,7 @@
 #include "vstore.h"
 
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <string.h>
 
 struct vstore {
@@ -155,4 +156,27 @@ unsigned vstore_count(struct vstore *vs)
 	unsigned n = vs->count;
 	vs->ops.unlock(vs->ops.lock_arg);
 	return n;
+}
+
+int vstore_challenge(const struct aka_keys *keys, uint64_t sqn,
+                     const uint8_t rand[MILENAGE_RAND_LEN], const char *impi, const char *impus,
+                     enum aka_algorithm alg, time_t now, int expiry, struct vstore_entry *e)
+{
+	uint8_t raw[MILENAGE_RAND_LEN + AKA_AUTN_LEN];
+	memset(e, 0, sizeof(*e));
+	if (strlen(impi) >= sizeof(e->impi) || strlen(impus) >= sizeof(e->impus) ||
+	    aka_vector_make(keys, sqn, rand, &e->av) != AKA_OK) {
+		OPENSSL_cleanse(e, sizeof(*e));
+		return -1;
+	}
+	memcpy(raw, e->av.rand, MILENAGE_RAND_LEN);
+	memcpy(raw + MILENAGE_RAND_LEN, e->av.autn, AKA_AUTN_LEN);
+	b64_encode(raw, sizeof(raw), e->nonce);
+	snprintf(e->impi, sizeof(e->impi), "%s", impi);
+	snprintf(e->impus, sizeof(e->impus), "%s", impus);
+	e->algorithm = alg;
+	e->state = VS_PENDING;
+	e->created = now;
+	e->expires = now + expiry;
+	return 0;
 }

@@ -40,6 +40,14 @@ struct vstore *vstore_new(const struct presec_store_ops *ops, unsigned nbuckets,
                           unsigned max_entries);
 void vstore_destroy(struct vstore *vs);
 
+/* TS 33.203 6.1, TS 24.109 A.3: a fresh challenge for impi (its registration set impus, "" when
+ * none): the vector for sqn over rand, nonce = base64(RAND || AUTN) (RFC 3310 3.2), pending from
+ * now for expiry seconds. 0, or -1 when the vector cannot be computed or impi, impus are too
+ * long. */
+int vstore_challenge(const struct aka_keys *keys, uint64_t sqn,
+                     const uint8_t rand[MILENAGE_RAND_LEN], const char *impi, const char *impus,
+                     enum aka_algorithm alg, time_t now, int expiry, struct vstore_entry *e);
+
 /* Adds a copy of e (impi, nonce, impus, av, algorithm, expires must be set). Returns 0, -1 when
  * full or out of memory, -2 when the nonce already exists. */
 int vstore_add(struct vstore *vs, const struct vstore_entry *e);

@@ -2,10 +2,10 @@
  * at the P-CSCF, the S-CSCF and the edge proxy (TS 33.141 subscriber anonymity, TR 33.cde
  * 6.1.2). The Kamailio glue.
  *
- * The cores (privhdr.c, trust.c, regstore.c) parse the headers, match the trust domain and keep
- * what each UE registered; this file adapts them to Kamailio: parameters, cfg and KEMI
- * functions, header rewriting with lumps, the registration table in shared memory, RPC and
- * statistics. */
+ * The cores (privhdr.c, plan.c, trust.c, regstore.c) parse the headers, decide which privacy
+ * can be given, match the trust domain and keep what each UE registered; this file adapts them to
+ * Kamailio: parameters, cfg and KEMI functions, header rewriting with lumps, the registration table
+ * in shared memory, RPC and statistics. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,9 +31,12 @@
 #include "core/ut.h"
 #include "modules/sl/sl.h"
 #include "presec/kamailio_cfg.h"
+#include "presec/kamailio_lump.h"
+#include "presec/kamailio_param.h"
 #include "presec/kamailio_shm.h"
 #include "presec/sec_agree_api.h"
 
+#include "plan.h"
 #include "privhdr.h"
 #include "regstore.h"
 #include "trust.h"
@@ -97,49 +100,6 @@ static const char *what(struct sip_msg *msg)
 	return msg->first_line.type == SIP_REQUEST ? "request" : "reply";
 }
 
-static int remove_header(struct sip_msg *msg, struct hdr_field *h)
-{
-	return del_lump(msg, (int)(h->name.s - msg->buf), h->len, 0) ? 0 : -1;
-}
-
-static int remove_all(struct sip_msg *msg, enum _hdr_types_t type)
-{
-	int n = 0;
-	for (struct hdr_field *h = msg->headers; h; h = h->next)
-		if (h->type == type && remove_header(msg, h) == 0)
-			n++;
-	return n;
-}
-
-/* Adds a complete header line (with CRLF) after the last header. */
-static int add_header(struct sip_msg *msg, const char *text, int len)
-{
-	struct lump *anchor = anchor_lump(msg, (int)(msg->unparsed - msg->buf), 0, 0);
-	char *s;
-	if (!anchor || !(s = pkg_malloc(len)))
-		return -1;
-	memcpy(s, text, len);
-	if (!insert_new_lump_after(anchor, s, len, 0)) {
-		pkg_free(s);
-		return -1;
-	}
-	return 0;
-}
-
-static int replace_body(struct sip_msg *msg, struct hdr_field *h, const char *body, int len)
-{
-	struct lump *l = del_lump(msg, (int)(h->body.s - msg->buf), h->body.len, 0);
-	char *s;
-	if (!l || !(s = pkg_malloc(len)))
-		return -1;
-	memcpy(s, body, len);
-	if (!insert_new_lump_after(l, s, len, 0)) {
-		pkg_free(s);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- privacy_from_trusted / privacy_to_trusted ---- */
 static int from_trusted(struct sip_msg *msg)
 {
@@ -186,7 +146,7 @@ static int remove_untrusted(struct sip_msg *msg, int rfc3325, struct hdr_field *
 	for (struct hdr_field *h = msg->headers; h; h = h->next)
 		if (((rfc3325 && (h->type == HDR_PAI_T || h->type == HDR_PPI_T)) ||
 		     is_untrusted_header(h)) &&
-		    remove_header(msg, h) == 0) {
+		    presec_hdr_remove(msg, h) == 0) {
 			if (!*first)
 				*first = h;
 			n++;
@@ -289,10 +249,11 @@ static int assert_identity(struct sip_msg *msg)
 		          ppi.id[0].uri, presec_src_ip(msg), msg->rcv.src_port, flow.impi,
 		          e.impu[0]);
 	}
-	remove_all(msg, HDR_PPI_T);
+	presec_hdr_remove_all(msg, HDR_PPI_T);
 	/* the UE asserts nothing itself: its PAI, and the headers only the trust domain writes */
 	struct hdr_field *first = NULL;
-	int n_pai = remove_all(msg, HDR_PAI_T), n_other = remove_untrusted(msg, 0, &first);
+	int n_pai = presec_hdr_remove_all(msg, HDR_PAI_T),
+	    n_other = remove_untrusted(msg, 0, &first);
 	if (n_pai || n_other) {
 		update_stat(st_stripped, n_pai + n_other);
 		if (first)
@@ -308,7 +269,7 @@ static int assert_identity(struct sip_msg *msg)
 	}
 	int n = snprintf(hdr, sizeof(hdr), "P-Asserted-Identity: <%s>\r\n",
 	                 chosen ? chosen : e.impu[0]);
-	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, n) != 0)
+	if (n < 0 || (size_t)n >= sizeof(hdr) || presec_hdr_add(msg, hdr, (size_t)n) != 0)
 		return -1;
 	update_stat(chosen ? st_asserted_preferred : st_asserted_default, 1);
 	return chosen ? 1 : 2;
@@ -393,9 +354,11 @@ static const char *const header_privacy_names[] = {"Reply-To", "In-Reply-To", "W
 
 static int apply(struct sip_msg *msg)
 {
-	unsigned mask = 0, unavailable = 0;
+	unsigned mask = 0;
+	int malformed = 0;
 	const char *why = NULL;
 	int is_req = msg->first_line.type == SIP_REQUEST;
+	struct priv_plan plan;
 
 	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
 		return -1;
@@ -405,28 +368,19 @@ static int apply(struct sip_msg *msg)
 			update_stat(st_malformed, 1);
 			LM_NOTICE("%s from %s: malformed Privacy (%s): treated as id;header;user\n",
 			          what(msg), presec_src_ip(msg), why);
-			/* what the user wanted is unclear: hide what can be hidden */
-			mask |= PRIV_ID | PRIV_HEADER | PRIV_USER;
+			malformed = 1;
 		}
-	if (mask == 0 || mask == PRIV_NONE)
+	priv_plan_make(mask, malformed, is_req, module_loaded(topology_hiding_module), &plan);
+	unsigned unavailable = plan.unavailable;
+	if (plan.verdict == PRIV_PLAN_NOTHING)
 		return 1;
-	/* RFC 3323 5.1: a proxy cannot anonymize media (session) nor honour a priv-value it does
-	 * not know; Via and Record-Route can only be hidden by a topology hiding module that
-	 * restores them */
-	if (mask & PRIV_SESSION)
-		unavailable |= PRIV_SESSION;
-	if (mask & PRIV_OTHER)
-		unavailable |= PRIV_OTHER;
-	if ((mask & PRIV_HEADER) && !module_loaded(topology_hiding_module))
-		unavailable |= PRIV_HEADER;
-	if (unavailable && (mask & PRIV_CRITICAL)) {
+	if (plan.verdict == PRIV_PLAN_REFUSE) {
 		update_stat(st_unavailable, 1);
-		LM_NOTICE("%s from %s asks for critical privacy that cannot be provided (%s%s%s): "
-		          "500\n",
-		          what(msg), presec_src_ip(msg),
-		          unavailable & PRIV_SESSION ? "session " : "",
-		          unavailable & PRIV_HEADER ? "header (no topology hiding) " : "",
-		          unavailable & PRIV_OTHER ? "unknown priv-value" : "");
+		LM_NOTICE(
+		        "%s from %s asks for critical privacy that cannot be provided (%s%s%s): 500\n",
+		        what(msg), presec_src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
+		        unavailable & PRIV_HEADER ? "header (no topology hiding) " : "",
+		        unavailable & PRIV_OTHER ? "unknown priv-value" : "");
 		if (is_req) {
 			str reason = str_init("Privacy Unavailable");
 			slb.freply(msg, 500, &reason);
@@ -438,28 +392,24 @@ static int apply(struct sip_msg *msg)
 		          presec_src_ip(msg), unavailable & PRIV_SESSION ? "session " : "",
 		          unavailable & PRIV_HEADER ? "header (Via/Record-Route) " : "",
 		          unavailable & PRIV_OTHER ? "extension " : "");
-	/* RFC 3325 9.3: the identity stays inside the trust domain and goes at its border */
-	if ((mask & PRIV_ID) && remove_all(msg, HDR_PAI_T) > 0)
-		LM_INFO("%s from %s: Privacy id, P-Asserted-Identity removed at the trust "
-		        "domain's border\n",
+	if (plan.remove_pai && presec_hdr_remove_all(msg, HDR_PAI_T) > 0)
+		LM_INFO("%s from %s: Privacy id, P-Asserted-Identity removed at the trust domain's border\n",
 		        what(msg), presec_src_ip(msg));
-	/* RFC 3323 5.1 header privacy: what identifies the user beyond the URIs */
-	if (mask & PRIV_HEADER) {
+	if (plan.hide_headers) {
 		for (size_t i = 0; i < sizeof(header_privacy) / sizeof(header_privacy[0]); i++)
-			remove_all(msg, header_privacy[i]);
+			presec_hdr_remove_all(msg, header_privacy[i]);
 		for (struct hdr_field *h = msg->headers; h; h = h->next)
 			for (size_t i = 0; i < sizeof(header_privacy_names) / sizeof(char *); i++)
 				if ((size_t)h->name.len == strlen(header_privacy_names[i]) &&
 				    strncasecmp(h->name.s, header_privacy_names[i], h->name.len) ==
 				            0)
-					remove_header(msg, h);
+					presec_hdr_remove(msg, h);
 	}
-	/* RFC 3323 4.1.1 / 5.1 user privacy: the anonymous From, with its tag */
-	if ((mask & PRIV_USER) && is_req && parse_from_header(msg) == 0) {
+	if (plan.anonymize_from && parse_from_header(msg) == 0) {
 		char from[256];
 		int n = priv_anonymous_from(msg->from->body.s, (size_t)msg->from->body.len, from,
 		                            sizeof(from));
-		if (n < 0 || replace_body(msg, msg->from, from, n) != 0) {
+		if (n < 0 || presec_hdr_replace_body(msg, msg->from, from, (size_t)n) != 0) {
 			LM_ERR("cannot anonymize the From of the %s from %s\n", what(msg),
 			       presec_src_ip(msg));
 			return -1;
@@ -555,7 +505,12 @@ static int mod_init(void)
 		LM_ERR("cannot create the lock\n");
 		return -1;
 	}
-	if (max_registrations < 1 || !(regs = regstore_new(&ops, (unsigned)max_registrations))) {
+	static const struct presec_int_bound bounds[] = {
+	        PRESEC_BOUND(max_registrations, 1, INT_MAX),
+	};
+	if (presec_check_bounds("privacy", bounds, 1) != 0)
+		return -1;
+	if (!(regs = regstore_new(&ops, (unsigned)max_registrations))) {
 		LM_ERR("cannot create the registration table (max_registrations %d)\n",
 		       max_registrations);
 		return -1;

@@ -168,8 +168,7 @@ int ident_parse(const char *s, size_t n, struct ident_list *l, const char **why)
 			return -1;
 		for (unsigned k = 0; k < tmp.n; k++)
 			if (tmp.id[k].is_tel == id->is_tel) {
-				*why = "two identities of one kind (RFC 3325 9.1: one sip/sips, "
-				       "one tel)";
+				*why = "two identities of one kind (RFC 3325 9.1: one sip/sips, one tel)";
 				return -1;
 			}
 		tmp.n++;

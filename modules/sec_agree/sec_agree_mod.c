@@ -38,6 +38,8 @@
 #include "modules/sl/sl.h"
 #include "modules/tm/tm_load.h"
 #include "presec/kamailio_cfg.h"
+#include "presec/kamailio_lump.h"
+#include "presec/kamailio_param.h"
 #include "presec/kamailio_shm.h"
 #include "presec/sec_agree_api.h"
 
@@ -126,101 +128,15 @@ static int is_named(struct hdr_field *h, const char *name)
 	return (size_t)h->name.len == n && strncasecmp(h->name.s, name, n) == 0;
 }
 
-static int remove_header(struct sip_msg *msg, struct hdr_field *h)
-{
-	return del_lump(msg, (int)(h->name.s - msg->buf), h->len, 0) ? 0 : -1;
-}
-
-/* Adds "text" (a complete header line with CRLF) after the last header. */
-static int add_header(struct sip_msg *msg, const char *text, size_t len)
-{
-	struct lump *anchor;
-	char *s;
-	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
-		return -1;
-	anchor = anchor_lump(msg, (int)(msg->unparsed - msg->buf), 0, 0);
-	if (!anchor || !(s = pkg_malloc(len)))
-		return -1;
-	memcpy(s, text, len);
-	if (!insert_new_lump_after(anchor, s, (int)len, 0)) {
-		pkg_free(s);
-		return -1;
-	}
-	return 0;
-}
-
-/* Replaces header h by "Name: body\r\n". */
-static int replace_header(struct sip_msg *msg, struct hdr_field *h, const char *body, int len)
-{
-	char *s;
-	int n = h->name.len + 2 + len + 2;
-	struct lump *l;
-	if (!(s = pkg_malloc(n)))
-		return -1;
-	memcpy(s, h->name.s, h->name.len);
-	memcpy(s + h->name.len, ": ", 2);
-	memcpy(s + h->name.len + 2, body, len);
-	memcpy(s + h->name.len + 2 + len, "\r\n", 2);
-	if (!(l = del_lump(msg, (int)(h->name.s - msg->buf), h->len, 0)) ||
-	    !insert_new_lump_after(l, s, n, 0)) {
-		pkg_free(s);
-		return -1;
-	}
-	return 0;
-}
-
-/* The next option tag of a list (Require, Proxy-Require) from *p: [*b, *e), trimmed. 0 at the
- * end of the list. */
-static int next_tag(const char **p, const char *end, const char **b, const char **e)
-{
-	while (*p < end && (**p == ' ' || **p == '\t' || **p == ','))
-		(*p)++;
-	if (*p >= end)
-		return 0;
-	*b = *p;
-	while (*p < end && **p != ',')
-		(*p)++;
-	*e = *p;
-	while (*e > *b &&
-	       ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r' || (*e)[-1] == '\n'))
-		(*e)--;
-	return 1;
-}
-
-static int is_sec_agree(const char *b, const char *e)
-{
-	return e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0;
-}
-
-static int has_sec_agree(const str *body)
-{
-	const char *p = body->s, *end = body->s + body->len, *b, *e;
-	while (next_tag(&p, end, &b, &e))
-		if (is_sec_agree(b, e))
-			return 1;
-	return 0;
-}
-
 /* RFC 3329 2.3.1: the sec-agree option tag is for the first hop; drop it (the whole header when
  * it is the only tag) before forwarding. */
 static int strip_sec_agree_tag(struct sip_msg *msg, struct hdr_field *h)
 {
 	char out[512];
-	size_t n = 0;
-	const char *p = h->body.s, *end = h->body.s + h->body.len, *b, *e;
-	while (next_tag(&p, end, &b, &e)) {
-		if (e == b || is_sec_agree(b, e))
-			continue;
-		if (n + (size_t)(e - b) + 2 >= sizeof(out))
-			return -1;
-		if (n) {
-			memcpy(out + n, ", ", 2);
-			n += 2;
-		}
-		memcpy(out + n, b, (size_t)(e - b));
-		n += (size_t)(e - b);
-	}
-	return n ? replace_header(msg, h, out, (int)n) : remove_header(msg, h);
+	int n = sec_tags_without_agree(h->body.s, (size_t)h->body.len, out, sizeof(out));
+	if (n < 0)
+		return -1;
+	return n ? presec_hdr_replace_body(msg, h, out, (size_t)n) : presec_hdr_remove(msg, h);
 }
 
 struct reg_headers {
@@ -240,7 +156,7 @@ static int take_sec_headers(struct sip_msg *msg, struct reg_headers *h)
 	}
 	for (struct hdr_field *f = msg->headers; f; f = f->next) {
 		if (f->type == HDR_REQUIRE_T || f->type == HDR_PROXYREQUIRE_T) {
-			if (has_sec_agree(&f->body)) {
+			if (sec_tags_have_agree(f->body.s, (size_t)f->body.len)) {
 				h->required = 1;
 				if (strip_sec_agree_tag(msg, f) != 0) {
 					h->why = "cannot rewrite Require/Proxy-Require";
@@ -259,7 +175,7 @@ static int take_sec_headers(struct sip_msg *msg, struct reg_headers *h)
 			return is_client ? -1 : -2;
 		}
 		(*(is_client ? &h->n_client : &h->n_verify))++;
-		if (remove_header(msg, f) != 0) {
+		if (presec_hdr_remove(msg, f) != 0) {
 			h->why = "cannot remove a Security-* header";
 			return -1;
 		}
@@ -277,7 +193,7 @@ static int mark_authorization(struct sip_msg *msg, const char *value)
 			continue;
 		int n = auth_mark_integrity(f->body.s, (size_t)f->body.len, value, out,
 		                            sizeof(out));
-		if (n < 0 || replace_header(msg, f, out, n) != 0) {
+		if (n < 0 || presec_hdr_replace_body(msg, f, out, (size_t)n) != 0) {
 			LM_ERR("cannot mark the Authorization header of the REGISTER from %s\n",
 			       presec_src_ip(msg));
 			return -1;
@@ -754,7 +670,7 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 		 * sec-agree), but CK and IK still never go past the P-CSCF */
 		if (www && (n = auth_take_ck_ik(www->body.s, (size_t)www->body.len, body,
 		                                sizeof(body), ck, ik, &why)) >= 0) {
-			rc = replace_header(msg, www, body, n) == 0 ? 1 : -1;
+			rc = presec_hdr_replace_body(msg, www, body, (size_t)n) == 0 ? 1 : -1;
 			goto out;
 		}
 		return 1;
@@ -768,7 +684,7 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 		return -2;
 	}
 	/* the keys go no further than this process: not to the UE, not to the log */
-	if (replace_header(msg, www, body, n) != 0)
+	if (presec_hdr_replace_body(msg, www, body, (size_t)n) != 0)
 		goto fail;
 	if (sa_store_assign_spis(store, id, spi_cursor, (uint32_t)spi_min, (uint32_t)spi_max) !=
 	            0 ||
@@ -805,7 +721,7 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	if (sa_store_put(store, id, &r) != 0)
 		goto fail;
 	n = snprintf(hdr, sizeof(hdr), "Security-Server: %s\r\n", list);
-	if (n < 0 || (size_t)n >= sizeof(hdr) || add_header(msg, hdr, (size_t)n) != 0)
+	if (n < 0 || (size_t)n >= sizeof(hdr) || presec_hdr_add(msg, hdr, (size_t)n) != 0)
 		goto fail;
 	update_stat(st_installed, 1);
 	LM_INFO("SAs for %s: %s/%s, UE %s ports %u/%u spis %u/%u, P-CSCF ports %u/%u spis %u/%u, "
@@ -1146,14 +1062,15 @@ static int mod_init(void)
 		return -1;
 	}
 	n_policy = (unsigned)n;
-	if (port_ps < 1 || port_ps > 65535 || port_pc < 1 || port_pc > 65535 ||
-	    port_ps == port_pc) {
-		LM_ERR("port_ps and port_pc must be two different ports\n");
+	const struct presec_int_bound bounds[] = {
+	        PRESEC_BOUND(port_ps, 1, 65535),     PRESEC_BOUND(port_pc, 1, 65535),
+	        PRESEC_BOUND(spi_min, 256, INT_MAX), PRESEC_BOUND(spi_max, spi_min, INT_MAX),
+	        PRESEC_BOUND(max_sas, 1, INT_MAX),   PRESEC_BOUND(pending_lifetime, 10, INT_MAX),
+	};
+	if (presec_check_bounds("sec_agree", bounds, sizeof(bounds) / sizeof(bounds[0])) != 0)
 		return -1;
-	}
-	if (spi_min < 256 || spi_max < spi_min || max_sas < 1 || pending_lifetime < 10) {
-		LM_ERR("spi_min (>= 256), spi_max (>= spi_min), max_sas or pending_lifetime out of "
-		       "range\n");
+	if (port_ps == port_pc) {
+		LM_ERR("port_ps and port_pc must be two different ports, not both %d\n", port_ps);
 		return -1;
 	}
 	if (!(backend = sa_backend_find(backend_name))) {

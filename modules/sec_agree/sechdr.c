@@ -473,3 +473,53 @@ int sec_list_equal(const struct sec_list *a, const struct sec_list *b)
 			return 0;
 	return 1;
 }
+
+/* The next option tag of a list from *p: [*b, *e), trimmed. 0 at the end of the list. */
+static int next_tag(const char **p, const char *end, const char **b, const char **e)
+{
+	while (*p < end && (**p == ' ' || **p == '\t' || **p == ','))
+		(*p)++;
+	if (*p >= end)
+		return 0;
+	*b = *p;
+	while (*p < end && **p != ',')
+		(*p)++;
+	*e = *p;
+	while (*e > *b &&
+	       ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r' || (*e)[-1] == '\n'))
+		(*e)--;
+	return 1;
+}
+
+static int is_sec_agree(const char *b, const char *e)
+{
+	return e - b == 9 && strncasecmp(b, "sec-agree", 9) == 0;
+}
+
+int sec_tags_have_agree(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n, *b, *e;
+	while (next_tag(&p, end, &b, &e))
+		if (is_sec_agree(b, e))
+			return 1;
+	return 0;
+}
+
+int sec_tags_without_agree(const char *s, size_t n, char *out, size_t outsz)
+{
+	size_t w = 0;
+	const char *p = s, *end = s + n, *b, *e;
+	while (next_tag(&p, end, &b, &e)) {
+		if (e == b || is_sec_agree(b, e))
+			continue;
+		if (w + (size_t)(e - b) + 2 >= outsz)
+			return -1;
+		if (w) {
+			memcpy(out + w, ", ", 2);
+			w += 2;
+		}
+		memcpy(out + w, b, (size_t)(e - b));
+		w += (size_t)(e - b);
+	}
+	return (int)w;
+}

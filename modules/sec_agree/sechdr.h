@@ -88,4 +88,13 @@ const char *sec_ealg_name(enum sec_ealg e);
 enum sec_alg sec_alg_from(const char *s, size_t n);
 enum sec_ealg sec_ealg_from(const char *s, size_t n);
 
+/* Option-tag lists (Require, Proxy-Require, Supported; RFC 3261 20.32, 20.29, 20.37) and the
+ * sec-agree tag of RFC 3329 2.3.1, which is for the first hop only. Whether the list of s
+ * (n octets, not NUL-terminated) names sec-agree (case-insensitively): 1 or 0. */
+int sec_tags_have_agree(const char *s, size_t n);
+/* The list without sec-agree (and without empty entries), ", "-separated, into out (not
+ * NUL-terminated). Returns the length written, 0 when no tag is left (the header goes), -1 when
+ * it does not fit. */
+int sec_tags_without_agree(const char *s, size_t n, char *out, size_t outsz);
+
 #endif

@@ -220,6 +220,43 @@ static void test_hex_both_ways(void **state)
 		assert_int_equal(hex_decode(bad[i], strlen(bad[i]), k, 4), -1);
 }
 
+/* RFC 3310 3.1, TS 24.229 5.4.1.2.1, TS 24.109 4.3: the challenge header, with and without
+ * CK/IK, stale, bounded */
+static void test_www_authenticate(void **state)
+{
+	(void)state;
+	char out[256];
+	uint8_t ck[16], ik[16];
+	for (int i = 0; i < 16; i++) {
+		ck[i] = (uint8_t)i;
+		ik[i] = (uint8_t)(0xf0 + i);
+	}
+	int n = digest_www_authenticate(out, sizeof(out), "ims.example.x", 11,
+	                                "Tk9OQ0U=", AKA_ALG_V2_MD5, "auth", 0, NULL, NULL);
+	assert_string_equal(
+	        out,
+	        "WWW-Authenticate: Digest realm=\"ims.example\", nonce=\"Tk9OQ0U=\", algorithm=AKAv2-MD5, qop=\"auth\"\r\n");
+	assert_int_equal(n, (int)strlen(out));
+	n = digest_www_authenticate(out, sizeof(out), "bsf", 3, "N", AKA_ALG_V1_MD5, "auth-int", 1,
+	                            NULL, NULL);
+	assert_string_equal(
+	        out,
+	        "WWW-Authenticate: Digest realm=\"bsf\", nonce=\"N\", algorithm=AKAv1-MD5, qop=\"auth-int\", stale=TRUE\r\n");
+	n = digest_www_authenticate(out, sizeof(out), "ims.example", 11, "N", AKA_ALG_V1_MD5,
+	                            "auth", 1, ck, ik);
+	assert_string_equal(
+	        out,
+	        "WWW-Authenticate: Digest realm=\"ims.example\", nonce=\"N\", algorithm=AKAv1-MD5, qop=\"auth\", stale=TRUE, ck=\"000102030405060708090a0b0c0d0e0f\", ik=\"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff\"\r\n");
+	assert_int_equal(n, (int)strlen(out));
+	/* one octet short: refused, never cut */
+	assert_int_equal(digest_www_authenticate(out, (size_t)n, "ims.example", 11, "N",
+	                                         AKA_ALG_V1_MD5, "auth", 1, ck, ik),
+	                 -1);
+	assert_int_equal(digest_www_authenticate(out, (size_t)n + 1, "ims.example", 11, "N",
+	                                         AKA_ALG_V1_MD5, "auth", 1, ck, ik),
+	                 n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +268,7 @@ int main(void)
 	        cmocka_unit_test(test_akav1_password_is_res),
 	        cmocka_unit_test(test_akav2_password),
 	        cmocka_unit_test(test_base64),
+	        cmocka_unit_test(test_www_authenticate),
 	        cmocka_unit_test(test_hex_both_ways),
 	};
 	return cmocka_run_group_tests_name("ims_aka/digest", tests, NULL, NULL);

@@ -100,13 +100,52 @@ static void test_foreach(void **state)
 	vstore_destroy(vs);
 }
 
+/* RFC 3310 3.2: nonce = base64(RAND || AUTN), the vector the UE can check */
+static void test_challenge(void **state)
+{
+	(void)state;
+	struct aka_keys keys = {{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+	                        {16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1},
+	                        {0x80, 0x00}};
+	uint8_t rand[16], raw[33], res[8], ck[16], ik[16];
+	uint64_t sqn = 0;
+	struct vstore_entry e;
+	char long_impi[VSTORE_IMPI_MAX + 1];
+
+	for (int i = 0; i < 16; i++)
+		rand[i] = (uint8_t)(0xa0 + i);
+	assert_int_equal(vstore_challenge(&keys, 64, rand, "alice@ims.example",
+	                                  "sip:alice@ims.example", AKA_ALG_V2_MD5, 100, 30, &e),
+	                 0);
+	assert_string_equal(e.impi, "alice@ims.example");
+	assert_string_equal(e.impus, "sip:alice@ims.example");
+	assert_int_equal(e.algorithm, AKA_ALG_V2_MD5);
+	assert_int_equal(e.state, VS_PENDING);
+	assert_int_equal(e.created, 100);
+	assert_int_equal(e.expires, 130);
+	assert_int_equal(b64_decode(e.nonce, strlen(e.nonce), raw, sizeof(raw)), 32);
+	assert_memory_equal(raw, rand, 16);
+	assert_memory_equal(raw + 16, e.av.autn, 16);
+	assert_int_equal(aka_ue_answer(&keys, raw, raw + 16, &sqn, res, ck, ik), AKA_OK);
+	assert_int_equal(sqn, 64);
+	assert_memory_equal(res, e.av.xres, 8);
+	assert_memory_equal(ck, e.av.ck, 16);
+
+	memset(long_impi, 'a', sizeof(long_impi) - 1);
+	long_impi[sizeof(long_impi) - 1] = '\0';
+	assert_int_equal(
+	        vstore_challenge(&keys, 64, rand, long_impi, "", AKA_ALG_V1_MD5, 100, 30, &e), -1);
+	assert_int_equal(vstore_challenge(&keys, AKA_SQN_MAX + 1, rand, "a@b", "", AKA_ALG_V1_MD5,
+	                                  100, 30, &e),
+	                 -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_single_use),
-	        cmocka_unit_test(test_expiry_and_purge),
-	        cmocka_unit_test(test_bounded),
-	        cmocka_unit_test(test_foreach),
+	        cmocka_unit_test(test_single_use), cmocka_unit_test(test_expiry_and_purge),
+	        cmocka_unit_test(test_bounded),    cmocka_unit_test(test_foreach),
+	        cmocka_unit_test(test_challenge),
 	};
 	return cmocka_run_group_tests_name("ims_aka/vstore", tests, NULL, NULL);
 }
