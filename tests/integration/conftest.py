@@ -1,7 +1,9 @@
 """pytest fixtures: one reference topology per test module, real processes only."""
 import glob
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -11,17 +13,21 @@ from tests.integration.harness.topology import Topology
 RULES_DIR = os.path.join(os.path.dirname(__file__), "data")
 
 
-_BEFORE = {"procs": set(), "dirs": set()}
+# Every directory this run makes is under its own root, and its processes name that root in their
+# command lines: the leftover check counts only this run's, so that runs side by side (in other
+# network namespaces) do not fail each other.
+RUN_ROOT = tempfile.mkdtemp(prefix="presec-run-")
+os.chmod(RUN_ROOT, 0o755)  # PostgreSQL and nginx workers run as their own users
+tempfile.tempdir = RUN_ROOT
 
 
 def pytest_sessionstart(session):
     # A run that was killed earlier (a machine restart mid-suite) leaves its directories in
     # /tmp; they are not this run's leftovers, but they are named so that someone removes them.
-    procs, dirs = leftovers()
-    _BEFORE["procs"] = set(procs.splitlines())
-    _BEFORE["dirs"] = set(dirs)
-    if procs or dirs:
-        print("\nfrom an earlier run (not counted): %s %s" % (procs, " ".join(dirs)))
+    earlier = [d for d in glob.glob("/tmp/presec-*")
+               if os.path.isdir(d) and not d.startswith("/tmp/presec-run-")]
+    if earlier:
+        print("\nfrom an earlier run (not counted): %s" % " ".join(earlier))
     if os.path.exists(REMOVE_FAILURES):
         os.unlink(REMOVE_FAILURES)
 
@@ -43,18 +49,17 @@ def read_data(name):
 
 
 def leftovers():
-    """Processes and temporary directories of ours that are still there."""
+    """This run's processes and temporary directories that are still there."""
     procs = subprocess.run(["pgrep", "-af", "/presec-(topo|pg|pcscf|scscf|ps|edge|sipp)-"],
                            capture_output=True, text=True).stdout.strip()
-    dirs = [d for d in glob.glob("/tmp/presec-*") if os.path.isdir(d)]
+    procs = "\n".join(p for p in procs.splitlines() if RUN_ROOT + "/" in p)
+    dirs = [d for d in glob.glob(os.path.join(RUN_ROOT, "presec-*")) if os.path.isdir(d)]
     return procs, dirs
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown of the remaining fixtures (-x)
 def pytest_sessionfinish(session, exitstatus):
     procs, dirs = leftovers()
-    procs = "\n".join(p for p in procs.splitlines() if p not in _BEFORE["procs"])
-    dirs = [d for d in dirs if d not in _BEFORE["dirs"]]
     if procs or dirs:
         # what is inside says which role or tool wrote there last
         inside = []
@@ -67,3 +72,5 @@ def pytest_sessionfinish(session, exitstatus):
             with open(REMOVE_FAILURES) as f:
                 print(f.read())
         session.exitstatus = 1
+    else:
+        shutil.rmtree(RUN_ROOT, ignore_errors=True)
