@@ -67,6 +67,12 @@ enum naf_rc {
 	NAF_INTERNAL = -9,     /* database failure */
 };
 
+/* What naf_auth_allowed() says, in $rc (besides NAF_INTERNAL). */
+enum naf_method_rc {
+	NAF_METHOD_ALLOWED = 1,  /* this user may authenticate so at this NAF */
+	NAF_METHOD_REFUSED = -1, /* sql/010 lists it not for this user, or no identity */
+};
+
 /* ---- module parameters ---- */
 static str db_url = STR_NULL;
 static char *realm = "bsf.ims.example";
@@ -756,7 +762,7 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	    method->len >= (int)sizeof(m) || memchr(identity->s, '\0', identity->len)) {
 		LM_ERR("naf_auth_allowed(): an identity (up to %d characters) and a method name (up to %d) are needed\n",
 		       UA_IMPU_MAX - 1, (int)sizeof(m) - 1);
-		return -1;
+		return NAF_METHOD_REFUSED;
 	}
 	memcpy(m, method->s, method->len);
 	m[method->len] = '\0';
@@ -781,14 +787,14 @@ static int naf_auth_allowed(struct sip_msg *msg, str *identity, str *method)
 	}
 	dbf.free_result(dbh, res);
 	if (listed == 1)
-		return 1;
+		return NAF_METHOD_ALLOWED;
 	LM_NOTICE(
 	        "GBA NAF %s: %.*s %.*s by %.*s from %s refused: %s authentication is not one this user may use (%s)\n",
 	        naf_fqdn, msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 	        msg->first_line.u.request.uri.len, msg->first_line.u.request.uri.s, identity->len,
 	        identity->s, naf_peer(msg), m, from);
 	update_stat(st_naf_method, 1);
-	return -1;
+	return NAF_METHOD_REFUSED;
 }
 
 static int pv_parse_gba(pv_spec_p sp, str *in)

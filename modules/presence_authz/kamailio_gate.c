@@ -20,6 +20,23 @@
 #include "presec/kamailio_cfg.h"
 #include "presec/kamailio_db.h"
 
+/* Return codes of pres_authz_watcher(), in the script's $rc (cfg-examples/include/codes.cfg):
+ * the gate's kind of watcher, one up so that each is "true" in the script. A refusal (-1) has
+ * sent its reply. */
+enum watcher_rc {
+	PA_WATCHER_ASSERTED = 1,          /* the identity the S-CSCF asserted */
+	PA_WATCHER_ANONYMOUS = 2,         /* Privacy: id, the anonymous watcher */
+	PA_WATCHER_BELIEVED = 3,          /* of our domain behind a core that asserts nobody */
+	PA_WATCHER_FOREIGN = 4,           /* of another domain: unauthenticated */
+	PA_WATCHER_MUST_AUTHENTICATE = 5, /* of our domain, nobody asserted it: Digest */
+	PA_WATCHER_REFUSED = -1,          /* 403/400 sent, one log line */
+};
+_Static_assert(PA_WATCHER_ASSERTED == GW_ASSERTED + 1 && PA_WATCHER_ANONYMOUS == GW_ANONYMOUS + 1 &&
+                       PA_WATCHER_BELIEVED == GW_BELIEVED + 1 &&
+                       PA_WATCHER_FOREIGN == GW_FOREIGN + 1 &&
+                       PA_WATCHER_MUST_AUTHENTICATE == GW_MUST_AUTHENTICATE + 1,
+               "pres_authz_watcher() returns the gate's kind of watcher plus one");
+
 /* What the gate found for the request being processed ($authz(watcher), $authz(presentity)),
  * and whether pres_authz_publish() let this PUBLISH through (then the presence module's
  * publish hook need not look again). */
@@ -159,7 +176,7 @@ int pa_watcher_step(struct sip_msg *msg)
 	canonical_ruri(msg, &r, v.presentity);
 	LM_DBG("SUBSCRIBE for %s from %s: watcher %s (%s)\n", v.presentity, r.peer, v.identity,
 	       gate_watcher_name(w));
-	return (int)w + 1;
+	return (int)w + 1; /* enum watcher_rc */
 }
 
 /* cfg: pres_authz_check_digest(user, realm): after www_authorize() proved user in realm, 1

@@ -44,6 +44,14 @@
 
 MODULE_VERSION
 
+/* Return codes of privacy_apply(), in the script's $rc (cfg-examples/include/codes.cfg). */
+enum apply_rc {
+	PRIVACY_APPLIED = 1, /* what the Privacy header asks for is done (or nothing asked) */
+	PRIVACY_FAILED = -1, /* the message cannot be parsed or rewritten */
+	PRIVACY_UNAVAILABLE =
+	        -2, /* RFC 3323 5.1: critical privacy that cannot be given, 500 sent */
+};
+
 _Static_assert(REG_IMPU_MAX == IDENT_URI_MAX, "P-Associated-URI entries go into reg_entry.impu");
 _Static_assert(REG_IP_MAX == SEC_AGREE_IP_MAX && REG_IMPI_MAX == SEC_AGREE_ID_MAX,
                "an SA's address and IMPI are the registration's key");
@@ -361,7 +369,7 @@ static int apply(struct sip_msg *msg)
 	struct priv_plan plan;
 
 	if (parse_headers(msg, HDR_EOH_F, 0) < 0)
-		return -1;
+		return PRIVACY_FAILED;
 	for (struct hdr_field *h = msg->headers; h; h = h->next)
 		if (h->type == HDR_PRIVACY_T &&
 		    priv_parse(h->body.s, (size_t)h->body.len, &mask, &why) != 0) {
@@ -373,7 +381,7 @@ static int apply(struct sip_msg *msg)
 	priv_plan_make(mask, malformed, is_req, module_loaded(topology_hiding_module), &plan);
 	unsigned unavailable = plan.unavailable;
 	if (plan.verdict == PRIV_PLAN_NOTHING)
-		return 1;
+		return PRIVACY_APPLIED;
 	if (plan.verdict == PRIV_PLAN_REFUSE) {
 		update_stat(st_unavailable, 1);
 		LM_NOTICE(
@@ -385,7 +393,7 @@ static int apply(struct sip_msg *msg)
 			str reason = str_init("Privacy Unavailable");
 			slb.freply(msg, 500, &reason);
 		}
-		return -2;
+		return PRIVACY_UNAVAILABLE;
 	}
 	if (unavailable)
 		LM_NOTICE("%s from %s: privacy %s%s%snot provided (not critical)\n", what(msg),
@@ -412,11 +420,11 @@ static int apply(struct sip_msg *msg)
 		if (n < 0 || presec_hdr_replace_body(msg, msg->from, from, (size_t)n) != 0) {
 			LM_ERR("cannot anonymize the From of the %s from %s\n", what(msg),
 			       presec_src_ip(msg));
-			return -1;
+			return PRIVACY_FAILED;
 		}
 	}
 	update_stat(st_applied, 1);
-	return 1;
+	return PRIVACY_APPLIED;
 }
 
 /* ---- cfg wrappers ---- */
