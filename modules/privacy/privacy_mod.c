@@ -413,11 +413,18 @@ static int apply(struct sip_msg *msg)
 				            0)
 					presec_hdr_remove(msg, h);
 	}
-	if (plan.anonymize_from && parse_from_header(msg) == 0) {
-		char from[256];
-		int n = priv_anonymous_from(msg->from->body.s, (size_t)msg->from->body.len, from,
-		                            sizeof(from));
-		if (n < 0 || presec_hdr_replace_body(msg, msg->from, from, (size_t)n) != 0) {
+	if (plan.anonymize_from) {
+		/* the anonymous From keeps only the tag, so the From's own length bounds it: a long
+		 * tag never makes the real From leave */
+		size_t outsz = parse_from_header(msg) == 0 ? (size_t)msg->from->body.len + 64 : 0;
+		char *from = outsz ? pkg_malloc(outsz) : NULL;
+		int n = from ? priv_anonymous_from(msg->from->body.s, (size_t)msg->from->body.len,
+		                                   from, outsz)
+		             : -1;
+		int rc = n < 0 ? -1 : presec_hdr_replace_body(msg, msg->from, from, (size_t)n);
+		if (from)
+			pkg_free(from);
+		if (rc != 0) {
 			LM_ERR("cannot anonymize the From of the %s from %s\n", what(msg),
 			       presec_src_ip(msg));
 			return PRIVACY_FAILED;

@@ -575,3 +575,16 @@ def test_the_registration_goes_with_the_sas_it_was_learned_over(topo):
     assert pcscf.rpc("sec_agree.delete", "trent@ims.example").strip() == "1"
     with pytest.raises(RuntimeError, match="no registration"):
         pcscf.rpc("privacy.registration", addr)
+
+
+def test_a_long_from_tag_does_not_make_user_privacy_leave_the_from(topo):
+    """alice asks for user privacy (RFC 3323 5.3) with a From tag longer than the anonymous
+    From's buffer used to be: bob still gets the anonymous From with her tag, never hers."""
+    alice = topo.ues["alice"]
+    tag = "t" * 300
+    text = request("MESSAGE", impu("bob"), alice.impu, src=(alice.addr, 5060), from_tag=tag,
+                   headers=["Privacy: user"], body="who am I", content_type="text/plain")
+    ex, reqs = deliver(topo, "alice", text)
+    assert ex.status() == 200, ex
+    [frm] = [m.header("From") for m in reqs if m.method == "MESSAGE"]
+    assert frm == ['"Anonymous" <sip:anonymous@anonymous.invalid>;tag=' + tag], frm
