@@ -474,10 +474,11 @@ int sec_list_equal(const struct sec_list *a, const struct sec_list *b)
 	return 1;
 }
 
-/* The next option tag of a list from *p: [*b, *e), trimmed. 0 at the end of the list. */
+/* The next option tag of a list from *p: [*b, *e), trimmed. 0 at the end of the list. A header
+ * folded over lines (RFC 3261 7.3.1) keeps its CRLF in the body: line breaks are white space. */
 static int next_tag(const char **p, const char *end, const char **b, const char **e)
 {
-	while (*p < end && (**p == ' ' || **p == '\t' || **p == ','))
+	while (*p < end && (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n' || **p == ','))
 		(*p)++;
 	if (*p >= end)
 		return 0;

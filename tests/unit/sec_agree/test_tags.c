@@ -21,6 +21,9 @@ static void test_have_agree(void **state)
 	assert_int_equal(HAVE(""), 0);
 	assert_int_equal(HAVE(",,  ,"), 0);
 	assert_int_equal(HAVE("sec-agreement, x-sec-agree"), 0);
+	/* RFC 3261 7.3.1: a folded header; the CRLF stays in Kamailio's header body */
+	assert_int_equal(HAVE("path,\r\n sec-agree"), 1);
+	assert_int_equal(HAVE("path\r\n\t,\r\n  sec-agree\r\n"), 1);
 	assert_int_equal(HAVE("sec-agre"), 0);
 	assert_int_equal(HAVE("sec-agree2"), 0);
 	/* not NUL-terminated: only the n octets count */
@@ -46,6 +49,8 @@ static void test_without_agree(void **state)
 	assert_string_equal(out, "path, precondition");
 	assert_int_equal(without("sec-agree,path\t,,  100rel ", out, sizeof(out)), 12);
 	assert_string_equal(out, "path, 100rel");
+	assert_int_equal(without("path,\r\n sec-agree", out, sizeof(out)), 4);
+	assert_string_equal(out, "path");
 	assert_int_equal(without("x-sec-agree", out, sizeof(out)), 11);
 	assert_string_equal(out, "x-sec-agree");
 }
