@@ -19,7 +19,7 @@ import uuid
 
 from . import ADDR, HOME_DOMAIN, SIP_PORT
 from .aka_ue import AkaUE
-from .attacker import Message, ok_for, _reply_target
+from .attacker import Message, ok_for
 
 PORT_PS = 5064
 
@@ -48,6 +48,19 @@ def read_message(conn, buf=b""):
             return None, b""
         rest += chunk
     return (head + b"\r\n\r\n" + rest[:n]).decode(errors="replace"), rest[n:]
+
+
+def reply_target(msg, default):
+    """Where a UDP response to msg goes (RFC 3261 18.2.2): the top Via's received and rport,
+    else its sent-by; an IPv6 sent-by is in brackets."""
+    via = msg.header("via")
+    m = re.match(r"SIP/2.0/\w+\s+(\[[^\]]+\]|[^;:\s]+)(?::(\d+))?", via[0]) if via else None
+    if not m:
+        return default
+    host, port = m.group(1).strip("[]"), int(m.group(2) or SIP_PORT)
+    rport = re.search(r";rport=(\d+)", via[0])
+    recv = re.search(r";received=([^;\s]+)", via[0])
+    return (recv.group(1).strip("[]") if recv else host, int(rport.group(1)) if rport else port)
 
 
 def connect_from(local, remote, timeout=5.0):
@@ -86,7 +99,8 @@ class SecAgreeUE:
         self.spi_c = spi_c or 20000 + port_uc
         self.spi_s = spi_s or 30000 + port_us
         self.pcscf = pcscf or ADDR["pcscf"]
-        self.usim = AkaUE(self.impi, self.impu, k, op, addr)
+        # only its USIM (answer()); its own UDP socket is IPv4 and unused
+        self.usim = AkaUE(self.impi, self.impu, k, op, "127.0.0.1")
         self.usim.close()
         self.call_id = uuid.uuid4().hex + "@" + addr
         self.tag = uuid.uuid4().hex[:8]
@@ -133,7 +147,7 @@ class SecAgreeUE:
                 return
             msg = Message(data.decode(errors="replace"))
             if not msg.is_response:
-                self.udp_us.sendto(ok_for(msg).encode(), _reply_target(msg, peer))
+                self.udp_us.sendto(ok_for(msg).encode(), reply_target(msg, peer))
             self._note("udp", peer[:2], msg)
 
     def _accept_loop(self):
