@@ -454,18 +454,31 @@ static int reply_494(struct sip_msg *msg)
 }
 
 /* A TCP connection to port_ps that carries a request over no SA is not a UE's flow (TS 33.203
- * 7.1: the UE opens it from port_uc over its SA): the refusal is its last message, so that
+ * 7.1: the UE opens it from port_uc over its SA), nor one to port_pc that carries a request at
+ * all (it is for the UE's responses): the refusal is its last message, so that
  * nobody keeps a connection to the protected port open to try again. */
 static void close_after_refusal(struct sip_msg *msg)
 {
-	if (msg->rcv.proto == PROTO_TCP && msg->rcv.dst_port == port_ps)
+	if (msg->rcv.proto == PROTO_TCP &&
+	    (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc))
 		msg->rpl_send_flags.f |= SND_F_CON_CLOSE;
+}
+
+/* RFC 3261 18.2.2: a response whose TCP connection has gone is sent on a new one to the Via
+ * of the request. Forcing the socket the request arrived on (tcp:port_ps) makes the core bind
+ * that connection to port_ps (tcp_reuse_port), inside the SA towards port_uc (TS 33.203 7.1),
+ * instead of an ephemeral port outside it. tm copies the flags into the transaction. */
+static void replies_inside_sa(struct sip_msg *msg)
+{
+	if (msg->rcv.proto == PROTO_TCP)
+		msg->rpl_send_flags.f |= SND_F_FORCE_SOCKET;
 }
 
 /* What the refusal's log line adds: that the connection goes with it. */
 static const char *closing(struct sip_msg *msg)
 {
-	return msg->rcv.proto == PROTO_TCP && msg->rcv.dst_port == port_ps
+	return msg->rcv.proto == PROTO_TCP &&
+	                       (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc)
 	               ? " (tcp): connection closed"
 	               : "";
 }
@@ -681,6 +694,7 @@ static int sec_agree_register(struct sip_msg *msg)
 			return reply_403(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;
+		replies_inside_sa(msg);
 		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
 		 * re-registration over the SA offers new SPIs, which starts new SAs */
 		if (h.n_client && !offer_is(&h.client, &r)) {
@@ -913,8 +927,10 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	struct sa_rec r;
 	time_t now = time(NULL);
 	if (msg->rcv.dst_port == port_ps &&
-	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0)
+	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0) {
+		replies_inside_sa(msg);
 		return 1;
+	}
 	update_stat(st_unprotected, 1);
 	close_after_refusal(msg);
 	if (msg->rcv.dst_port == port_ps &&

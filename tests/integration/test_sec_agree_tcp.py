@@ -168,6 +168,27 @@ def test_the_ue_reconnecting_from_port_uc_is_still_protected(topo):
     assert final is not None and final.status in (200, 202), final
 
 
+def test_a_response_whose_connection_has_gone_comes_back_from_port_ps(topo):
+    """RFC 3261 18.2.2: alice's connection closes before the 200 to her MESSAGE is there; the
+    P-CSCF opens a new one to her Via (port_uc) from port_ps, inside the SA (TS 33.203 7.1),
+    not from an ephemeral port."""
+    alice = registered(topo, "alice", 1, "tcp")
+    bob = registered(topo, "bob", 2, "udp")
+    alice.listen_on_port_uc()
+    bob.answer_delay = 1.0
+    try:
+        seen = len(alice.received)
+        alice.flow.sendall(message_to(alice, bob).encode())
+        time.sleep(0.3)
+        alice.flow.close()
+        alice.flow = None
+        got = alice.wait_for_response(200, after=seen)
+    finally:
+        bob.answer_delay = 0.0
+    assert got, "the 200 did not come back"
+    assert got[:2] == ("tcp-uc", (ADDR["pcscf"], PORT_PS)), got
+
+
 def test_sipp_subscribes_over_tcp_after_registering_over_udp(topo):
     """sipp as the UE: sec-agree registration over UDP from 5060 (port_uc = port_us), then a
     SUBSCRIBE over TCP (-t t1 bound to port_uc) to port_ps, whose Contact asks for TCP: the

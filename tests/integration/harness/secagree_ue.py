@@ -69,6 +69,8 @@ def connect_from(local, remote, timeout=5.0):
     fam = socket.AF_INET6 if ":" in local[0] else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # beside the UE's listener on port_uc (listen_on_port_uc)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind(local)
     s.settimeout(timeout)
     s.connect(remote)
@@ -112,6 +114,8 @@ class SecAgreeUE:
         self.received = []       # (transport, peer, Message) that reached port_us
         self.lock = threading.Condition()
         self.conns = []          # TCP connections accepted on port_us
+        self.answer_delay = 0.0  # seconds before a request at port_us is answered
+        self.tcp_uc = None
         self.stopping = False
         self._listen()
 
@@ -147,13 +151,43 @@ class SecAgreeUE:
                 return
             msg = Message(data.decode(errors="replace"))
             if not msg.is_response:
+                time.sleep(self.answer_delay)
                 self.udp_us.sendto(ok_for(msg).encode(), reply_target(msg, peer))
             self._note("udp", peer[:2], msg)
 
-    def _accept_loop(self):
+    def listen_on_port_uc(self):
+        """RFC 3261 18.2.2: a response whose connection has gone comes on a new connection to
+        the Via of the request, port_uc; what arrives there is noted as "tcp-uc"."""
+        fam = socket.AF_INET6 if ":" in self.addr else socket.AF_INET
+        self.tcp_uc = socket.socket(fam, socket.SOCK_STREAM)
+        self.tcp_uc.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp_uc.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self.tcp_uc.bind((self.addr, self.port_uc))
+        self.tcp_uc.listen(8)
+        self.tcp_uc.settimeout(0.2)
+        t = threading.Thread(target=self._accept_loop, args=(self.tcp_uc, "tcp-uc"),
+                             daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def wait_for_response(self, status, after=0, timeout=8.0):
+        """The first (transport, peer, Message) response `status` noted after `after`."""
+        end = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                for e in self.received[after:]:
+                    if e[2].is_response and e[2].status == status:
+                        return e
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.lock.wait(left)
+
+    def _accept_loop(self, lsock=None, label="tcp"):
+        lsock = lsock or self.tcp_us
         while not self.stopping:
             try:
-                conn, peer = self.tcp_us.accept()
+                conn, peer = lsock.accept()
             except socket.timeout:
                 continue
             except OSError:
@@ -161,9 +195,10 @@ class SecAgreeUE:
             conn.settimeout(None)
             with self.lock:
                 self.conns.append(conn)
-            threading.Thread(target=self._conn_loop, args=(conn, peer[:2]), daemon=True).start()
+            threading.Thread(target=self._conn_loop, args=(conn, peer[:2], label),
+                             daemon=True).start()
 
-    def _conn_loop(self, conn, peer):
+    def _conn_loop(self, conn, peer, label="tcp"):
         rest = b""
         while not self.stopping:
             text, rest = read_message(conn, rest)
@@ -171,11 +206,12 @@ class SecAgreeUE:
                 return
             msg = Message(text)
             if not msg.is_response:
+                time.sleep(self.answer_delay)
                 try:
                     conn.sendall(ok_for(msg).encode())
                 except OSError:
                     return
-            self._note("tcp", peer, msg)
+            self._note(label, peer, msg)
 
     def wait_for(self, method, after=0, timeout=8.0):
         """The first (transport, peer, Message) request `method` received at port_us after the
@@ -205,7 +241,7 @@ class SecAgreeUE:
     def close(self):
         self.stopping = True
         self.drop_incoming()
-        for s in (self.flow, self.udp_us, self.tcp_us):
+        for s in (self.flow, self.udp_us, self.tcp_us, self.tcp_uc):
             if s:
                 s.close()
         for t in self.threads:
