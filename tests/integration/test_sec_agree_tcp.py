@@ -25,7 +25,8 @@ from tests.integration.harness.topology import SECAGREE_ROLES, Topology
 
 K, OP = b"secagree-tcp-k01", b"presec-demo-op-1"
 PORT_PS, PORT_PC = 5064, 5066
-USERS = ("alice", "bob", "carol", "dave", "mallory", "sipper")
+USERS = ("alice", "bob", "carol", "dave", "mallory", "sipper", "erin")
+RETIRE_GRACE = 3
 EVE = ue_addr(29)
 
 
@@ -36,7 +37,9 @@ def hx(b):
 @pytest.fixture(scope="module")
 def topo():
     logs = os.path.join(BUILD, "test-logs", "test_sec_agree_tcp")
-    with Topology(roles=SECAGREE_ROLES, keep_logs_in=logs) as t:
+    # old SAs of a re-registration go RETIRE_GRACE seconds after its 200
+    with Topology(roles=SECAGREE_ROLES, keep_logs_in=logs,
+                  defines={"pcscf": {"RETIRE_GRACE": RETIRE_GRACE}}) as t:
         for user in USERS:
             t.provision_aka("%s@ims.example" % user, [impu(user)], hx(K), op=hx(OP),
                             algorithms=("AKAv1-MD5",))
@@ -318,3 +321,45 @@ def test_a_connection_outliving_its_sas_carries_nothing(topo):
     assert len(pcscf.log_since(mark, r"from %s:5062 to port %d did not arrive over an "
                                      r"SA \(tcp\): connection closed" % (re.escape(dave.addr),
                                                                  PORT_PS))) == 1
+
+
+def test_re_registration_over_tcp_switches_connections_with_the_sas(topo):
+    """TS 33.203 7.4 over TCP: erin re-registers over her TCP flow offering new SPIs and a new
+    port_uc; the 401 comes back on the old connection, the protected REGISTER goes on a new
+    one from the new port_uc. For retire_grace the old connection still carries requests over
+    the old SAs; afterwards its next request is refused and it is closed, while the new one
+    goes on, and requests towards erin still arrive from port_pc. (Last in this file: the
+    S-CSCF is restarted to challenge every REGISTER, so that new SAs are set up.)"""
+    pcscf = topo.roles["pcscf"]
+    erin = registered(topo, "erin", 7, "tcp")
+    topo.roles["scscf"].stop()
+    topo.start_role("scscf", "scscf.cfg", "scscf", defines={"AKA_PROTECTED_REREG": 0})
+    final = erin.reregister(5072, 41072, 41063)
+    assert final is not None and final.status == 200, final
+    mine = {s["state"]: s for s in sas(topo) if s["impi"] == "erin@ims.example"}
+    assert mine["active"]["port_uc"] == "5072" and mine["retiring"]["port_uc"] == "5062", mine
+    assert mine["active"]["transport"] == "tcp"
+    assert erin.old_flow.getsockname()[1] == 5062 and erin.flow.getsockname()[1] == 5072
+    # within retire_grace: the old connection over the old SAs, the new over the new
+    for conn in (erin.old_flow, erin.flow):
+        conn.sendall(erin.subscribe_text("alice").encode())
+        raw, _ = read_message(conn)
+        assert raw and Message(raw).status in (200, 202), raw
+    time.sleep(RETIRE_GRACE + 1.5)
+    assert [s["state"] for s in sas(topo) if s["impi"] == "erin@ims.example"] == ["active"]
+    mark = pcscf.log_mark()
+    erin.old_flow.sendall(erin.subscribe_text("alice").encode())
+    raw, _ = read_message(erin.old_flow)
+    assert raw and Message(raw).status == 403, raw
+    assert closed_by_peer(erin.old_flow)
+    assert len(pcscf.log_since(mark, r"from %s:5062 to port %d did not arrive over an SA "
+                                     r"\(tcp\): connection closed" % (re.escape(erin.addr),
+                                                                      PORT_PS))) == 1
+    final = erin.request(erin.subscribe_text("alice"))
+    assert final is not None and final.status in (200, 202), final
+    # (to herself: the restarted S-CSCF knows only the registrations made since)
+    seen = len(erin.received)
+    final = erin.request(message_to(erin, erin))
+    assert final is not None and final.status == 200, final
+    got = erin.wait_for("MESSAGE", after=seen)
+    assert got and got[:2] == ("tcp", (ADDR["pcscf"], PORT_PC)), got

@@ -111,6 +111,7 @@ class SecAgreeUE:
         self.transport = None
         self.flow = None         # the TCP connection from port_uc to port_ps
         self.flow_rest = b""
+        self.old_flow = None     # the flow a re-registration replaced
         self.received = []       # (transport, peer, Message) that reached port_us
         self.lock = threading.Condition()
         self.conns = []          # TCP connections accepted on port_us
@@ -241,7 +242,7 @@ class SecAgreeUE:
     def close(self):
         self.stopping = True
         self.drop_incoming()
-        for s in (self.flow, self.udp_us, self.tcp_us, self.tcp_uc):
+        for s in (self.flow, self.old_flow, self.udp_us, self.tcp_us, self.tcp_uc):
             if s:
                 s.close()
         for t in self.threads:
@@ -342,6 +343,28 @@ class SecAgreeUE:
         auth = self.usim.answer(first.header("www-authenticate")[0])
         return self.exchange(transport, self.port_uc, (self.pcscf, PORT_PS),
                              self.register_text(transport, auth, verify=self.server,
+                                                expires=expires), keep=True)
+
+    def reregister(self, port_uc, spi_c, spi_s, expires=600):
+        """TS 33.203 7.4: a REGISTER over the current SAs offering a new set (new SPIs and
+        port_uc, the same port_us); its 401 comes back over the old flow, the protected
+        REGISTER answering it goes over the new one (a new TCP connection from the new
+        port_uc). The old flow is kept as self.old_flow. The final response, or the first
+        one when it is not a 401."""
+        old_port, old_server = self.port_uc, self.server
+        self.port_uc, self.spi_c, self.spi_s = port_uc, spi_c, spi_s
+        empty = ('Digest username="%s", realm="%s", nonce="", uri="sip:%s", response=""'
+                 % (self.impi, self.domain, self.domain))
+        first = self.exchange(self.transport, old_port, (self.pcscf, PORT_PS),
+                              self.register_text(self.transport, empty, verify=old_server,
+                                                 expires=expires, port=old_port), keep=True)
+        if first is None or first.status != 401:
+            return first
+        self.old_flow, self.flow, self.flow_rest = self.flow, None, b""
+        self.server = first.header("security-server")[0]
+        auth = self.usim.answer(first.header("www-authenticate")[0])
+        return self.exchange(self.transport, self.port_uc, (self.pcscf, PORT_PS),
+                             self.register_text(self.transport, auth, verify=self.server,
                                                 expires=expires), keep=True)
 
     def request_text(self, method, ruri, transport=None, headers=(), body="",
