@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from tests.integration.conftest import read_data
 from tests.integration.harness import ADDR, BUILD, sipp, ue_addr
 from tests.integration.harness.attacker import impu, request
 from tests.integration.harness.secagree_ue import (SecAgreeUE, closed_by_peer, connect_from,
@@ -43,6 +44,7 @@ def topo():
         for user in USERS:
             t.provision_aka("%s@ims.example" % user, [impu(user)], hx(K), op=hx(OP),
                             algorithms=("AKAv1-MD5",))
+            t.add_subscriber(user, user + "-pw")  # the Ut (XCAP) credential
         t.ues = {}
         yield t
         for u in t.ues.values():
@@ -134,6 +136,42 @@ def test_a_large_request_to_a_udp_ue_arrives_over_tcp_from_port_pc(topo):
     got = bob.wait_for("MESSAGE", after=seen)
     assert got and len(got[2].raw.encode()) <= 1300, got and len(got[2].raw)
     assert got[:2] == ("udp", (ADDR["pcscf"], PORT_PC)), got
+
+
+PIDF = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:alice@ims.example">\n'
+        '<tuple id="t1"><status><basic>open</basic></status>\n<note>%s</note></tuple>\n'
+        '</presence>\n')
+
+
+def test_a_4k_notify_to_a_udp_ue_arrives_over_tcp_from_port_pc(topo):
+    """RFC 3261 18.1.1 on the path of this project's rich presence: alice publishes a 4 KB
+    document over her TCP flow, bob (registered over UDP, his Contact without transport)
+    subscribes over UDP; the NOTIFY carrying it reaches his port_us over TCP from port_pc."""
+    alice = registered(topo, "alice", 1, "tcp")
+    bob = registered(topo, "bob", 2, "udp")
+    status, _ = topo.xcap("PUT", "alice", "alice-pw",
+                          "/xcap-root/pres-rules/users/sip:alice@ims.example/index",
+                          read_data("pres-rules-allow-bob.xml"), "application/auth-policy+xml")
+    assert status in (200, 201)
+    note = "rich presence " * 290
+    final = alice.request(alice.request_text("PUBLISH", alice.impu, body=PIDF % note,
+                                             content_type="application/pidf+xml",
+                                             headers=["Event: presence", "Expires: 600"]))
+    assert final is not None and final.status == 200, final
+    seen = len(bob.received)
+    final = bob.request(bob.subscribe_text("alice", transport="udp"), transport="udp")
+    assert final is not None and final.status in (200, 202), final
+    deadline = time.monotonic() + 8
+    got = None
+    while time.monotonic() < deadline:
+        got = bob.wait_for("NOTIFY", after=seen, timeout=deadline - time.monotonic())
+        if got is None or note in got[2].body:
+            break
+        seen = bob.received.index(got) + 1
+    assert got and note in got[2].body, "no NOTIFY with alice's 4 KB document reached bob"
+    assert len(got[2].raw.encode()) > 4096
+    assert got[:2] == ("tcp", (ADDR["pcscf"], PORT_PC)), got[:2]
 
 
 def test_the_connection_to_the_ue_is_reused_and_reopened_from_port_pc(topo):
