@@ -322,6 +322,37 @@ def ipv6_over_esp(t, pcscf, work):
         link_checks(packets, ip, user + " (IPv6)", pcscf_ip=PCSCF_IP6)
 
 
+def tcp_reregistration_over_esp(t, pcscf, work):
+    """TS 33.203 7.4 with TCP: ivan registered over TCP re-registers; the REGISTER over the
+    old SAs (UDP: his old connection went with the process that opened it), the protected
+    REGISTER over a TCP connection from his new port_uc through the new SAs; the old set
+    retires, the new one stays, and only ESP crosses his link. (After [9]: the S-CSCF
+    challenges every REGISTER.)"""
+    print("\n[10] ivan, registered over TCP, re-registers: the new flow a TCP connection from "
+          "the new port_uc")
+    ip = "10.9.0.8"
+    t.provision_aka("ivan@ims.example", ["sip:ivan@ims.example"], hx(K), op=hx(OP),
+                    algorithms=("AKAv1-MD5",))
+    subprocess.run(["ip", "-n", "ue", "addr", "add", ip + "/24", "dev", "veth-ue"], check=True)
+    capture = Capture(os.path.join(work, "capture-tcp-rereg.json"))
+    state = os.path.join(work, "ivan.json")
+    rc, _ = ue("register", state, "ivan@ims.example", K, OP, "--ip=" + ip, "--tcp",
+               "--spis=50081,50082")
+    check(rc == 0, "ivan registered, subscribed and was notified over TCP")
+    rc, _ = ue("reregister", state, K, OP, "--spis=50091,50092", "--port-uc=5072", "--tcp")
+    check(rc == 0, "re-registration: the protected REGISTER over TCP from port_uc 5072")
+    recs = {r.get("state"): r for r in sa_list(pcscf) if r.get("impi") == "ivan@ims.example"}
+    check(recs.get("active", {}).get("port_uc") == "5072"
+          and recs.get("active", {}).get("transport") == "tcp"
+          and recs.get("retiring", {}).get("port_uc") == "5062",
+          "the new set (port_uc 5072, tcp) active, the old one retiring: %s"
+          % {k: (v.get("port_uc"), v.get("transport")) for k, v in recs.items()})
+    time.sleep(RETIRE_GRACE + 2.5)
+    sas = mine(xfrm_states(), ip)
+    check(len(sas) == 4, "after retire_grace the new set's 4 SAs are left (%d)" % len(sas))
+    link_checks(capture.packets(), ip, "ivan (tcp re-registration)")
+
+
 def main():
     t0 = time.time()
     work = os.path.join(ROOT, "build", "ipsec-vm-guest")
@@ -404,6 +435,7 @@ def main():
         tcp_over_esp(t, pcscf, work)
         ipv6_over_esp(t, pcscf, work)
         reregistration_over_esp(t, pcscf, work)
+        tcp_reregistration_over_esp(t, pcscf, work)
     print("\nesp_flow: %d checks failed in %.1fs" % (len(failed), time.time() - t0))
     return 1 if failed else 0
 

@@ -316,11 +316,24 @@ def reregister(state_file, k, op):
     auth = aka_authorization(impi, ch["nonce"], v["res"])
     sec[-1] = "Security-Verify: " + server
     st["cseq"] += 1
-    uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
-                      ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth], st["cseq"], 600),
-              (PCSCF_IP, m["port-s"]))
-    r = recv(uc)
-    out["steps"].append(["REGISTER over the new SAs", status(r)])
+    text = request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
+                   ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth], st["cseq"], 600,
+                   tp="TCP" if TCP else "UDP")
+    if TCP:
+        # the new flow: a TCP connection from the new port_uc over the new SAs
+        uc.close()
+        try:
+            conn = connect_from((UE_IP, PORT_UC), (PCSCF_IP, m["port-s"]))
+            conn.sendall(text)
+            r = final_on(conn)
+            conn.close()
+        except OSError as e:
+            out["tcp_error"] = str(e)
+            r = None
+    else:
+        uc.sendto(text, (PCSCF_IP, m["port-s"]))
+        r = recv(uc)
+    out["steps"].append(["REGISTER over the new SAs%s" % (" (tcp)" if TCP else ""), status(r)])
     if status(r) == 200:
         st.update({"mech": m, "server": server, "port_uc": PORT_UC, "spi_uc": SPI_UC,
                    "spi_us": SPI_US})
