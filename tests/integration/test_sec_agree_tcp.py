@@ -301,6 +301,23 @@ def test_a_register_over_tcp_to_port_ps_without_an_sa_is_refused_and_closed(topo
     assert len(pcscf.log_since(mark, pattern)) == 1
 
 
+def test_a_request_over_a_tcp_connection_to_port_pc_is_refused_and_closed(topo):
+    """port_pc takes the UE's responses; mallory sending a request on a connection to it,
+    even from her protected server port, gets 403 and the connection closed."""
+    pcscf = topo.roles["pcscf"]
+    mallory = registered(topo, "mallory", 5, "tcp")
+    mark = pcscf.log_mark()
+    conn = connect_from((mallory.addr, 5063), (ADDR["pcscf"], PORT_PC))
+    conn.sendall(mallory.subscribe_text("alice", transport="tcp").encode())
+    raw, _ = read_message(conn)
+    assert raw and Message(raw).status == 403, raw
+    assert closed_by_peer(conn)
+    conn.close()
+    pattern = (r"from %s:5063 to port %d did not arrive over an SA \(tcp\): connection closed"
+               % (re.escape(mallory.addr), PORT_PC))
+    assert len(pcscf.log_since(mark, pattern)) == 1
+
+
 def test_a_subscriber_from_another_port_of_her_address_is_refused(topo):
     """mallory is registered over TCP; a connection from another port of her address is not
     her flow (port_uc): 403, closed, one log line."""

@@ -129,6 +129,8 @@ class SecAgreeUE:
         self.udp_us.settimeout(0.2)
         self.tcp_us = socket.socket(fam, socket.SOCK_STREAM)
         self.tcp_us.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # a UE may also connect from port_us (to port_pc)
+        self.tcp_us.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         self.tcp_us.bind((self.addr, self.port_us))
         self.tcp_us.listen(8)
         self.tcp_us.settimeout(0.2)
