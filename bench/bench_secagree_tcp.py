@@ -12,7 +12,10 @@ port each flow) to 5060, then the protected REGISTER and its 200 on a connection
 to port_ps, which is what a phone on TCP does (TS 33.203 7.1). The record backend: the figure
 is the SIP-level cost of security agreement over TCP.
 
-  /usr/bin/python3 -m bench.bench_secagree_tcp [--calls N] [--workers N]
+Then the path of a large NOTIFY: 4 KB requests towards a UE registered over UDP, which go over
+TCP from port_pc, against 200-byte ones over UDP, through the same P-CSCF.
+
+  /usr/bin/python3 -m bench.bench_secagree_tcp [--calls N] [--workers N] [--requests N]
 """
 import argparse
 import multiprocessing
@@ -27,7 +30,7 @@ from bench.bench_aka_register import K, OP, USER, _terminate, aka_user
 from tests.integration.harness import ADDR
 from tests.integration.harness.aka_ue import AkaUE
 from tests.integration.harness.attacker import Message
-from tests.integration.harness.secagree_ue import connect_from, read_message
+from tests.integration.harness.secagree_ue import SecAgreeUE, connect_from, read_message
 from tests.integration.harness.topology import PRESEC_ROLES, SECAGREE_ROLES, Topology
 
 PORT_PS = 5064
@@ -133,10 +136,47 @@ def measure(label, roles, calls, workers, secagree, defines):
         return rate, failed
 
 
+def large_request_path(n):
+    """The path of a large NOTIFY at the P-CSCF (TERMINATING, sec_agree_forward_to_ue): alice
+    (over TCP) sends n MESSAGEs of 4 KB to bob, registered over UDP, which the P-CSCF delivers
+    over TCP from port_pc (RFC 3261 18.1.1), and n of 200 bytes, delivered over UDP; one at a
+    time, each waiting for bob's 200. Returns the two rates."""
+    with Topology(roles=SECAGREE_ROLES, loglevel=1, shm_mb=512) as t:
+        for user in ("alice", "bob"):
+            t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user],
+                            K.encode().hex(), op=OP.encode().hex(), algorithms=("AKAv1-MD5",))
+        alice = SecAgreeUE("alice", "127.0.2.180", K.encode(), OP.encode())
+        bob = SecAgreeUE("bob", "127.0.2.181", K.encode(), OP.encode())
+        try:
+            for ue, tp in ((alice, "tcp"), (bob, "udp")):
+                r = ue.register(transport=tp)
+                assert r is not None and r.status == 200, r
+            rates = []
+            for size in (4096, 200):
+                body = ("x" * 63 + "\n") * (size // 64)
+                for _ in range(20):  # warm-up
+                    alice.request(alice.request_text("MESSAGE", bob.impu, body=body))
+                ok, t0 = 0, time.monotonic()
+                for _ in range(n):
+                    r = alice.request(alice.request_text("MESSAGE", bob.impu, body=body))
+                    ok += r is not None and r.status == 200
+                wall = time.monotonic() - t0
+                rates.append(ok / wall if wall > 0 else 0.0)
+                print("  %-40s %6d ok %4d failed  %6.2fs  %8.1f requests/s"
+                      % ("%d-byte MESSAGE to a UDP UE (%s)" % (size, "tcp" if size > 1300
+                                                               else "udp"),
+                         ok, n - ok, wall, rates[-1]), flush=True)
+            return rates
+        finally:
+            alice.close()
+            bob.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--requests", type=int, default=500)
     a = ap.parse_args()
     print("bench_secagree_tcp: %d REGISTER-401-REGISTER-200 flows over TCP with IMS AKA, %d "
           "UEs at once, UE -> P-CSCF -> S-CSCF(ims_aka) -> PostgreSQL" % (a.calls, a.workers))
@@ -150,6 +190,9 @@ def main():
                                                  "MAX_OFFERS_PER_UE": 16}})
     print("  ratio sec_agree / stock P-CSCF over TCP: %.2f" % (sa / base if base else
                                                               float("nan")))
+    big, small = large_request_path(a.requests)
+    print("  ratio 4 KB over TCP from port_pc / 200 B over UDP: %.2f"
+          % (big / small if small else float("nan")))
     return 0 if bf == 0 and sf == 0 else 1
 
 
