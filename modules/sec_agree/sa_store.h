@@ -36,6 +36,7 @@ struct sa_rec {
 	char server[SA_SERVER_MAX];
 	time_t created, expires;
 	int installed; /* kernel state exists for the four SAs */
+	int ue_tcp;    /* the UE registered over TCP: requests towards it go over TCP */
 };
 
 struct sa_store;

@@ -6,10 +6,12 @@
  *   UE port_us -> P-CSCF port_pc   SPI spi_pc   inbound  (responses from the UE)
  *   P-CSCF port_pc -> UE port_us   SPI spi_us   outbound (requests to the UE)
  *
- * Each SA's selector and its policy name the UDP ports, so the UE's other traffic (the initial
- * REGISTER to port 5060) is left alone, and the "in" policies make the kernel drop plaintext on
- * the protected ports. The states carry no kernel lifetime: the module deletes them when the
- * registration ends or expires, and on shutdown.
+ * Each SA's selector and its policy name the ports and any transport protocol (TS 33.203 7.1:
+ * SIP over UDP and over TCP, whose connection from port_uc to port_ps carries the requests one
+ * way and their responses the other, as the one from port_pc to port_us does), so the UE's
+ * other traffic (the initial REGISTER to port 5060) is left alone, and the "in" policies make
+ * the kernel drop plaintext UDP and TCP on the protected ports. The states carry no kernel
+ * lifetime: the module deletes them when the registration ends or expires, and on shutdown.
  *
  * Policies belong to flows, not to SA sets. A re-registration's new set (TS 33.203 7.4) keeps
  * the UE's port_us, so two of its flows have the selectors of the old set's, and the kernel
@@ -69,7 +71,7 @@ static int selector(const struct flow *f, struct xfrm_selector *sel)
 		return -1;
 	sel->family = fs;
 	sel->prefixlen_s = sel->prefixlen_d = fs == AF_INET ? 32 : 128;
-	sel->proto = IPPROTO_UDP;
+	sel->proto = 0; /* UDP and TCP: a selector for UDP only would let plaintext TCP pass */
 	sel->sport = htons(f->sport);
 	sel->dport = htons(f->dport);
 	sel->sport_mask = sel->dport_mask = 0xffff;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/cfg/cfg.h"
+#include "core/cfg_core.h"
 #include "core/counters.h"
 #include "core/data_lump.h"
 #include "core/data_lump_rpl.h"
@@ -34,6 +36,7 @@
 #include "core/rpc_lookup.h"
 #include "core/socket_info.h"
 #include "core/sr_module.h"
+#include "core/tcp_options.h"
 #include "core/timer.h"
 #include "modules/sl/sl.h"
 #include "modules/tm/tm_load.h"
@@ -48,6 +51,7 @@
 #include "sa_backend.h"
 #include "sa_ident.h"
 #include "sa_store.h"
+#include "sa_transport.h"
 #include "sechdr.h"
 
 MODULE_VERSION
@@ -365,6 +369,36 @@ static int reply_494(struct sip_msg *msg)
 	return slb.freply(msg, 494, &reason);
 }
 
+/* A TCP connection to port_ps that carries a request over no SA is not a UE's flow (TS 33.203
+ * 7.1: the UE opens it from port_uc over its SA), nor one to port_pc that carries a request at
+ * all (it is for the UE's responses): the refusal is its last message, so that
+ * nobody keeps a connection to the protected port open to try again. */
+static void close_after_refusal(struct sip_msg *msg)
+{
+	if (msg->rcv.proto == PROTO_TCP &&
+	    (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc))
+		msg->rpl_send_flags.f |= SND_F_CON_CLOSE;
+}
+
+/* RFC 3261 18.2.2: a response whose TCP connection has gone is sent on a new one to the Via
+ * of the request. Forcing the socket the request arrived on (tcp:port_ps) makes the core bind
+ * that connection to port_ps (tcp_reuse_port), inside the SA towards port_uc (TS 33.203 7.1),
+ * instead of an ephemeral port outside it. tm copies the flags into the transaction. */
+static void replies_inside_sa(struct sip_msg *msg)
+{
+	if (msg->rcv.proto == PROTO_TCP)
+		msg->rpl_send_flags.f |= SND_F_FORCE_SOCKET;
+}
+
+/* What the refusal's log line adds: that the connection goes with it. */
+static const char *closing(struct sip_msg *msg)
+{
+	return msg->rcv.proto == PROTO_TCP &&
+	                       (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc)
+	               ? " (tcp): connection closed"
+	               : "";
+}
+
 /* ---- SA lifetime ---- */
 static void (*flow_gone)(const struct sec_agree_flow *flow);
 static void flow_of(const struct sa_rec *r, struct sec_agree_flow *out);
@@ -548,8 +582,9 @@ static int sec_agree_register(struct sip_msg *msg)
 		                               time(NULL), &r);
 		if (id < 0) {
 			update_stat(st_unprotected, 1);
-			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA\n",
-			          presec_src_ip(msg), msg->rcv.src_port);
+			close_after_refusal(msg);
+			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA%s\n",
+			          presec_src_ip(msg), msg->rcv.src_port, closing(msg));
 			return R_NOT_PROTECTED;
 		}
 		/* RFC 3329 2.3.1 / TS 33.203 7.2 (SM7): Security-Verify must repeat our
@@ -575,6 +610,7 @@ static int sec_agree_register(struct sip_msg *msg)
 			return reply_403(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;
+		replies_inside_sa(msg);
 		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
 		 * re-registration over the SA offers new SPIs, which starts new SAs */
 		if (h.n_client && !offer_is(&h.client, &r)) {
@@ -781,6 +817,11 @@ static int sec_agree_reply(struct sip_msg *msg)
 	}
 	/* TS 33.203 7.1: the SAs live as long as the registration, plus a margin */
 	r.state = SA_ACTIVE;
+	/* TS 24.229 / RFC 3261 18.1.1: a UE that registered over TCP gets its requests over TCP
+	 * (from port_pc to port_us); one that registered over UDP gets them over UDP unless
+	 * they are too large */
+	struct sip_msg *req = tx_request();
+	r.ue_tcp = req && req->rcv.proto == PROTO_TCP;
 	r.expires = time(NULL) + exp + lifetime_margin;
 	if (r.installed && backend->update_lifetime(&r, exp + lifetime_margin) != 0)
 		LM_WARN("cannot extend the SA lifetime of %s in the kernel\n", r.impi);
@@ -802,19 +843,22 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	struct sa_rec r;
 	time_t now = time(NULL);
 	if (msg->rcv.dst_port == port_ps &&
-	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0)
+	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0) {
+		replies_inside_sa(msg);
 		return 1;
+	}
 	update_stat(st_unprotected, 1);
+	close_after_refusal(msg);
 	if (msg->rcv.dst_port == port_ps &&
 	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, now, &r) >= 0)
 		LM_NOTICE("%.*s from %s:%u over the pending SAs of %s, not confirmed by a 200: "
-		          "refused\n",
+		          "refused%s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		          presec_src_ip(msg), msg->rcv.src_port, r.impi);
+		          presec_src_ip(msg), msg->rcv.src_port, r.impi, closing(msg));
 	else
-		LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA\n",
+		LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA%s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port);
+		          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port, closing(msg));
 	return -1;
 }
 
@@ -872,17 +916,26 @@ static int bind_sec_agree(sec_agree_api_t *api)
 /* The active SA towards the UE a request targets (its destination or R-URI): the SA of the
  * very contact, address and protected server port, so that another UE at that address is not
  * reached over its SA (TS 33.203 7.1). 0, -1 (logged). */
-static int target_sa(struct sip_msg *msg, struct sa_rec *r)
+static int target_sa_uri(struct sip_msg *msg, struct sa_rec *r, struct sip_uri *uri)
 {
 	struct sip_uri u;
 	str *target = msg->dst_uri.len ? &msg->dst_uri : GET_RURI(msg);
 	char ip[SA_IP_MAX];
+	str host;
 
 	if (parse_uri(target->s, target->len, &u) < 0 || u.host.len >= (int)sizeof(ip)) {
 		LM_ERR("cannot parse the target %.*s\n", target->len, target->s);
 		return -1;
 	}
-	copy_str(ip, sizeof(ip), &u.host);
+	/* an IPv6 reference is in brackets in a URI, not in the SA table */
+	host = u.host;
+	if (host.len >= 2 && host.s[0] == '[' && host.s[host.len - 1] == ']') {
+		host.s++;
+		host.len -= 2;
+	}
+	copy_str(ip, sizeof(ip), &host);
+	if (uri)
+		*uri = u;
 	uint16_t port_us = u.port_no ? u.port_no : SIP_PORT;
 	if (sa_store_by_ue_server(store, ip, port_us, time(NULL), r) < 0) {
 		LM_NOTICE("no active SA towards %s:%u: not sent\n", ip, port_us);
@@ -891,15 +944,28 @@ static int target_sa(struct sip_msg *msg, struct sa_rec *r)
 	return 0;
 }
 
+static int target_sa(struct sip_msg *msg, struct sa_rec *r)
+{
+	return target_sa_uri(msg, r, NULL);
+}
+
 /* Requests towards a UE leave from our protected client port to its protected server port
- * (TS 33.203 7.1), over the SA pair set up for that. */
+ * (TS 33.203 7.1), over the SA pair set up for that: over UDP, or over TCP (a connection from
+ * port_pc to port_us, reused while it is open and opened again from port_pc when it is not)
+ * when the UE registered over TCP, its Contact asks for TCP or the request is too large for
+ * UDP (RFC 3261 18.1.1; the core's udp_mtu moves one that grows on the way, to the TCP socket
+ * of port_pc: mod_init checks it exists). */
 static int sec_agree_forward_to_ue(struct sip_msg *msg)
 {
-	char uri[96];
+	char uri[128];
 	struct sa_rec r;
-	struct socket_info *si;
+	struct sip_uri u;
+	struct socket_info *si, *tcp_si;
+	const char *why = NULL;
+	struct sa_to_ue in;
+	int tp, n;
 
-	if (target_sa(msg, &r) != 0)
+	if (target_sa_uri(msg, &r, &u) != 0)
 		return -1;
 	str host = {r.pcscf_ip, (int)strlen(r.pcscf_ip)};
 	if (!(si = grep_sock_info(&host, (unsigned short)port_pc, PROTO_UDP))) {
@@ -907,11 +973,32 @@ static int sec_agree_forward_to_ue(struct sip_msg *msg)
 		       port_pc);
 		return -1;
 	}
-	int n = snprintf(uri, sizeof(uri), "sip:%s:%u", r.ue_ip, r.port_us);
+	tcp_si = tcp_disable ? NULL : grep_sock_info(&host, (unsigned short)port_pc, PROTO_TCP);
+	memset(&in, 0, sizeof(in));
+	in.ue_tcp = r.ue_tcp;
+	in.target = sa_uri_transport(u.transport_val.s, (size_t)u.transport_val.len);
+	in.size = (size_t)msg->len;
+	in.udp_max = cfg_get(core, core_cfg, udp_mtu);
+	in.tcp_on_pc = tcp_si != NULL;
+	in.reuse_port = !tcp_disable && cfg_get(tcp, tcp_cfg, reuse_port);
+	if ((tp = sa_transport_to_ue(&in, &why)) < 0) {
+		LM_ERR("%.*s towards %s:%u (SA of %s) not sent: %s\n",
+		       msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		       r.ue_ip, r.port_us, r.impi, why);
+		return -1;
+	}
+	/* an IPv6 address goes into the URI in brackets */
+	const char *lb = strchr(r.ue_ip, ':') ? "[" : "", *rb = *lb ? "]" : "";
+	n = snprintf(uri, sizeof(uri), "sip:%s%s%s:%u%s", lb, r.ue_ip, rb, r.port_us,
+	             tp == SA_TP_TCP ? ";transport=tcp" : "");
+	if (n < 0 || (size_t)n >= sizeof(uri))
+		return -1;
 	str d = {uri, n};
 	if (set_dst_uri(msg, &d) != 0)
 		return -1;
-	msg->force_send_socket = si;
+	/* with tcp_reuse_port the core binds a new connection to this socket's address and port
+	 * and reuses only a connection whose local port is port_pc */
+	set_force_socket(msg, tp == SA_TP_TCP ? tcp_si : si);
 	return 1;
 }
 
@@ -1012,9 +1099,9 @@ static void rpc_list_one(int id, const struct sa_rec *r, void *arg)
 	                   sec_alg_name(r->combo.alg));
 	w->rpc->struct_add(th, "sdddd", "ealg", sec_ealg_name(r->combo.ealg), "port_uc", r->port_uc,
 	                   "port_us", r->port_us, "port_pc", r->port_pc, "port_ps", r->port_ps);
-	w->rpc->struct_add(th, "uuuud", "spi_uc", r->spi_uc, "spi_us", r->spi_us, "spi_pc",
-	                   r->spi_pc, "spi_ps", r->spi_ps, "expires_in",
-	                   (int)(r->expires - w->now));
+	w->rpc->struct_add(th, "uuuuds", "spi_uc", r->spi_uc, "spi_us", r->spi_us, "spi_pc",
+	                   r->spi_pc, "spi_ps", r->spi_ps, "expires_in", (int)(r->expires - w->now),
+	                   "transport", r->ue_tcp ? "tcp" : "udp");
 }
 
 static const char *rpc_list_doc[] = {"List the security associations (no keys).", 0};
@@ -1050,6 +1137,36 @@ static rpc_export_t rpc_cmds[] = {
 };
 
 /* ---- module interface ---- */
+/* Every udp socket on port_pc has a tcp twin (and there is one at least). */
+static int tcp_on_port_pc(void)
+{
+	struct socket_info **udp = get_sock_info_list(PROTO_UDP), *si;
+	int n = 0;
+	if (tcp_disable)
+		return 0;
+	for (si = udp ? *udp : NULL; si; si = si->next) {
+		if (si->port_no != port_pc)
+			continue;
+		if (!find_si(&si->address, (unsigned short)port_pc, PROTO_TCP))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* TS 33.203 7.1: no TCP connection to a UE may leave from outside port_pc */
+static int tcp_setup_check(void)
+{
+	const char *why = NULL;
+	int mtu_to_tcp =
+	        default_core_cfg.udp_mtu && default_core_cfg.udp_mtu_try_proto == PROTO_TCP;
+	if (sa_tcp_setup_check(!tcp_disable, tcp_on_port_pc(), tcp_default_cfg.reuse_port,
+	                       tcp_default_cfg.accept_aliases, mtu_to_tcp, &why) == 0)
+		return 0;
+	LM_ERR("%s\n", why);
+	return -1;
+}
+
 static int mod_init(void)
 {
 	struct presec_store_ops ops;
@@ -1073,6 +1190,8 @@ static int mod_init(void)
 		LM_ERR("port_ps and port_pc must be two different ports, not both %d\n", port_ps);
 		return -1;
 	}
+	if (tcp_setup_check() != 0)
+		return -1;
 	if (!(backend = sa_backend_find(backend_name))) {
 		LM_ERR("backend '%s' unknown (record, xfrm)\n", backend_name);
 		return -1;

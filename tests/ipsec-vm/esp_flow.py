@@ -4,7 +4,9 @@ xfrm backend on the veth towards the UE's namespace. A UE registers with sec-agr
 over its SAs and gets the NOTIFY over them; a capture on the UE's link must show nothing but
 ESP between UE and P-CSCF after the 401; a UE with a wrong IK gets nothing through;
 de-registration removes the SAs from the kernel; a refused SA gives 503 and leaves nothing;
-then the demo's presence flow with three UEs, each over its own SAs.
+then the demo's presence flow with three UEs, each over its own SAs; SIP over TCP through the
+SAs (the NOTIFY on a connection from port_pc); IPv6 UEs over UDP and TCP; a re-registration
+with new SAs.
 Exit status 0 when every check passed."""
 import json
 import os
@@ -21,6 +23,7 @@ from tests.integration.harness.topology import Topology  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 K, OP = "ipsecvm-key-0001", "presec-demo-op-1"
 PCSCF_IP, UE_IP = "10.9.0.1", "10.9.0.2"
+PCSCF_IP6 = "fd00:10::1"  # guest.sh puts the IPv6 pair on the veth
 TRUST = "127.0.1.0/24 %s" % PCSCF_IP  # the P-CSCF sits on the veth here
 failed = []
 RETIRE_GRACE = 4  # seconds a re-registration's old SAs stay (pcscf.cfg)
@@ -118,14 +121,15 @@ def sa_install_failure(t, pcscf, work):
     check(rc == 0, "and de-registers")
 
 
-def link_checks(packets, ue_ip, who):
-    """Between one UE and the P-CSCF: the unprotected REGISTER and its 401, then only ESP."""
-    link = [p for p in packets if {p["src"], p["dst"]} == {PCSCF_IP, ue_ip}]
+def link_checks(packets, ue_ip, who, pcscf_ip=PCSCF_IP):
+    """Between one UE and the P-CSCF: the unprotected REGISTER and its 401, then only ESP.
+    IPv6 neighbour discovery (ICMPv6, which is not SIP) is left out."""
+    link = [p for p in packets if {p["src"], p["dst"]} == {pcscf_ip, ue_ip} and p["proto"] != 58]
     first_esp = next((i for i, p in enumerate(link) if p["proto"] == 50), len(link))
     before, after = link[:first_esp], link[first_esp:]
     check(len(before) == 2 and all(p["proto"] == 17 for p in before),
-          "%s (%s): before the SAs only the REGISTER and its 401 (%d packets)"
-          % (who, ue_ip, len(before)))
+          "%s (%s): before the SAs only the REGISTER and its 401 (%d packets%s)"
+          % (who, ue_ip, len(before), "" if len(before) == 2 else ": %s" % before[:6]))
     plain = [p for p in after if p["proto"] != 50]
     check(after and not plain, "%s: after the 401 only ESP crossed the link (%d packets)%s"
           % (who, len(after), "; not ESP: %s" % plain[:3] if plain else ""))
@@ -196,7 +200,7 @@ def reregistration_over_esp(t, pcscf, work):
     the old one, and the kernel keeps one policy per flow: the new set takes them over, the
     old SAs stay RETIRE_GRACE seconds for late messages, and their removal leaves the shared
     policies to the new set."""
-    print("\n[7] erin re-registers over her SAs with new SPIs and a new port_uc (TS 33.203 7.4)")
+    print("\n[9] erin re-registers over her SAs with new SPIs and a new port_uc (TS 33.203 7.4)")
     ip = "10.9.0.6"
     t.provision_aka("erin@ims.example", ["sip:erin@ims.example"], hx(K), op=hx(OP),
                     algorithms=("AKAv1-MD5",))
@@ -237,6 +241,118 @@ def reregistration_over_esp(t, pcscf, work):
     link_checks(packets, ip, "erin")
 
 
+def sa_list(pcscf):
+    """sec_agree.list as dicts."""
+    recs, cur = [], None
+    for line in pcscf.rpc("sec_agree.list").splitlines():
+        line = line.strip()
+        if line == "{":
+            cur = {}
+        elif line == "}":
+            recs.append(cur)
+        elif ":" in line and cur is not None:
+            k, v = line.split(":", 1)
+            cur[k.strip()] = v.strip()
+    return recs
+
+
+def tcp_over_esp(t, pcscf, work):
+    """SIP over TCP through real ESP (TS 33.203 7.1): frank's protected REGISTER and his
+    SUBSCRIBE go over a TCP connection from port_uc to port_ps, the NOTIFY over a connection
+    the P-CSCF opens from port_pc to port_us; the kernel's SAs carry the TCP segments, and
+    after the 401 nothing but ESP crosses his link."""
+    print("\n[7] frank registers and subscribes over TCP through his SAs")
+    ip = "10.9.0.7"
+    t.provision_aka("frank@ims.example", ["sip:frank@ims.example"], hx(K), op=hx(OP),
+                    algorithms=("AKAv1-MD5",))
+    subprocess.run(["ip", "-n", "ue", "addr", "add", ip + "/24", "dev", "veth-ue"], check=True)
+    capture = Capture(os.path.join(work, "capture-tcp.json"))
+    state = os.path.join(work, "frank.json")
+    rc, out = ue("register", state, "frank@ims.example", K, OP, "--ip=" + ip, "--tcp",
+                 "--spis=50061,50062")
+    check(rc == 0, "REGISTER over UDP to 5060, the protected REGISTER, SUBSCRIBE and NOTIFY "
+          "over TCP")
+    check(out.get("notify_from") == [PCSCF_IP, 5066],
+          "the NOTIFY came on a connection from port_pc: %s" % out.get("notify_from"))
+    recs = [r for r in sa_list(pcscf) if r.get("impi") == "frank@ims.example"
+            and r.get("state") == "active"]
+    check(len(recs) == 1 and recs[0].get("transport") == "tcp",
+          "sec_agree.list: frank registered over tcp (%s)" % [r.get("transport") for r in recs])
+    sas = mine(xfrm_states(), ip)
+    pkts = [int(x) for x in re.findall(r"(\d+)\(packets\)", "\n".join(sas))]
+    check(len(sas) == 4 and all(p >= 1 for p in pkts),
+          "his four SAs carried the TCP segments both ways (packets per SA: %s)" % pkts)
+    rc, _ = ue("deregister", state)
+    check(rc == 0, "and he de-registers (over UDP: the UE may mix)")
+    time.sleep(1.5)
+    link_checks(capture.packets(), ip, "frank (tcp)")
+
+
+def ipv6_over_esp(t, pcscf, work):
+    """An IPv6 UE through real ESP: gina on fd00:10::2 registers with the P-CSCF's IPv6
+    address over UDP, hank on fd00:10::3 over TCP; four IPv6 SAs each, the NOTIFY over them,
+    and after the 401 only ESP on the link."""
+    print("\n[8] IPv6: gina over UDP, hank over TCP, to the P-CSCF's %s" % PCSCF_IP6)
+    capture = Capture(os.path.join(work, "capture-v6.json"))
+    ues = {"gina": ("fd00:10::2", []), "hank": ("fd00:10::3", ["--tcp"])}
+    subprocess.run(["ip", "-n", "ue", "addr", "add", "fd00:10::3/64", "dev", "veth-ue",
+                    "nodad"], check=True)
+    for user, (ip, extra) in ues.items():
+        t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user], hx(K),
+                        op=hx(OP), algorithms=("AKAv1-MD5",))
+        state = os.path.join(work, "%s.json" % user)
+        rc, out = ue("register", state, "%s@ims.example" % user, K, OP, "--ip=" + ip,
+                     "--pcscf=" + PCSCF_IP6, *extra)
+        check(rc == 0, "%s (%s%s): registration, SUBSCRIBE and NOTIFY over IPv6 SAs"
+              % (user, ip, ", tcp" if extra else ""))
+        if extra:
+            check(out.get("notify_from") == [PCSCF_IP6, 5066],
+                  "hank's NOTIFY came on a connection from port_pc: %s" % out.get("notify_from"))
+        sas = mine(xfrm_states(), ip)
+        pkts = [int(x) for x in re.findall(r"(\d+)\(packets\)", "\n".join(sas))]
+        check(len(sas) == 4 and all(p >= 1 for p in pkts),
+              "%s: four IPv6 SAs in the kernel, each carried traffic (%s)" % (user, pkts))
+        recs = [r for r in sa_list(pcscf) if r.get("impi") == "%s@ims.example" % user]
+        check(recs and recs[0].get("ue_ip") == ip, "sec_agree.list names %s" % ip)
+        rc, _ = ue("deregister", state)
+        check(rc == 0, "%s de-registers" % user)
+    time.sleep(1.5)
+    packets = capture.packets()
+    for user, (ip, _) in ues.items():
+        link_checks(packets, ip, user + " (IPv6)", pcscf_ip=PCSCF_IP6)
+
+
+def tcp_reregistration_over_esp(t, pcscf, work):
+    """TS 33.203 7.4 with TCP: ivan registered over TCP re-registers; the REGISTER over the
+    old SAs (UDP: his old connection went with the process that opened it), the protected
+    REGISTER over a TCP connection from his new port_uc through the new SAs; the old set
+    retires, the new one stays, and only ESP crosses his link. (After [9]: the S-CSCF
+    challenges every REGISTER.)"""
+    print("\n[10] ivan, registered over TCP, re-registers: the new flow a TCP connection from "
+          "the new port_uc")
+    ip = "10.9.0.8"
+    t.provision_aka("ivan@ims.example", ["sip:ivan@ims.example"], hx(K), op=hx(OP),
+                    algorithms=("AKAv1-MD5",))
+    subprocess.run(["ip", "-n", "ue", "addr", "add", ip + "/24", "dev", "veth-ue"], check=True)
+    capture = Capture(os.path.join(work, "capture-tcp-rereg.json"))
+    state = os.path.join(work, "ivan.json")
+    rc, _ = ue("register", state, "ivan@ims.example", K, OP, "--ip=" + ip, "--tcp",
+               "--spis=50081,50082")
+    check(rc == 0, "ivan registered, subscribed and was notified over TCP")
+    rc, _ = ue("reregister", state, K, OP, "--spis=50091,50092", "--port-uc=5072", "--tcp")
+    check(rc == 0, "re-registration: the protected REGISTER over TCP from port_uc 5072")
+    recs = {r.get("state"): r for r in sa_list(pcscf) if r.get("impi") == "ivan@ims.example"}
+    check(recs.get("active", {}).get("port_uc") == "5072"
+          and recs.get("active", {}).get("transport") == "tcp"
+          and recs.get("retiring", {}).get("port_uc") == "5062",
+          "the new set (port_uc 5072, tcp) active, the old one retiring: %s"
+          % {k: (v.get("port_uc"), v.get("transport")) for k, v in recs.items()})
+    time.sleep(RETIRE_GRACE + 2.5)
+    sas = mine(xfrm_states(), ip)
+    check(len(sas) == 4, "after retire_grace the new set's 4 SAs are left (%d)" % len(sas))
+    link_checks(capture.packets(), ip, "ivan (tcp re-registration)")
+
+
 def main():
     t0 = time.time()
     work = os.path.join(ROOT, "build", "ipsec-vm-guest")
@@ -251,6 +367,7 @@ def main():
                             op=hx(OP), algorithms=("AKAv1-MD5",))
         pcscf = t.start_role("pcscf", "pcscf.cfg", "pcscf", addr=PCSCF_IP,
                              defines={"PCSCF_IP": Bare(PCSCF_IP), "SA_BACKEND": "xfrm",
+                                      "PCSCF_IP6": Bare("[%s]" % PCSCF_IP6),
                                       "TRUST_DOMAIN": TRUST, "RETIRE_GRACE": RETIRE_GRACE})
         check(pcscf.alive() and "cannot work here" not in pcscf.log(),
               "P-CSCF started with the xfrm backend (the kernel accepted its test SA)")
@@ -314,7 +431,11 @@ def main():
               "not ESP: %s" % plain[:5])
         sa_install_failure(t, pcscf, work)
         presence_over_esp(t, work)
+        # before [9], which has the S-CSCF challenge every REGISTER (a de-registration too)
+        tcp_over_esp(t, pcscf, work)
+        ipv6_over_esp(t, pcscf, work)
         reregistration_over_esp(t, pcscf, work)
+        tcp_reregistration_over_esp(t, pcscf, work)
     print("\nesp_flow: %d checks failed in %.1fs" % (len(failed), time.time() - t0))
     return 1 if failed else 0
 

@@ -17,6 +17,9 @@ ip link set veth-pcscf netns pcscf
 ip link set veth-ue netns ue
 ip -n pcscf addr add 10.9.0.1/24 dev veth-pcscf
 ip -n ue addr add 10.9.0.2/24 dev veth-ue
+# the IPv6 pair (esp_flow.py [9]); no duplicate address detection to wait for
+ip -n pcscf addr add fd00:10::1/64 dev veth-pcscf nodad
+ip -n ue addr add fd00:10::2/64 dev veth-ue nodad
 for ns in pcscf ue; do ip -n $ns link set lo up; done
 ip -n pcscf link set veth-pcscf up
 ip -n ue link set veth-ue up

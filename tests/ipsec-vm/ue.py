@@ -3,8 +3,11 @@ with sec-agree (TS 33.203 7.2), its own side of the four ESP SAs installed with 
 the same CK and IK (Annex I), then requests and responses over them.
 
   ue.py register STATE.json IMPI K OP [--wrong-ik] [--spis=UC,US] [--ip=ADDR] [--no-subscribe]
+        [--tcp] [--pcscf=ADDR]
         (K, OP: 16-character strings, as sipp; UC, US: the UE's SPIs, TS 33.203 7.2;
-        ADDR: the UE's address, one of the UE namespace's)
+        ADDR: the UE's address, one of the UE namespace's, IPv4 or IPv6; --tcp: the protected
+        REGISTER and the SUBSCRIBE over a TCP connection from port_uc, the NOTIFY expected on
+        a TCP connection to port_us; --pcscf: the P-CSCF address, IPv6 for an IPv6 UE)
   ue.py reregister STATE.json K OP --spis=UC,US --port-uc=PORT   (TS 33.203 7.4)
   ue.py publish STATE.json PIDF-FILE      (over the registered UE's SAs)
   ue.py subscribe STATE.json PRESENTITY   (over the SAs: the answer and the first NOTIFY)
@@ -22,14 +25,24 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from tests.integration.harness.aka_ue import digest_response, milenage, opc_of, parse_challenge  # noqa: E402
+from tests.integration.harness.secagree_ue import connect_from, read_message  # noqa: E402
 
 UE_IP, PCSCF_IP, DOMAIN = "10.9.0.2", "10.9.0.1", "ims.example"
 PORT_UNPROTECTED, PORT_UC, PORT_US = 5060, 5062, 5064
 SPI_UC, SPI_US = 50001, 50002
+TCP = False
+
+
+def fam():
+    return socket.AF_INET6 if ":" in UE_IP else socket.AF_INET
+
+
+def host(ip):
+    return "[%s]" % ip if ":" in ip else ip
 
 
 def sock(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(fam(), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((UE_IP, port))
     return s
@@ -55,14 +68,16 @@ def status(msg):
     return int(msg.split(" ", 2)[1]) if msg and msg.startswith("SIP/2.0 ") else None
 
 
-def request(method, ruri, st, port, extra, cseq, expires=None, body=None, ctype=None):
+def request(method, ruri, st, port, extra, cseq, expires=None, body=None, ctype=None, tp="UDP"):
     lines = ["%s %s SIP/2.0" % (method, ruri),
-             "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport" % (UE_IP, port, uuid.uuid4().hex[:12]),
+             "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport" % (tp, host(UE_IP), port,
+                                                             uuid.uuid4().hex[:12]),
              "Max-Forwards: 70",
              "From: <sip:%s@%s>;tag=%s" % (st["user"], DOMAIN, st["tag"]),
              "Call-ID: %s" % st["call_id"],
              "CSeq: %d %s" % (cseq, method),
-             "Contact: <sip:%s@%s:%d>" % (st["user"], UE_IP, PORT_US)]
+             "Contact: <sip:%s@%s:%d%s>" % (st["user"], host(UE_IP), PORT_US,
+                                            ";transport=tcp" if TCP else "")]
     if expires is not None:
         lines.append("Expires: %d" % expires)
     data = (body or "").encode()
@@ -101,15 +116,16 @@ def install_sas(m, ck, ik, update=False):
         (PCSCF_IP, m["port-c"], UE_IP, PORT_US, SPI_US, "in"),
     ]
     for src, sp, dst, dp, spi, d in flows:
+        # the SA carries SIP over UDP and TCP between its ports (TS 33.203 7.1)
         xfrm("state", "add", "src", src, "dst", dst, "proto", "esp", "spi", spi, "reqid", spi,
              "mode", "transport", "replay-window", 32, "enc", "cbc(aes)", enc,
-             "auth-trunc", "hmac(sha1)", auth, 96,
-             "sel", "src", src, "dst", dst, "proto", "udp", "sport", sp, "dport", dp)
+             "auth-trunc", "hmac(sha1)", auth, 96, "sel", "src", src, "dst", dst)
         # a re-registration's set keeps port_us: those flows' policies move to the new SAs
-        xfrm("policy", "update" if update else "add", "src", src, "dst", dst, "proto", "udp",
-             "sport", sp, "dport", dp,
-             "dir", d, "tmpl", "src", src, "dst", dst, "proto", "esp", "reqid", spi,
-             "mode", "transport")
+        for proto in ("udp", "tcp"):
+            xfrm("policy", "update" if update else "add", "src", src, "dst", dst, "proto",
+                 proto, "sport", sp, "dport", dp,
+                 "dir", d, "tmpl", "src", src, "dst", dst, "proto", "esp", "reqid", spi,
+                 "mode", "transport")
 
 
 def aka_answer(www, k, op):
@@ -133,6 +149,7 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     user = impi.split("@")[0]
     st = {"user": user, "impi": impi, "tag": uuid.uuid4().hex[:8],
           "call_id": uuid.uuid4().hex + "@" + UE_IP, "ue_ip": UE_IP, "port_uc": PORT_UC,
+          "pcscf_ip": PCSCF_IP,
           "spi_uc": SPI_UC, "spi_us": SPI_US, "cseq": 2}
     out = {"steps": []}
     plain, uc, us = sock(PORT_UNPROTECTED), sock(PORT_UC), sock(PORT_US)
@@ -161,12 +178,24 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
     st.update({"mech": m, "server": server})
     out["steps"].append(["SAs installed in the UE's namespace", m])
     auth = aka_authorization(impi, ch["nonce"], v["res"])
-    uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
-                      ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec +
-                      ["Security-Verify: " + server, auth], 2, 600),
-              (PCSCF_IP, m["port-s"]))
-    r = recv(uc)
-    out["steps"].append(["REGISTER (protected)", status(r)])
+    text = request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
+                   ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec +
+                   ["Security-Verify: " + server, auth], 2, 600, tp="TCP" if TCP else "UDP")
+    conn = None
+    if TCP:
+        # TS 33.203 7.1: a TCP connection from port_uc to port_ps, over the SA
+        uc.close()
+        try:
+            conn = connect_from((UE_IP, PORT_UC), (PCSCF_IP, m["port-s"]))
+            conn.sendall(text)
+            r = final_on(conn)
+        except OSError as e:
+            out["tcp_error"] = str(e)
+            r = None
+    else:
+        uc.sendto(text, (PCSCF_IP, m["port-s"]))
+        r = recv(uc)
+    out["steps"].append(["REGISTER (protected%s)" % (", tcp" if TCP else ""), status(r)])
     if status(r) != 200:
         with open(state_file, "w") as f:
             json.dump(st, f)
@@ -183,10 +212,12 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
         return 0
     # a SUBSCRIBE over the SA; the NOTIFY comes back over the other SA pair to port_us
     sub = {"user": user, "tag": uuid.uuid4().hex[:8], "call_id": uuid.uuid4().hex + "@" + UE_IP}
-    uc.sendto(request("SUBSCRIBE", "sip:%s@%s" % (user, DOMAIN), sub, PORT_UC,
-                      ["To: <sip:%s@%s>" % (user, DOMAIN), "Event: presence",
-                       "Accept: application/pidf+xml"], 1, 60),
-              (PCSCF_IP, m["port-s"]))
+    text = request("SUBSCRIBE", "sip:%s@%s" % (user, DOMAIN), sub, PORT_UC,
+                   ["To: <sip:%s@%s>" % (user, DOMAIN), "Event: presence",
+                    "Accept: application/pidf+xml"], 1, 60, tp="TCP" if TCP else "UDP")
+    if TCP:
+        return subscribe_tcp(conn, text, out, st, state_file)
+    uc.sendto(text, (PCSCF_IP, m["port-s"]))
     r = recv(uc)
     out["steps"].append(["SUBSCRIBE (protected)", status(r)])
     n = recv(us)
@@ -202,6 +233,55 @@ def register(state_file, impi, k, op, wrong_ik=False, subscribe_self=True):
         json.dump(st, f)
     print(json.dumps(out))
     return 0
+
+
+def final_on(conn, timeout=5.0):
+    """The final response read from a TCP connection, or None."""
+    conn.settimeout(timeout)
+    rest = b""
+    try:
+        while True:
+            raw, rest = read_message(conn, rest)
+            if raw is None:
+                return None
+            if raw.startswith("SIP/2.0 ") and status(raw) >= 200:
+                return raw
+    except socket.timeout:
+        return None
+
+
+def subscribe_tcp(conn, text, out, st, state_file):
+    """The SUBSCRIBE over the UE's TCP connection to port_ps; the NOTIFY must come on a
+    connection the P-CSCF opens from port_pc to port_us (TS 33.203 7.1), answered on it."""
+    lst = socket.socket(fam(), socket.SOCK_STREAM)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind((UE_IP, PORT_US))
+    lst.listen(4)
+    conn.sendall(text)
+    r = final_on(conn)
+    out["steps"].append(["SUBSCRIBE (protected, tcp)", status(r)])
+    lst.settimeout(5)
+    n = None
+    try:
+        nc, peer = lst.accept()
+        out["notify_from"] = [peer[0], peer[1]]
+        nc.settimeout(5)
+        n, _ = read_message(nc)
+    except (socket.timeout, OSError):
+        nc = None
+    out["steps"].append(["NOTIFY received on port_us over tcp", n.split(" ", 1)[0] if n else None])
+    if n and n.startswith("NOTIFY "):
+        hdrs = n.split("\r\n\r\n", 1)[0].split("\r\n")
+        keep = [h for h in hdrs[1:] if h.split(":")[0].lower() in
+                ("via", "from", "to", "call-id", "cseq")]
+        nc.sendall(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) +
+                    "\r\nContent-Length: 0\r\n\r\n").encode())
+        out["steps"].append(["200 OK to the NOTIFY on its connection", 200])
+        time.sleep(0.5)
+    with open(state_file, "w") as f:
+        json.dump(st, f)
+    print(json.dumps(out))
+    return 0 if status(r) in (200, 202) and n and n.startswith("NOTIFY ") else 1
 
 
 def reregister(state_file, k, op):
@@ -236,11 +316,24 @@ def reregister(state_file, k, op):
     auth = aka_authorization(impi, ch["nonce"], v["res"])
     sec[-1] = "Security-Verify: " + server
     st["cseq"] += 1
-    uc.sendto(request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
-                      ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth], st["cseq"], 600),
-              (PCSCF_IP, m["port-s"]))
-    r = recv(uc)
-    out["steps"].append(["REGISTER over the new SAs", status(r)])
+    text = request("REGISTER", "sip:" + DOMAIN, st, PORT_UC,
+                   ["To: <sip:%s@%s>" % (user, DOMAIN)] + sec + [auth], st["cseq"], 600,
+                   tp="TCP" if TCP else "UDP")
+    if TCP:
+        # the new flow: a TCP connection from the new port_uc over the new SAs
+        uc.close()
+        try:
+            conn = connect_from((UE_IP, PORT_UC), (PCSCF_IP, m["port-s"]))
+            conn.sendall(text)
+            r = final_on(conn)
+            conn.close()
+        except OSError as e:
+            out["tcp_error"] = str(e)
+            r = None
+    else:
+        uc.sendto(text, (PCSCF_IP, m["port-s"]))
+        r = recv(uc)
+    out["steps"].append(["REGISTER over the new SAs%s" % (" (tcp)" if TCP else ""), status(r)])
     if status(r) == 200:
         st.update({"mech": m, "server": server, "port_uc": PORT_UC, "spi_uc": SPI_UC,
                    "spi_us": SPI_US})
@@ -325,6 +418,9 @@ if __name__ == "__main__":
             SPI_UC, SPI_US = (int(x) for x in arg[7:].split(","))
         if arg.startswith("--ip="):
             UE_IP = arg[5:]
+        if arg.startswith("--pcscf="):
+            PCSCF_IP = arg[8:]
+    TCP = "--tcp" in sys.argv
     if sys.argv[1] == "register":
         sys.exit(register(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
                           "--wrong-ik" in sys.argv, "--no-subscribe" not in sys.argv))
@@ -334,8 +430,11 @@ if __name__ == "__main__":
         with open(sys.argv[2]) as f:
             saved = json.load(f)
         UE_IP = saved.get("ue_ip", UE_IP)
+        PCSCF_IP = saved.get("pcscf_ip", PCSCF_IP)
         if sys.argv[1] != "reregister":
             PORT_UC = saved.get("port_uc", PORT_UC)
+            # a de-registration repeats the Security-Client of the registration
+            SPI_UC, SPI_US = saved.get("spi_uc", SPI_UC), saved.get("spi_us", SPI_US)
     for arg in sys.argv:
         if arg.startswith("--port-uc="):
             PORT_UC = int(arg[10:])
