@@ -93,11 +93,12 @@ def over_sa(topo, user, text, timeout=4.0):
         return p.send(PROTECTED, text, timeout=timeout)
 
 
-def deliver(topo, sender, text, receiver="bob", timeout=4.0):
-    """sender sends `text` over its SA while receiver's UE waits at its address: returns (what
-    came back to the sender, the requests that reached the receiver)."""
+def deliver(topo, sender, text, receiver="bob", timeout=4.0, at=None):
+    """sender sends `text` over its SA while receiver's UE (or whoever listens `at` an
+    address) waits: returns (what came back to the sender, the requests that reached the
+    receiver)."""
     got = {}
-    rx = Peer(topo.ues[receiver].addr, 5060)
+    rx = Peer(at or topo.ues[receiver].addr, 5060)
 
     def listen():
         # until a moment after the first request, or the timeout
@@ -579,12 +580,14 @@ def test_the_registration_goes_with_the_sas_it_was_learned_over(topo):
 
 def test_a_long_from_tag_does_not_make_user_privacy_leave_the_from(topo):
     """alice asks for user privacy (RFC 3323 5.3) with a From tag longer than the anonymous
-    From's buffer used to be: bob still gets the anonymous From with her tag, never hers."""
+    From's buffer used to be (256 octets): erin in the foreign network still gets the anonymous
+    From with her tag, never hers (the edge applies it)."""
     alice = topo.ues["alice"]
     tag = "t" * 300
-    text = request("MESSAGE", impu("bob"), alice.impu, src=(alice.addr, 5060), from_tag=tag,
-                   headers=["Privacy: user"], body="who am I", content_type="text/plain")
-    ex, reqs = deliver(topo, "alice", text)
+    text = request("MESSAGE", "sip:erin@visited.example", alice.impu, src=(alice.addr, 5060),
+                   from_tag=tag, headers=["Privacy: user"], body="who am I",
+                   content_type="text/plain")
+    ex, reqs = deliver(topo, "alice", text, at="127.0.3.1")
     assert ex.status() == 200, ex
     [frm] = [m.header("From") for m in reqs if m.method == "MESSAGE"]
     assert frm == ['"Anonymous" <sip:anonymous@anonymous.invalid>;tag=' + tag], frm
