@@ -30,9 +30,7 @@ int sec_policy_parse(const char *s, struct sec_combo *out, unsigned max, const c
 		tmp[n].ealg =
 		        slash ? sec_ealg_from(slash + 1, (size_t)(p - slash - 1)) : SEC_EALG_NULL;
 		if (tmp[n].alg == SEC_ALG_OTHER || tmp[n].ealg == SEC_EALG_OTHER) {
-			*why = "unknown algorithm (integrity: hmac-md5-96, hmac-sha-1-96; "
-			       "encryption: "
-			       "aes-cbc, des-ede3-cbc, null)";
+			*why = "unknown algorithm (integrity: hmac-md5-96, hmac-sha-1-96; encryption: aes-cbc, des-ede3-cbc, null)";
 			return -1;
 		}
 		for (unsigned i = 0; i < n; i++)

@@ -42,8 +42,7 @@ static int record_remove(const struct sa_rec *r, const struct sa_rec *heir)
 
 static const struct sa_backend record = {
         "record",
-        "SAs are negotiated and recorded but NOT installed in the kernel: traffic between the UEs "
-        "and this P-CSCF is protected only if IPsec is terminated elsewhere",
+        "SAs are negotiated and recorded but NOT installed in the kernel: traffic between the UEs and this P-CSCF is protected only if IPsec is terminated elsewhere",
         record_probe,
         record_install,
         record_update,

@@ -325,10 +325,10 @@ int sa_xfrm_probe(char *err, size_t errsz)
 	struct sec_combo c = {SEC_ALG_HMAC_SHA1_96, SEC_EALG_AES_CBC};
 	rc = add_state(&f, &c, k, 20, k, 16);
 	if (rc != 0) {
-		snprintf(err, errsz,
-		         "the kernel refuses an ESP SA (%s): it needs CONFIG_XFRM_USER, esp4/esp6 "
-		         "and CAP_NET_ADMIN",
-		         strerror(-rc));
+		snprintf(
+		        err, errsz,
+		        "the kernel refuses an ESP SA (%s): it needs CONFIG_XFRM_USER, esp4/esp6 and CAP_NET_ADMIN",
+		        strerror(-rc));
 		return -1;
 	}
 	del_state(&f);

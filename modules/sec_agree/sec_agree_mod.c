@@ -68,10 +68,16 @@ enum reg_rc {
 	        -5, /* Security-Client offers nothing acceptable, sec-agree not required */
 };
 
+/* Return codes of sec_agree_reply(), in the script's $rc (cfg-examples/include/codes.cfg). */
+enum reply_rc {
+	RP_DONE = 1,    /* the reply is as it may go on (keys taken out, SAs set up or updated) */
+	RP_FAILED = -1, /* the reply could not be rewritten */
+	RP_NO_SA = -2,  /* a 401 whose SAs could not be set up: the UE gets an error, not it */
+};
+
 /* ---- module parameters ---- */
-static char *algorithms = "hmac-sha-1-96/aes-cbc, hmac-md5-96/aes-cbc, "
-                          "hmac-sha-1-96/des-ede3-cbc, hmac-md5-96/des-ede3-cbc, "
-                          "hmac-sha-1-96/null, hmac-md5-96/null";
+static char *algorithms =
+        "hmac-sha-1-96/aes-cbc, hmac-md5-96/aes-cbc, hmac-sha-1-96/des-ede3-cbc, hmac-md5-96/des-ede3-cbc, hmac-sha-1-96/null, hmac-md5-96/null";
 static int port_ps = 5064;
 static int port_pc = 5066;
 static char *pcscf_ip = "";
@@ -309,9 +315,9 @@ static int check_answer(struct sip_msg *msg, const struct sa_rec *r)
 		if (auth_answers(f->body.s, (size_t)f->body.len) == 1)
 			continue;
 		update_stat(st_unanswered, 1);
-		LM_NOTICE("REGISTER from %s:%u over the pending SAs of %s does not answer the "
-		          "challenge (no nonce or response): 403\n",
-		          presec_src_ip(msg), msg->rcv.src_port, r->impi);
+		LM_NOTICE(
+		        "REGISTER from %s:%u over the pending SAs of %s does not answer the challenge (no nonce or response): 403\n",
+		        presec_src_ip(msg), msg->rcv.src_port, r->impi);
 		return -1;
 	}
 	return 0;
@@ -518,8 +524,7 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 	if (sa_store_flow_of_other(store, r.ue_ip, r.port_uc, r.impi, r.created, &live) >= 0) {
 		update_stat(st_identity_mismatch, 1);
 		LM_NOTICE(
-		        "REGISTER from %s:%u for %s offers port-c %u, the protected client port of "
-		        "the live SAs of %s: 403\n",
+		        "REGISTER from %s:%u for %s offers port-c %u, the protected client port of the live SAs of %s: 403\n",
 		        r.ue_ip, msg->rcv.src_port, r.impi, r.port_uc, live.impi);
 		str reason = str_init("Forbidden: the flow of another security association");
 		return slb.freply(msg, 403, &reason) == 1 ? R_REJECTED : R_INTERNAL;
@@ -529,9 +534,9 @@ static int new_offer(struct sip_msg *msg, struct reg_headers *h)
 		unsigned dropped =
 		        sa_store_retire(store, r.ue_ip, -1, SA_OFFERED | SA_PENDING, r.created);
 		update_stat(st_offers_dropped, dropped);
-		LM_NOTICE("REGISTER from %s: %u registrations in progress (max_offers_per_ue %d): "
-		          "the earlier offers are dropped\n",
-		          r.ue_ip, in_progress, max_offers_per_ue);
+		LM_NOTICE(
+		        "REGISTER from %s: %u registrations in progress (max_offers_per_ue %d): the earlier offers are dropped\n",
+		        r.ue_ip, in_progress, max_offers_per_ue);
 	}
 	if (sa_store_add(store, &r) < 0) {
 		LM_ERR("REGISTER from %s: SA table full (max_sas %d)\n", presec_src_ip(msg),
@@ -597,10 +602,10 @@ static int sec_agree_register(struct sip_msg *msg)
 			update_stat(st_verify_mismatch, 1);
 			if (sec_print_list(&h.verify, have, sizeof(have)) < 0)
 				strcpy(have, "?");
-			LM_NOTICE("REGISTER from %s:%u for %s: Security-Verify (%s) does not match "
-			          "the Security-Server sent: SAs deleted, 494\n",
-			          presec_src_ip(msg), msg->rcv.src_port, r.impi,
-			          h.n_verify ? have : "absent");
+			LM_NOTICE(
+			        "REGISTER from %s:%u for %s: Security-Verify (%s) does not match the Security-Server sent: SAs deleted, 494\n",
+			        presec_src_ip(msg), msg->rcv.src_port, r.impi,
+			        h.n_verify ? have : "absent");
 			drop_record(&r);
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		}
@@ -623,9 +628,9 @@ static int sec_agree_register(struct sip_msg *msg)
 	if (h.n_client == 0) {
 		if (h.required) {
 			update_stat(st_no_acceptable, 1);
-			LM_NOTICE("REGISTER from %s requires sec-agree without Security-Client: "
-			          "494\n",
-			          presec_src_ip(msg));
+			LM_NOTICE(
+			        "REGISTER from %s requires sec-agree without Security-Client: 494\n",
+			        presec_src_ip(msg));
 			return reply_494(msg) == 1 ? R_REJECTED : R_INTERNAL;
 		}
 		return R_NO_SEC_AGREE;
@@ -717,7 +722,7 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 		LM_ERR("401 for %s (Call-ID %s): %s; no SA for this UE\n", r.impi, cid,
 		       www ? why : "no WWW-Authenticate");
 		drop_record(&r);
-		return -2;
+		return RP_NO_SA;
 	}
 	/* the keys go no further than this process: not to the UE, not to the log */
 	if (presec_hdr_replace_body(msg, www, body, (size_t)n) != 0)
@@ -760,8 +765,7 @@ static int install_on_401(struct sip_msg *msg, const str *call_id)
 	if (n < 0 || (size_t)n >= sizeof(hdr) || presec_hdr_add(msg, hdr, (size_t)n) != 0)
 		goto fail;
 	update_stat(st_installed, 1);
-	LM_INFO("SAs for %s: %s/%s, UE %s ports %u/%u spis %u/%u, P-CSCF ports %u/%u spis %u/%u, "
-	        "installed by %s in %ld us\n",
+	LM_INFO("SAs for %s: %s/%s, UE %s ports %u/%u spis %u/%u, P-CSCF ports %u/%u spis %u/%u, installed by %s in %ld us\n",
 	        r.impi, sec_alg_name(r.combo.alg), sec_ealg_name(r.combo.ealg), r.ue_ip, r.port_uc,
 	        r.port_us, r.spi_uc, r.spi_us, r.port_pc, r.port_ps, r.spi_pc, r.spi_ps,
 	        backend->name, install_us);
@@ -771,7 +775,7 @@ fail:
 	/* TS 33.203 7.1: the UE cannot go on without the SAs; -2 lets the configuration answer
 	 * the REGISTER with an error instead of a challenge nobody can use */
 	drop_record(&r);
-	rc = -2;
+	rc = RP_NO_SA;
 out:
 	OPENSSL_cleanse(ck, sizeof(ck));
 	OPENSSL_cleanse(ik, sizeof(ik));
@@ -851,10 +855,10 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	close_after_refusal(msg);
 	if (msg->rcv.dst_port == port_ps &&
 	    sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, NULL, now, &r) >= 0)
-		LM_NOTICE("%.*s from %s:%u over the pending SAs of %s, not confirmed by a 200: "
-		          "refused%s\n",
-		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
-		          presec_src_ip(msg), msg->rcv.src_port, r.impi, closing(msg));
+		LM_NOTICE(
+		        "%.*s from %s:%u over the pending SAs of %s, not confirmed by a 200: refused%s\n",
+		        msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
+		        presec_src_ip(msg), msg->rcv.src_port, r.impi, closing(msg));
 	else
 		LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA%s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
