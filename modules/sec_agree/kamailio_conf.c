@@ -5,6 +5,7 @@
  * P-Presec-Confidential; the decision is confmark.c's. */
 #include <string.h>
 
+#include "core/data_lump.h"
 #include "core/dprint.h"
 #include "core/parser/msg_parser.h"
 #include "presec/conf_mark.h"
@@ -28,6 +29,17 @@ static int is_mark(const struct hdr_field *h)
 	       strncasecmp(h->name.s, PRESEC_CONF_HDR, PRESEC_CONF_HDR_LEN) == 0;
 }
 
+/* whether h is removed already (privacy_assert_identity() ran first): one removal, one log
+ * line per message */
+static int removed_already(const struct sip_msg *msg, const struct hdr_field *h)
+{
+	int off = (int)(h->name.s - msg->buf);
+	for (const struct lump *l = msg->add_rm; l; l = l->next)
+		if (l->op == LUMP_DEL && l->u.offset <= off && l->u.offset + l->len >= off + h->len)
+			return 1;
+	return 0;
+}
+
 int sec_agree_mark_confidential(struct sip_msg *msg)
 {
 	struct sec_agree_flow f;
@@ -38,7 +50,7 @@ int sec_agree_mark_confidential(struct sip_msg *msg)
 	/* only this P-CSCF says it, whatever the UE wrote (privacy's untrusted_headers removed
 	 * it already where the script calls privacy_assert_identity() first) */
 	for (struct hdr_field *h = msg->headers; h; h = h->next)
-		if (is_mark(h) && presec_hdr_remove(msg, h) == 0)
+		if (is_mark(h) && !removed_already(msg, h) && presec_hdr_remove(msg, h) == 0)
 			n++;
 	if (n)
 		LM_NOTICE("%.*s from %s:%u: %s written by the sender removed\n",

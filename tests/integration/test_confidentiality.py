@@ -228,6 +228,8 @@ def test_a_ue_writing_the_mark_itself_is_not_believed(topo):
     lines = pcscf.log_since(mark, r"SUBSCRIBE from the UE 127\.0\.2\.3:5060 \(SA of "
                                   r"carol@ims\.example\): P-Presec-Confidential removed")
     assert len(lines) == 1, pcscf.log_since(mark)
+    # privacy removed it first; sec_agree_mark_confidential() does not remove (or log) it again
+    assert not pcscf.log_since(mark, "written by the sender removed", timeout=0.2)
 
 
 def test_a_ue_with_encryption_writing_the_mark_gets_one_mark_only(topo):
