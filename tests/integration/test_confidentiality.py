@@ -32,6 +32,7 @@ USERS = {"alice": (1, REL6, 1111), "bob": (2, REL6, 2221), "carol": (3, REL5, 33
          "dave": (4, REL6_NULL, 4441)}
 MARK = "P-Presec-Confidential"
 TRUSTED_NOT_PCSCF = "127.0.1.9"  # inside the trust domain (TRUSTED_PEERS), not a P-CSCF
+REL5_PCSCF = "127.0.1.8"  # a P-CSCF the S-CSCF trusts (TRUSTED_PCSCF) that does not mark
 NOTE = "alice is in a confidential meeting"
 RULES_PATH = "/xcap-root/pres-rules/users/sip:alice@ims.example/index"
 IDS = "".join('<cr:one id="sip:%s@ims.example"/>' % u for u in ("bob", "carol", "dave"))
@@ -72,7 +73,8 @@ def topo():
     # subscriptions in the database only (as with several PS instances): what a later NOTIFY is
     # decided with is what was stored
     with Topology(roles=dict(PRIVACY_ROLES, ps=("ps.cfg", "ps")), keep_logs_in=logs,
-                  defines={"ps": {"SUBS_DB_MODE": 3, "PUBL_CACHE": 0}}) as t:
+                  defines={"ps": {"SUBS_DB_MODE": 3, "PUBL_CACHE": 0},
+                           "scscf": {"TRUSTED_PCSCF": "127.0.1.1 " + REL5_PCSCF}}) as t:
         for user, (n, client, spi) in USERS.items():
             t.provision_aka("%s@ims.example" % user, ["sip:%s@ims.example" % user], hx(K),
                             op=hx(OP), algorithms=("AKAv1-MD5",))
@@ -279,7 +281,25 @@ def test_the_mark_from_a_trusted_peer_that_is_no_p_cscf_is_removed_at_the_s_cscf
         assert notifies, ex
         n = notifies[0].raw
     is_polite_blocked(n)
-    lines = scscf.log_since(mark, r"SUBSCRIBE from 127\.0\.1\.9 \(not a P-CSCF\): "
+    lines = scscf.log_since(mark, r"SUBSCRIBE from 127\.0\.1\.9 \(not a P-CSCF that marks\): "
+                                  r"P-Presec-Confidential removed")
+    assert len(lines) == 1, scscf.log_since(mark)
+
+
+def test_the_mark_through_a_p_cscf_that_does_not_mark_is_removed_at_the_s_cscf(topo):
+    """A Release 5 (or stock) P-CSCF the S-CSCF trusts, but which knows nothing of the mark,
+    passes whatever its UE wrote: the S-CSCF believes the mark only from CONF_MARK_PCSCF and
+    removes it (one log line) before anything else looks at the request."""
+    scscf = topo.roles["scscf"]
+    mark = scscf.log_mark()
+    with Peer(REL5_PCSCF, 5074) as p:
+        text = p.request("SUBSCRIBE", "sip:alice@ims.example", "sip:bob@ims.example",
+                         headers=["P-Asserted-Identity: <sip:bob@ims.example>",
+                                  "%s: aes-cbc" % MARK, "Event: presence", "Expires: 60"])
+        ex = p.send((ADDR["scscf"], SIP_PORT), text, timeout=5.0)
+    # (bob never registered through it, so ims_aka refuses the request as well)
+    assert ex.status() == 403, ex
+    lines = scscf.log_since(mark, r"SUBSCRIBE from 127\.0\.1\.8 \(not a P-CSCF that marks\): "
                                   r"P-Presec-Confidential removed")
     assert len(lines) == 1, scscf.log_since(mark)
 
