@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rules: %s\n", why);
 		return 2;
 	}
-	struct pol_watcher w = {argv[3], 1, 0, 0, NULL};
+	struct pol_watcher w = {argv[3], 1, 0, 0, NULL, 0};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i++) {
 		struct pol_decision d;

@@ -18,6 +18,9 @@ struct sec_agree_flow {
 	char ue_ip[SEC_AGREE_IP_MAX];
 	unsigned short port_uc, port_us;
 	char impi[SEC_AGREE_ID_MAX], impu[SEC_AGREE_ID_MAX];
+	/* the SA's negotiated confidentiality algorithm (enum sec_ealg of sec_agree's sechdr.h;
+	 * null for integrity only): TR 33.cde 4.5.2 */
+	int ealg;
 };
 
 typedef struct sec_agree_api {

@@ -274,6 +274,8 @@ static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
 				}
 				r->n_validity++;
 			}
+		} else if (is(c, NS_PSC, "confidentiality")) {
+			r->confidentiality = 1;
 		} else if (is(c, NS_OCP, "anonymous-request")) {
 			r->anonymous_request = 1;
 		} else if (is(c, NS_OCP, "other-identity")) {
@@ -455,6 +457,10 @@ static int rule_matches(const struct policy *p, const struct pol_rule *r,
 		if (!in)
 			return 0;
 	}
+	/* TR 33.cde 4.5.2: a watcher without confidentiality protection falls through to the
+	 * next matching rule (RFC 4745 10), which may polite-block or block it */
+	if (r->confidentiality && !w->confidential)
+		return 0;
 	/* OMA: an anonymous request is matched by anonymous-request only */
 	if (r->anonymous_request && !w->anonymous)
 		return 0;

@@ -11,6 +11,8 @@
 #define NS_CP  "urn:ietf:params:xml:ns:common-policy"
 #define NS_PR  "urn:ietf:params:xml:ns:pres-rules"
 #define NS_OCP "urn:oma:xml:xdm:common-policy"
+/* presec's own condition (TR 33.cde 4.5.2, pidf_filter README): <ps:confidentiality/> */
+#define NS_PSC "urn:presec:xml:ns:pres-rules"
 
 /* RFC 5025 3.2.1: ordered so that combining rules is taking the maximum */
 enum sub_handling { SH_BLOCK = 0, SH_CONFIRM = 1, SH_POLITE_BLOCK = 2, SH_ALLOW = 3 };
@@ -35,6 +37,8 @@ struct pol_rule {
 	/* unknown_condition: RFC 4745 7, a condition not understood: the rule never matches */
 	int has_identity, has_sphere, has_validity, anonymous_request, other_identity,
 	        external_list, unknown_condition;
+	/* <ps:confidentiality/>: matches only a watcher whose request came over an encrypted SA */
+	int confidentiality;
 	/* OMA external-list: the lists named by the anchors (owner's XUI and list name), and
 	 * their members once policy_resolve_lists() has read the owner's resource-lists */
 	unsigned n_lists, n_members;
@@ -95,6 +99,9 @@ struct pol_watcher {
 	int anonymous;      /* Privacy: id: matched as anonymous, never by its identity */
 	long long at;       /* the time of the decision (seconds since 1970) */
 	const char *sphere; /* the presentity's current sphere, or NULL */
+	/* TR 33.cde 4.5.2: the watcher's request arrived at the P-CSCF over an SA with
+	 * encryption, as the trust domain marked it and the PS believed it */
+	int confidential;
 };
 
 #define POL_MATCH_MAX 32

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "presec/conf_mark.h"
 #include "privhdr.h"
 #include "uri_id.h"
 
@@ -330,4 +331,38 @@ int gate_lists_overlap(const struct trust_list *a, const struct trust_list *b)
 				return 1;
 		}
 	return 0;
+}
+
+enum gate_conf gate_confidential(const struct gate_cfg *c, const char *peer,
+                                 const char *const *marks, unsigned n)
+{
+	if (!n)
+		return GC_NONE;
+	if (!c->asserting || !peer || !trust_match(c->asserting, peer))
+		return GC_UNTRUSTED;
+	/* one P-CSCF marks a request once: two marks mean someone else wrote one */
+	if (n != 1 || !marks[0])
+		return GC_MALFORMED;
+	const char *s = marks[0];
+	size_t len = strlen(s);
+	while (len && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	return presec_conf_ealg_known(s, len) ? GC_BELIEVED : GC_MALFORMED;
+}
+
+const char *gate_conf_name(enum gate_conf g)
+{
+	switch (g) {
+	case GC_NONE:
+		return "none";
+	case GC_BELIEVED:
+		return "believed";
+	case GC_UNTRUSTED:
+		return "not from an asserting peer";
+	case GC_MALFORMED:
+		return "malformed";
+	}
+	return "?";
 }

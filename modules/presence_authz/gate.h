@@ -105,4 +105,19 @@ enum gate_publish gate_publish_set(const char *const *pairs, unsigned n_pairs,
  * the S-CSCF relays would then count as a network source's, for anyone's presence. 1 or 0. */
 int gate_lists_overlap(const struct trust_list *a, const struct trust_list *b);
 
+/* TR 33.cde 4.5.2: whether the watcher's request came over an SA with encryption, as the
+ * P-CSCF marked it (P-Presec-Confidential, presec/conf_mark.h). The mark is the trust
+ * domain's: believed only from an asserting peer (the S-CSCF, which takes it only from its
+ * P-CSCFs), only alone, and only naming an encryption algorithm. marks: the headers' bodies,
+ * n how many there were (may exceed GATE_HDR_MAX). */
+enum gate_conf {
+	GC_NONE = 0,       /* no mark: no confidentiality */
+	GC_BELIEVED = 1,   /* one well-formed mark from an asserting peer */
+	GC_UNTRUSTED = -1, /* a mark from a peer that may not write it: no confidentiality */
+	GC_MALFORMED = -2, /* several marks, or one naming no encryption: no confidentiality */
+};
+enum gate_conf gate_confidential(const struct gate_cfg *c, const char *peer,
+                                 const char *const *marks, unsigned n);
+const char *gate_conf_name(enum gate_conf g);
+
 #endif

@@ -103,6 +103,13 @@ int pa_fixup_free_audit_json(void **param, int param_no);
 int pa_pv_parse_authz(pv_spec_p sp, str *in);
 int pa_pv_get_authz(struct sip_msg *msg, pv_param_t *param, pv_value_t *res);
 
+/* ---- the confidentiality mark (kamailio_conf.c), TR 33.cde 4.5.2 ---- */
+extern int pa_confidential_bflag; /* modparam confidential_bflag, -1: none */
+int pa_conf_init(void);
+int pa_confidential_step(struct sip_msg *msg);
+/* whether the subscription's request was believed to come over an encrypted SA */
+int pa_subs_confidential(const subs_t *subs);
+
 /* ---- RPC (kamailio_rpc.c) ---- */
 extern const char *pa_rpc_policy_doc[], *pa_rpc_decide_doc[], *pa_rpc_flush_doc[],
         *pa_rpc_cache_doc[];

@@ -60,8 +60,9 @@ static enum authz_outcome decide(subs_t *subs, struct loaded *l, struct pol_deci
 	}
 	pa_watcher_uri(subs, watcher, sizeof(watcher));
 	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
-	struct pol_watcher w = {watcher, is_authenticated(watcher), pa_is_anonymous(subs),
-	                        (long long)time(NULL), NULL};
+	struct pol_watcher w = {
+	        watcher, is_authenticated(watcher), pa_is_anonymous(subs), (long long)time(NULL),
+	        NULL,    pa_subs_confidential(subs)};
 	policy_decide(&l->pol, &w, d);
 	return AUTHZ_DECIDED;
 }

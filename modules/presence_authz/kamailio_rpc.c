@@ -99,7 +99,7 @@ void pa_rpc_decide(rpc_t *rpc, void *c)
 	snprintf(wbuf, sizeof(wbuf), "%.*s", watcher.len, watcher.s);
 	int authenticated, anonymous;
 	authz_rpc_flag(flag.s, flag.len > 0 ? (size_t)flag.len : 0, &authenticated, &anonymous);
-	struct pol_watcher w = {wbuf, authenticated, anonymous, (long long)time(NULL), NULL};
+	struct pol_watcher w = {wbuf, authenticated, anonymous, (long long)time(NULL), NULL, 0};
 	policy_decide(&l.pol, &w, &d);
 	perm_format(&d.perm, perms, sizeof(perms));
 	rules[0] = '\0';

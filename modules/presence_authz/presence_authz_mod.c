@@ -236,6 +236,8 @@ static int mod_init(void)
 	pa.gcfg.sources = &sources_list;
 	pa.gcfg.trusted_domains = trusted_watcher_domains;
 	pa.gcfg.core_asserts = core_asserts;
+	if (pa_conf_init() != 0)
+		return -1;
 	if (sl_load_api(&pa.slb) != 0) {
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
@@ -277,6 +279,7 @@ static void mod_destroy(void)
 
 PRESEC_CFG_WRAP0(w_watcher, pa_watcher_step)
 PRESEC_CFG_WRAP0(w_publish, pa_publish_step)
+PRESEC_CFG_WRAP0(w_confidential, pa_confidential_step)
 
 static cmd_export_t cmds[] = {
         {"pres_authz_rules_changed", (cmd_function)pa_w_rules_changed, 1, fixup_spve_null,
@@ -289,6 +292,8 @@ static cmd_export_t cmds[] = {
         {"pres_authz_check_digest", (cmd_function)pa_w_check_digest, 2, fixup_spve_spve,
          fixup_free_spve_spve, REQUEST_ROUTE},
         {"pres_authz_publish", (cmd_function)w_publish, 0, 0, 0, REQUEST_ROUTE},
+        /* TR 33.cde 4.5.2: kamailio_conf.c */
+        {"pres_authz_confidential", (cmd_function)w_confidential, 0, 0, 0, REQUEST_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -312,6 +317,7 @@ static param_export_t params[] = {
         {"asserting_peers", PARAM_STRING, &asserting_peers},
         {"network_sources", PARAM_STRING, &network_sources},
         {"core_asserts", PARAM_INT, &core_asserts},
+        {"confidential_bflag", PARAM_INT, &pa_confidential_bflag},
         {0, 0, 0},
 };
 
@@ -348,6 +354,7 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_0("presence_authz", "pres_authz_watcher", pa_watcher_step),
         PRESEC_KEMI_SS("presence_authz", "pres_authz_check_digest", pa_check_digest),
         PRESEC_KEMI_0("presence_authz", "pres_authz_publish", pa_publish_step),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_confidential", pa_confidential_step),
         PRESEC_KEMI_END,
 };
 

@@ -65,7 +65,8 @@ static char *topology_hiding_module = "topoh";
  * PPI, removed anyway) */
 static char *untrusted_headers = "Remote-Party-ID, P-Served-User, P-Charging-Vector, "
                                  "P-Charging-Function-Addresses, P-Called-Party-ID, "
-                                 "P-Asserted-Service, P-Access-Network-Info";
+                                 "P-Asserted-Service, P-Access-Network-Info, "
+                                 "P-Presec-Confidential";
 /* The P-CSCF: a UE may send its own P-Access-Network-Info (TS 24.229 5.1.1.x, 5.2.6.3), not
  * one claiming to be network-provided */
 static int ue_access_info = 0;

@@ -47,6 +47,7 @@
 #include "presec/sec_agree_api.h"
 
 #include "authhdr.h"
+#include "kamailio_sec_agree.h"
 #include "negotiate.h"
 #include "sa_backend.h"
 #include "sa_ident.h"
@@ -875,6 +876,7 @@ static void flow_of(const struct sa_rec *r, struct sec_agree_flow *out)
 	snprintf(out->impu, sizeof(out->impu), "%s", r->impu);
 	out->port_uc = r->port_uc;
 	out->port_us = r->port_us;
+	out->ealg = (int)r->combo.ealg;
 }
 
 /* The SA a request arrived over: the same test as sec_agree_check_protected() */
@@ -886,6 +888,12 @@ static int api_request_flow(struct sip_msg *msg, struct sec_agree_flow *out)
 		return -1;
 	flow_of(&r, out);
 	return 0;
+}
+
+/* kamailio_conf.c (kamailio_sec_agree.h): the same lookup */
+int sec_agree_request_flow(struct sip_msg *msg, struct sec_agree_flow *out)
+{
+	return api_request_flow(msg, out);
 }
 
 /* The SA the answered REGISTER arrived over (none for an unprotected one) */
@@ -1067,6 +1075,7 @@ PRESEC_CFG_WRAP0(w_register, sec_agree_register)
 PRESEC_CFG_WRAP0(w_reply, sec_agree_reply)
 PRESEC_CFG_WRAP0(w_check, sec_agree_check_protected)
 PRESEC_CFG_WRAP0(w_to_ue, sec_agree_forward_to_ue)
+PRESEC_CFG_WRAP0(w_mark_confidential, sec_agree_mark_confidential)
 
 /* ---- RPC ---- */
 struct rpc_walk {
@@ -1264,6 +1273,8 @@ static cmd_export_t cmds[] = {
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
         {"sec_agree_impi", (cmd_function)w_impi, 1, fixup_impi, fixup_free_pvar_null,
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
+        /* TR 33.cde 4.5.2: kamailio_conf.c */
+        {"sec_agree_mark_confidential", (cmd_function)w_mark_confidential, 0, 0, 0, REQUEST_ROUTE},
         /* Kamailio's find_export() convention; void (*)(void) is the generic function type */
         {"bind_sec_agree", (cmd_function)(void (*)(void))bind_sec_agree, 0, 0, 0, 0},
         {0, 0, 0, 0, 0, 0},
@@ -1305,6 +1316,7 @@ static sr_kemi_t sr_kemi_sec_agree_exports[] = {
         PRESEC_KEMI_0("sec_agree", "sec_agree_check_protected", sec_agree_check_protected),
         PRESEC_KEMI_0("sec_agree", "sec_agree_forward_to_ue", sec_agree_forward_to_ue),
         PRESEC_KEMI_S("sec_agree", "sec_agree_impi", ki_impi),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_mark_confidential", sec_agree_mark_confidential),
         PRESEC_KEMI_END,
 };
 

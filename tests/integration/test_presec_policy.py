@@ -116,3 +116,35 @@ def test_decide_with_an_external_list(tmp_path):
     r = run("decide", "--rules", str(rules), "--presentity", "sip:alice@ims.example",
             "--watcher", "sip:bob@ims.example", "--lists", str(rules))
     assert r.returncode == 2 and "resource-lists" in r.stderr
+
+
+CONFIDENTIAL_RULES = """<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
+    xmlns:pr="urn:ietf:params:xml:ns:pres-rules" xmlns:ps="urn:presec:xml:ns:pres-rules">
+  <cr:rule id="bob-encrypted">
+    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity>
+      <ps:confidentiality/></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+  </cr:rule>
+  <cr:rule id="bob">
+    <cr:conditions><cr:identity><cr:one id="sip:bob@ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>polite-block</pr:sub-handling></cr:actions>
+  </cr:rule>
+</cr:ruleset>
+"""
+
+
+def test_decide_knows_the_confidentiality_condition(tmp_path):
+    """TR 33.cde 4.5.2: --confidential is a watcher whose request came over an encrypted SA;
+    without it the rule requiring confidentiality is skipped and the next one decides."""
+    rules = tmp_path / "rules.xml"
+    rules.write_text(CONFIDENTIAL_RULES)
+    base = ["decide", "--rules", str(rules), "--presentity", "sip:alice@ims.example",
+            "--watcher", "sip:bob@ims.example"]
+    r = run(*base)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["sub_handling"] == "polite-block" and d["rules"] == ["bob"]
+    r = run(*base, "--confidential")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["sub_handling"] == "allow" and d["rules"] == ["bob-encrypted", "bob"]

@@ -18,6 +18,7 @@ static void usage(void)
 	        "usage: presec-policy decide --rules RULES.xml --presentity URI --watcher URI\n"
 	        "                            [--unauthenticated] [--anonymous] [--at RFC3339]\n"
 	        "                            [--sphere VALUE] [--lists RESOURCE-LISTS.xml]\n"
+	        "                            [--confidential]\n"
 	        "       presec-policy filter (the same options) PIDF.xml...\n");
 	exit(2);
 }
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 {
 	const char *rules_path = NULL, *presentity = NULL, *watcher = NULL, *at = NULL,
 	           *sphere = NULL, *why = NULL, *lists_path = NULL;
-	int authenticated = 1, anonymous = 0, c;
+	int authenticated = 1, anonymous = 0, confidential = 0, c;
 	static const struct option opts[] = {
 	        {"rules", required_argument, NULL, 'r'},
 	        {"presentity", required_argument, NULL, 'p'},
@@ -144,6 +145,8 @@ int main(int argc, char **argv)
 	        {"at", required_argument, NULL, 't'},
 	        {"sphere", required_argument, NULL, 's'},
 	        {"lists", required_argument, NULL, 'l'},
+	        /* the watcher's request came over an encrypted SA (<ps:confidentiality/>) */
+	        {"confidential", no_argument, NULL, 'c'},
 	        {NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || (strcmp(argv[1], "decide") && strcmp(argv[1], "filter")))
@@ -176,6 +179,9 @@ int main(int argc, char **argv)
 		case 'l':
 			lists_path = optarg;
 			break;
+		case 'c':
+			confidential = 1;
+			break;
 		default:
 			usage();
 		}
@@ -184,7 +190,8 @@ int main(int argc, char **argv)
 	    (!filter && optind != argc))
 		usage();
 
-	struct pol_watcher w = {watcher, authenticated, anonymous, (long long)time(NULL), sphere};
+	struct pol_watcher w = {watcher, authenticated, anonymous, (long long)time(NULL),
+	                        sphere,  confidential};
 	if (at && (w.at = pidf_time(at)) < 0) {
 		fprintf(stderr, "presec-policy: --at %s is not an RFC 3339 date-time\n", at);
 		return 2;

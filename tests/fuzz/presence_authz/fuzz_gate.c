@@ -2,13 +2,16 @@
  * to six newline-separated fields (source address, Request-URI, From, two P-Asserted-Identity
  * bodies, Privacy). The invariant of issue #16 hole 1: a watcher let in unauthenticated is
  * never one that presence_authz would take as authenticated, and one that would be is either
- * asserted or must authenticate first; whatever is let in has a canonical identity. */
+ * asserted or must authenticate first; whatever is let in has a canonical identity. The last
+ * field doubles as a confidentiality mark (TR 33.cde 4.5.2): believed only from the asserting
+ * peer, and only naming an encryption algorithm. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gate.h"
+#include "presec/conf_mark.h"
 #include "uri_id.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -90,6 +93,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    uri_id_user_decoded(&id, user, sizeof(user)) >= 0 && *id.user) {
 		int ok = gate_digest(&r, user, "ims.example", &v);
 		if (ok == 0 && !uri_id_in_domain(&id, "ims.example"))
+			__builtin_trap();
+	}
+	if (field[5]) {
+		struct gate_cfg c = {&asserting, &sources, "ims.example", 1};
+		const char *marks[1] = {field[5]};
+		enum gate_conf g = gate_confidential(&c, r.peer, marks, 1);
+		/* the value without blanks, lower-cased: one of the two names, or not believed */
+		char lower[16] = "";
+		for (size_t i = 0, n = 0; field[5][i] && n < sizeof(lower) - 1; i++)
+			if (field[5][i] != ' ' && field[5][i] != '\t')
+				lower[n++] = (char)(field[5][i] | 0x20);
+		if (g == GC_BELIEVED &&
+		    (!trust_match(&asserting, r.peer) ||
+		     (strcmp(lower, "aes-cbc") && strcmp(lower, "des-ede3-cbc"))))
+			__builtin_trap();
+		if (gate_confidential(&c, r.peer, marks, 2) == GC_BELIEVED)
 			__builtin_trap();
 	}
 	free(buf);

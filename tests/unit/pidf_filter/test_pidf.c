@@ -55,7 +55,7 @@ static int teardown(void **state)
 
 static struct pol_decision decide(const char *uri, int authenticated, int anonymous, const char *at)
 {
-	struct pol_watcher w = {uri, authenticated, anonymous, pidf_time(at), NULL};
+	struct pol_watcher w = {uri, authenticated, anonymous, pidf_time(at), NULL, 0};
 	struct pol_decision d;
 	policy_decide(&rules, &w, &d);
 	return d;
@@ -355,7 +355,7 @@ static void test_bad_rules_are_refused(void **state)
 	/* no rule at all: everybody blocked */
 	const char *empty = "<cr:ruleset xmlns:cr='urn:ietf:params:xml:ns:common-policy'/>";
 	assert_int_equal(policy_compile(empty, strlen(empty), &p, &why), 0);
-	struct pol_watcher w = {"sip:bob@ims.example", 1, 0, 0, NULL};
+	struct pol_watcher w = {"sip:bob@ims.example", 1, 0, 0, NULL, 0};
 	struct pol_decision d;
 	policy_decide(&p, &w, &d);
 	assert_int_equal(d.sub_handling, SH_BLOCK);
@@ -479,7 +479,7 @@ static void test_rules_match_identities_not_strings(void **state)
 	        {"not a uri", 1, SH_BLOCK},
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct pol_watcher w = {cases[i].uri, cases[i].authenticated, 0, 0, NULL};
+		struct pol_watcher w = {cases[i].uri, cases[i].authenticated, 0, 0, NULL, 0};
 		policy_decide(&p, &w, &d);
 		if (d.sub_handling != cases[i].sh)
 			fail_msg("%s (authenticated %d): %s", cases[i].uri, cases[i].authenticated,

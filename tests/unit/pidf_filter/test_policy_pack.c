@@ -48,7 +48,7 @@ static void test_pack_round_trip_is_exact_and_small(void **state)
 	                          "sip:nobody@elsewhere.example", "sip:erin@ims.example"};
 	for (unsigned i = 0; i < 4; i++)
 		for (int anon = 0; anon < 2; anon++) {
-			struct pol_watcher w = {watchers[i], 1, anon, 1700000000, NULL};
+			struct pol_watcher w = {watchers[i], 1, anon, 1700000000, NULL, 0};
 			struct pol_decision a, c;
 			policy_decide(&p, &w, &a);
 			policy_decide(&q, &w, &c);
@@ -230,7 +230,7 @@ static void test_external_list(void **state)
 	assert_string_equal(p.rules[0].lists[0].name, "friends");
 	assert_string_equal(p.rules[0].lists[0].xui, "sip:alice@ims.example");
 	/* no lists read yet: nobody is a member */
-	struct pol_watcher bob = {"sip:bob@ims.example", 1, 0, 0, NULL};
+	struct pol_watcher bob = {"sip:bob@ims.example", 1, 0, 0, NULL, 0};
 	policy_decide(&p, &bob, &d);
 	assert_int_equal(d.sub_handling, SH_BLOCK);
 	/* alice's lists: bob and (nested) carol; mallory's list is not alice's to read */
@@ -249,8 +249,8 @@ static void test_external_list(void **state)
 	assert_int_equal(policy_pack(&p, &b, &len), 0);
 	assert_int_equal(policy_unpack(b, len, &q), 0);
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct pol_watcher w = {cases[i].uri, cases[i].authenticated, cases[i].anonymous, 0,
-		                        NULL};
+		struct pol_watcher w = {
+		        cases[i].uri, cases[i].authenticated, cases[i].anonymous, 0, NULL, 0};
 		policy_decide(&q, &w, &d);
 		assert_int_equal(d.sub_handling, cases[i].sh);
 	}

@@ -402,6 +402,38 @@ static void test_peers_by_address_or_sip_uri(void **state)
 	assert_int_equal(gate_peers_parse("10.0.0.0/99", &l, &why), -1);
 }
 
+/* TR 33.cde 4.5.2: the confidentiality mark counts from the S-CSCF only, alone, and only when
+ * it names an encryption algorithm */
+static void test_the_confidentiality_mark_is_believed_from_the_s_cscf_only(void **state)
+{
+	(void)state;
+	const char *aes[] = {"aes-cbc"}, *des[] = {" des-ede3-cbc\t"}, *null[] = {"null"},
+	           *junk[] = {"yes"}, *two[] = {"aes-cbc", "aes-cbc"}, *none[] = {NULL};
+	assert_int_equal(gate_confidential(&cfg, SCSCF, aes, 1), GC_BELIEVED);
+	assert_int_equal(gate_confidential(&cfg, SCSCF, des, 1), GC_BELIEVED);
+	/* no mark: no confidentiality, from anyone */
+	assert_int_equal(gate_confidential(&cfg, SCSCF, none, 0), GC_NONE);
+	assert_int_equal(gate_confidential(&cfg, EVE, none, 0), GC_NONE);
+	/* a UE or any other host writing it straight to the PS */
+	assert_int_equal(gate_confidential(&cfg, EVE, aes, 1), GC_UNTRUSTED);
+	assert_int_equal(gate_confidential(&cfg, NULL, aes, 1), GC_UNTRUSTED);
+	/* a network presence source asserts presence, not a watcher's SA */
+	assert_int_equal(gate_confidential(&cfg, PNA, aes, 1), GC_UNTRUSTED);
+	/* a downgrade spelled as a mark, a word, a second mark, a header too long to keep */
+	assert_int_equal(gate_confidential(&cfg, SCSCF, null, 1), GC_MALFORMED);
+	assert_int_equal(gate_confidential(&cfg, SCSCF, junk, 1), GC_MALFORMED);
+	assert_int_equal(gate_confidential(&cfg, SCSCF, two, 2), GC_MALFORMED);
+	assert_int_equal(gate_confidential(&cfg, SCSCF, none, 1), GC_MALFORMED);
+	/* no asserting peers configured: nobody is believed */
+	struct gate_cfg bare = {NULL, NULL, "ims.example", 1};
+	assert_int_equal(gate_confidential(&bare, SCSCF, aes, 1), GC_UNTRUSTED);
+	assert_string_equal(gate_conf_name(GC_BELIEVED), "believed");
+	assert_string_equal(gate_conf_name(GC_NONE), "none");
+	assert_string_equal(gate_conf_name(GC_UNTRUSTED), "not from an asserting peer");
+	assert_string_equal(gate_conf_name(GC_MALFORMED), "malformed");
+	assert_string_equal(gate_conf_name((enum gate_conf)7), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +449,7 @@ int main(void)
 	        cmocka_unit_test(test_only_the_presentity_watches_its_watchers),
 	        cmocka_unit_test(test_sources_and_asserting_peers_must_not_overlap),
 	        cmocka_unit_test(test_peers_by_address_or_sip_uri),
+	        cmocka_unit_test(test_the_confidentiality_mark_is_believed_from_the_s_cscf_only),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
