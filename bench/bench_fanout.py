@@ -102,7 +102,7 @@ class Driver:
         self.notify_cseq = {}    # call-id -> set of CSeqs seen
         self.notify_count = {}   # call-id -> NOTIFYs delivered
         self.bodies = {}         # call-id -> last body
-        self.retrans = self.errors = self.extra = 0
+        self.retrans = self.errors = self.extra = self.short = 0
         self.mark = None         # {presentity: [dialogs with a new NOTIFY, t_last]}
 
     def _sock(self, port):
@@ -254,8 +254,8 @@ class Driver:
         """One modifying PUBLISH per presentity: as fast as the PS takes them (at most `window`
         fan-outs unfinished: the fan-out of one PUBLISH runs in one worker, and a burst of 200
         4 KB requests overflows the PS's socket buffer), or `rate` per second (open loop).
-        A PUBLISH unanswered after 1 s is resent. Returns (wall from the first PUBLISH to the
-        last NOTIFY, per-PUBLISH latencies)."""
+        A PUBLISH unanswered after 1 s is resent. Returns ((wall from the first PUBLISH to the
+        last NOTIFY, NOTIFYs delivered), latencies of the complete fan-outs)."""
         self.mark = {i: [set(), None] for i in range(1, self.n + 1)}
         sent_at = {}
         t0 = time.monotonic()
@@ -281,20 +281,19 @@ class Driver:
             sent_at[i] = time.monotonic()
             self.publish(i, rnd)
             self.poll(0)
-        end = time.monotonic() + 120
+        end = time.monotonic() + 30
         done = False
         while time.monotonic() < end and not done:
             done = self.wait(lambda: all(len(m[0]) >= self.w for m in self.mark.values()), 0.5)
             resend()
-        if not done:
-            short = sum(1 for m in self.mark.values() if len(m[0]) < self.w)
-            raise RuntimeError("round %d: %d presentities short of %d NOTIFYs"
-                               % (rnd, short, self.w))
-        marks = self.mark
+        # a NOTIFY that tm gave up on (408) ends its subscription: counted, not waited for
+        self.short += sum(1 for m in self.mark.values() if len(m[0]) < self.w)
+        delivered = sum(len(m[0]) for m in self.mark.values())
+        marks = {i: m for i, m in self.mark.items() if len(m[0]) >= self.w}
         self.wait(lambda: False, 0.2)  # late duplicates still count as extra
         self.mark = None
-        last = max(m[1] for m in marks.values())
-        return last - t0, sorted(marks[i][1] - sent_at[i] for i in marks)
+        last = max((m[1] for m in marks.values()), default=time.monotonic())
+        return (last - t0, delivered), sorted(marks[i][1] - sent_at[i] for i in marks)
 
 
 def pct(sorted_values, p):
@@ -315,14 +314,14 @@ def measure(label, cfg, a, rate=None):
         views = {d.bodies.get("fo-1-%d" % j, "") for j in range(1, a.watchers + 1)}
         opened = sum(1 for j in range(1, a.watchers + 1)
                      if "<basic>open</basic>" in d.bodies.get("fo-1-%d" % j, ""))
-        d.extra = d.retrans = d.errors = 0  # from here on, the measured rounds only
+        d.extra = d.retrans = d.errors = d.short = 0  # from here on, the measured rounds only
         st0, cpu0 = statements(t), cpu_ms(t)
         walls, lats = [], []
         for r in range(2, a.rounds + 2):
-            wall, _ = d.round(r)
-            walls.append(wall)
-        best_rate = a.presentities * a.watchers / min(walls)
-        offered = rate or 0.5 * a.presentities / min(walls)
+            (wall, delivered), _ = d.round(r)
+            walls.append((delivered / wall, wall))
+        best_rate, best_wall = max(walls)
+        offered = rate or 0.5 * a.presentities / best_wall
         for r in range(a.rounds + 2, 2 * a.rounds + 2):
             _, lat = d.round(r, rate=offered)
             lats += lat
@@ -341,12 +340,12 @@ def measure(label, cfg, a, rate=None):
         print("  %-28s %.2f SQL statements per PUBLISH (%s); CPU ms per NOTIFY: PS %.3f, "
               "postgres %.3f; %d distinct views of p1's %d watchers, %d open; "
               "in the measured rounds %d NOTIFY retransmissions, %d extra NOTIFYs, %d error "
-              "answers"
+              "answers, %d fan-outs short of %d NOTIFYs"
               % ("", sum(diff.values()) / publishes, sql or "none",
                  (cpu1["ps"] - cpu0["ps"]) / notifies,
                  (cpu1["postgres"] - cpu0["postgres"]) / notifies, len(views), a.watchers,
-                 opened, d.retrans, d.extra, d.errors), flush=True)
-        return best_rate, offered, pct(lats, 50), pct(lats, 99), d.errors
+                 opened, d.retrans, d.extra, d.errors, d.short, a.watchers), flush=True)
+        return best_rate, offered, pct(lats, 50), pct(lats, 99), d.errors + d.short
 
 
 def main():
