@@ -70,22 +70,70 @@ def sipp_res_bug_calls(workdir, k, op):
     return n
 
 
+def _tree_cpu_ms(root):
+    """utime + stime (ms) of root and all its descendants, from /proc."""
+    parent, ticks = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                f2 = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(d)] = int(f2[1])
+        ticks[int(d)] = int(f2[11]) + int(f2[12])
+    total, todo = 0, [root]
+    while todo:
+        p = todo.pop()
+        total += ticks.get(p, 0)
+        todo += [c for c, pp in parent.items() if pp == p]
+    return total * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms(t):
+    """CPU time so far of each Kamailio role and of PostgreSQL (the postmaster's tree)."""
+    out = {name: _tree_cpu_ms(role.proc.pid) for name, role in t.roles.items() if role.proc}
+    with open(os.path.join(t.pg.datadir, "postmaster.pid")) as f:
+        out["postgres"] = _tree_cpu_ms(int(f.readline()))
+    return out
+
+
 def measure(label, roles, scenario, calls, concurrency, provision, defines=None):
+    # bench_presence imports this module (_terminate): import its counters here
+    from bench.bench_presence import per_subscription, statements
     # Under full load tm holds every transaction for its wait timer: give each role the shm a
     # production box would have, so the figure is about CPU, not about a test-sized pool.
-    with Topology(roles=roles, loglevel=1, shm_mb=512, defines=defines) as t:
+    with Topology(roles=roles, loglevel=1, shm_mb=512, defines=defines,
+                  keep_logs_in=os.environ.get("PRESEC_BENCH_LOGS")) as t:
         wd = tempfile.mkdtemp(prefix="presec-bench-", dir=t.tmp)
         subst, extra = provision(t)
+        t.pg.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         path = scenario_copy(scenario, wd, subst)
         # warm-up: database connections, caches
         run_sipp(path, min(200, calls), concurrency, wd, extra)
         os.unlink(os.path.join(wd, "messages.log"))
+        before, cpu0 = statements(t), cpu_ms(t)
+        sipp0 = os.times()
         ok, failed, wall, rc = run_sipp(path, calls, concurrency, wd, extra)
+        sipp1, cpu1 = os.times(), cpu_ms(t)
         rate = ok / wall if wall > 0 else 0.0
         explained = sipp_res_bug_calls(wd, K.encode(), OP.encode()) if "@K@" in subst else 0
         print("  %-34s %6d ok %4d failed (%d of them sipp's zero-octet RES)  %6.2fs  %8.1f flows/s"
               % (label, ok, failed, explained, wall, rate), flush=True)
-        return rate, failed - explained
+        # every statement of the run (S-CSCF and registrar), per started flow
+        print("  %-34s %s" % ("", per_subscription(before, statements(t), max(ok + failed, 1))),
+              flush=True)
+        # CPU per started flow, by process: under a shared machine's load the wall rate moves,
+        # the CPU each side spends per flow much less
+        n = max(ok + failed, 1)
+        cpu = {k: (cpu1[k] - cpu0.get(k, 0)) / n for k in cpu1}
+        cpu["sipp"] = ((sipp1.children_user + sipp1.children_system) -
+                       (sipp0.children_user + sipp0.children_system)) * 1000.0 / n
+        print("  %-34s CPU ms per flow: %s (S-CSCF + postgres %.3f)" % (
+            "", ", ".join("%s %.3f" % kv for kv in sorted(cpu.items()) if kv[0] != "ps"),
+            cpu.get("scscf", 0) + cpu["postgres"]), flush=True)
+        return rate, failed - explained, cpu.get("scscf", 0) + cpu["postgres"]
 
 
 USER = "bench"
@@ -110,16 +158,22 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--av-batch", type=int, default=8,
+                    help="ims_aka av_batch: SQNs (vectors) one statement reserves per IMPI")
     a = ap.parse_args()
     print("bench_aka_register: %d REGISTER-401-REGISTER-200 flows, %d concurrent, "
-          "UE -> P-CSCF -> S-CSCF -> PostgreSQL" % (a.calls, a.concurrency))
-    base, bf = measure("stock S-CSCF (auth_db digest)", STOCK_ROLES, "reg-digest.xml",
+          "UE -> P-CSCF -> S-CSCF -> PostgreSQL; ims_aka av_batch %d"
+          % (a.calls, a.concurrency, a.av_batch))
+    base, bf, bcpu = measure("stock S-CSCF (auth_db digest)", STOCK_ROLES, "reg-digest.xml",
                        a.calls, a.concurrency, digest_user)
     # every challenge of the run is kept for vector_expiry (replay protection)
-    aka, af = measure("presec S-CSCF (ims_aka AKAv1-MD5)", PRESEC_ROLES, "reg-aka.xml",
+    aka, af, acpu = measure("presec S-CSCF (ims_aka AKAv1-MD5)", PRESEC_ROLES, "reg-aka.xml",
                       a.calls, a.concurrency, aka_user,
-                      defines={"scscf": {"AKA_MAX_PENDING": 2 * a.calls + 1000}})
+                      defines={"scscf": {"AKA_MAX_PENDING": 2 * a.calls + 1000,
+                                         "AKA_AV_BATCH": a.av_batch}})
     print("  ratio ims_aka / auth_db: %.2f" % (aka / base if base else float("nan")))
+    print("  ratio of S-CSCF + postgres CPU per flow, auth_db / ims_aka: %.2f"
+          % (bcpu / acpu if acpu else float("nan")))
     return 0 if bf == 0 and af == 0 else 1
 
 

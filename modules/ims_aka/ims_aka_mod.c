@@ -44,6 +44,7 @@
 
 #include "aka.h"
 #include "authreg.h"
+#include "avbatch.h"
 #include "digest.h"
 #include "peer.h"
 #include "uri_id.h"
@@ -67,6 +68,9 @@ static int sqn_ind_bits = 5;
 static int default_expires = 3600;
 static int max_expires = 3600;
 static int max_registrations = 65536;
+static int av_batch = 1;
+static int av_batch_lifetime = 60;
+static int sqn_ind = 0;
 
 /* ---- state ---- */
 static db_func_t dbf;
@@ -76,6 +80,8 @@ static gen_lock_t *store_lock = NULL;
 static struct vstore *store = NULL;
 static gen_lock_t *reg_lock = NULL;
 static struct authreg *reg = NULL;
+static gen_lock_t *batch_lock = NULL;
+static struct avbatch *batches = NULL; /* av_batch > 1 only */
 static enum aka_algorithm default_alg = AKA_ALG_V1_MD5;
 
 /* trusted_pcscf and trusted_peers, parsed in mod_init (before the fork) */
@@ -94,7 +100,7 @@ static struct {
 
 static struct presec_aka_stats aka_st;
 static stat_var *st_successes, *st_protected, *st_fail_impu, *st_refused_untrusted,
-        *st_rechallenged, *st_refused_peer, *st_refused_originating;
+        *st_rechallenged, *st_refused_peer, *st_refused_originating, *st_reservations;
 
 static stat_export_t mod_stats[] = {
         PRESEC_AKA_STAT_EXPORTS(aka_st),
@@ -105,6 +111,7 @@ static stat_export_t mod_stats[] = {
         {"protected_rechallenged", 0, &st_rechallenged},
         {"requests_refused_peer", 0, &st_refused_peer},
         {"originating_refused", 0, &st_refused_originating},
+        {"sqn_reservations", 0, &st_reservations},
         {0, 0, 0},
 };
 
@@ -117,6 +124,8 @@ static void purge_timer(unsigned int ticks, void *param)
 		vstore_purge(store, time(NULL));
 	if (reg)
 		authreg_purge(reg, time(NULL));
+	if (batches)
+		avbatch_purge(batches, time(NULL));
 }
 
 /* ---- helpers ---- */
@@ -313,15 +322,17 @@ out:
 	"(SELECT coalesce(string_agg(impu, ',' ORDER BY position), '') FROM %s i "                 \
 	"WHERE i.impi = s.impi)"
 
-/* TS 33.102 C.3.2: a new vector takes the next SEQ; the update and the read are one statement,
- * so two processes (or two S-CSCFs on one database) never hand out the same SQN. */
-static int db_next_vector(const char *impi, struct subscriber *sub)
+/* TS 33.102 C.3.2: each vector takes the next SEQ; one statement reserves the next `count` SEQs
+ * and reads the subscriber, so two processes (or two S-CSCFs on one database) never get the
+ * same SQN, and the database always holds the highest SEQ reserved: a restart never reuses one
+ * (the SEQs a restart leaves unused are a gap, which the USIM accepts, C.2.1). */
+static int db_next_vectors(const char *impi, unsigned count, struct subscriber *sub)
 {
 	char sql[1024];
 	int n = snprintf(sql, sizeof(sql),
-	                 "UPDATE %s s SET sqn = (((sqn >> %d) + 1) << %d) %% 281474976710656 "
+	                 "UPDATE %s s SET sqn = (((sqn >> %d) + %u) << %d) %% 281474976710656 "
 	                 "WHERE impi = '%s' RETURNING " SUB_COLUMNS,
-	                 subscriber_table, sqn_ind_bits, sqn_ind_bits, impi, impu_table);
+	                 subscriber_table, sqn_ind_bits, count, sqn_ind_bits, impi, impu_table);
 	if (n <= 0 || (size_t)n >= sizeof(sql))
 		return -1;
 	return db_subscriber(sql, sub);
@@ -341,6 +352,9 @@ static int db_read_subscriber(const char *impi, struct subscriber *sub)
  * fresh for the USIM. Only ever moves forward. */
 static int db_resync(const char *impi, uint64_t sqn_ms)
 {
+	/* the waiting vectors of a batch are stale now, and so is any block reserved before */
+	if (batches)
+		avbatch_resync(batches, impi, sqn_ms);
 	char sql[512];
 	db1_res_t *res = NULL;
 	int n = snprintf(sql, sizeof(sql),
@@ -353,20 +367,73 @@ static int db_resync(const char *impi, uint64_t sqn_ms)
 	return ok ? 0 : -1;
 }
 
-static enum aka_algorithm pick_algorithm(const struct subscriber *sub, enum aka_algorithm asked)
+static enum aka_algorithm pick_algorithm(const char *algorithms, enum aka_algorithm asked)
 {
 	/* the UE's choice when the subscriber may use it, else the operator's default when allowed,
 	 * else the subscriber's first algorithm */
 	const char *names[] = {NULL, "AKAv1-MD5", "AKAv2-MD5"};
 	if ((asked == AKA_ALG_V1_MD5 || asked == AKA_ALG_V2_MD5) &&
-	    strstr(sub->algorithms, names[asked]))
+	    strstr(algorithms, names[asked]))
 		return asked;
-	if (strstr(sub->algorithms, names[default_alg]))
+	if (strstr(algorithms, names[default_alg]))
 		return default_alg;
-	return strncmp(sub->algorithms, "AKAv2", 5) == 0 ? AKA_ALG_V2_MD5 : AKA_ALG_V1_MD5;
+	return strncmp(algorithms, "AKAv2", 5) == 0 ? AKA_ALG_V2_MD5 : AKA_ALG_V1_MD5;
 }
 
 /* ---- ims_aka_challenge ---- */
+/* The vector of the next challenge for impi and the subscriber data it needs: from the IMPI's
+ * batch when one waits (no statement), else from a new reservation of av_batch SQNs whose
+ * vectors are computed now and filed, the first taken like any other. 1, 0 unknown IMPI, -1
+ * error. */
+static int next_vector(const char *impi, struct avbatch_vec *out, struct avbatch_sub *bs)
+{
+	struct subscriber sub;
+	struct avbatch_vec v[AVBATCH_MAX];
+	uint64_t sqns[AVBATCH_MAX];
+	unsigned n = (unsigned)av_batch;
+	time_t now = time(NULL);
+	int rc = -1;
+
+	/* a block a racing process filed above ours may take all of ours: reserve again */
+	for (int attempt = 0; attempt < 8; attempt++) {
+		if (batches && avbatch_take(batches, impi, now, out, bs) == 1)
+			return 1;
+		memset(&sub, 0, sizeof(sub));
+		int found = db_next_vectors(impi, n, &sub);
+		if (found <= 0) {
+			OPENSSL_cleanse(&sub, sizeof(sub));
+			return found;
+		}
+		update_stat(st_reservations, 1);
+		if (avbatch_block(sub.sqn, n, (unsigned)sqn_ind_bits, (unsigned)sqn_ind, sqns) != 0)
+			goto out;
+		for (unsigned i = 0; i < n; i++) {
+			uint8_t rand[MILENAGE_RAND_LEN];
+			v[i].sqn = sqns[i];
+			v[i].expires = 0;
+			if (RAND_bytes(rand, sizeof(rand)) != 1 ||
+			    aka_vector_make(&sub.keys, sqns[i], rand, &v[i].av) != AKA_OK)
+				goto out;
+		}
+		snprintf(bs->algorithms, sizeof(bs->algorithms), "%s", sub.algorithms);
+		snprintf(bs->impus, sizeof(bs->impus), "%s", sub.impus);
+		/* without batches (av_batch 1), or when the IMPI finds no room, the first vector of
+		 * the block goes out at once */
+		if (!batches || avbatch_put(batches, impi, bs, v, n, now) < 0) {
+			*out = v[0];
+			rc = 1;
+			goto out;
+		}
+		OPENSSL_cleanse(&sub, sizeof(sub));
+		OPENSSL_cleanse(v, sizeof(v));
+	}
+	LM_ERR("no fresh vector for %s after eight reservations\n", impi);
+out:
+	OPENSSL_cleanse(&sub, sizeof(sub));
+	OPENSSL_cleanse(v, sizeof(v));
+	return rc;
+}
+
 static int send_reply(struct sip_msg *msg, int code, char *reason)
 {
 	str r = {reason, (int)strlen(reason)};
@@ -376,7 +443,8 @@ static int send_reply(struct sip_msg *msg, int code, char *reason)
 static int challenge(struct sip_msg *msg, str *realm)
 {
 	char impi[VSTORE_IMPI_MAX];
-	struct subscriber sub;
+	struct avbatch_vec av;
+	struct avbatch_sub sub;
 	struct vstore_entry e;
 	struct digest_cred c;
 	const char *why = NULL;
@@ -384,6 +452,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 	enum aka_algorithm asked = AKA_ALG_NONE;
 	int rc = -1;
 
+	memset(&av, 0, sizeof(av));
 	memset(&sub, 0, sizeof(sub));
 	memset(&e, 0, sizeof(e));
 	if (request_impi(msg, realm, impi, sizeof(impi)) != 0) {
@@ -403,7 +472,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 	}
 	if (find_credentials(msg, realm, &c, &why) == 1)
 		asked = c.algorithm;
-	int found = db_next_vector(impi, &sub);
+	int found = next_vector(impi, &av, &sub);
 	if (found < 0) {
 		update_stat(aka_st.fail_internal, 1);
 		return IMS_AKA_INTERNAL;
@@ -413,10 +482,8 @@ static int challenge(struct sip_msg *msg, str *realm)
 		update_stat(aka_st.fail_unknown_impi, 1);
 		return IMS_AKA_UNKNOWN_IMPI;
 	}
-	uint8_t rand[16];
-	if (RAND_bytes(rand, sizeof(rand)) != 1 ||
-	    vstore_challenge(&sub.keys, sub.sqn, rand, impi, sub.impus, pick_algorithm(&sub, asked),
-	                     time(NULL), vector_expiry, &e) != 0) {
+	if (vstore_challenge_av(&av.av, impi, sub.impus, pick_algorithm(sub.algorithms, asked),
+	                        time(NULL), vector_expiry, &e) != 0) {
 		LM_ERR("cannot make an authentication vector for %s\n", impi);
 		update_stat(aka_st.fail_internal, 1);
 		goto out;
@@ -445,7 +512,7 @@ static int challenge(struct sip_msg *msg, str *realm)
 	        presec_src_ip(msg));
 	rc = 1;
 out:
-	OPENSSL_cleanse(&sub, sizeof(sub));
+	OPENSSL_cleanse(&av, sizeof(av));
 	OPENSSL_cleanse(&e, sizeof(e));
 	OPENSSL_cleanse(hdr, sizeof(hdr));
 	return rc;
@@ -808,10 +875,35 @@ static void rpc_registrations(rpc_t *rpc, void *c)
 	authreg_foreach(reg, rpc_reg_one, &w);
 }
 
+/* The subscriber's K, OPc, algorithms or IMPUs changed: its waiting vectors must not be used.
+ * Returns how many went. */
+static const char *rpc_forget_doc[] = {
+        "Drop the waiting batch vectors of one IMPI, or of every IMPI without a parameter.", 0};
+static void rpc_forget(rpc_t *rpc, void *c)
+{
+	str impi = STR_NULL;
+	char buf[VSTORE_IMPI_MAX];
+	unsigned n = 0;
+	if (rpc->scan(c, "*S", &impi) == 1 && impi.len > 0) {
+		if (impi.len >= (int)sizeof(buf)) {
+			rpc->fault(c, 400, "IMPI too long");
+			return;
+		}
+		memcpy(buf, impi.s, impi.len);
+		buf[impi.len] = '\0';
+		if (batches)
+			n = avbatch_forget(batches, buf);
+	} else if (batches) {
+		n = avbatch_forget(batches, NULL);
+	}
+	rpc->add(c, "d", (int)n);
+}
+
 static rpc_export_t rpc_cmds[] = {
         {"ims_aka.list", rpc_list, rpc_list_doc, RET_ARRAY},
         {"ims_aka.flush", rpc_flush, rpc_flush_doc, 0},
         {"ims_aka.registrations", rpc_registrations, rpc_registrations_doc, RET_ARRAY},
+        {"ims_aka.forget_vectors", rpc_forget, rpc_forget_doc, 0},
         {0, 0, 0, 0},
 };
 
@@ -839,12 +931,18 @@ static int mod_init(void)
 		return -1;
 	}
 	static const struct presec_int_bound bounds[] = {
-	        PRESEC_BOUND(vector_expiry, 5, 3600),  PRESEC_BOUND(max_pending, 1, INT_MAX),
-	        PRESEC_BOUND(sqn_ind_bits, 0, 10),     PRESEC_BOUND(default_expires, 1, INT_MAX),
-	        PRESEC_BOUND(max_expires, 1, INT_MAX), PRESEC_BOUND(max_registrations, 1, INT_MAX),
+	        PRESEC_BOUND(vector_expiry, 5, 3600),   PRESEC_BOUND(max_pending, 1, INT_MAX),
+	        PRESEC_BOUND(sqn_ind_bits, 0, 10),      PRESEC_BOUND(default_expires, 1, INT_MAX),
+	        PRESEC_BOUND(max_expires, 1, INT_MAX),  PRESEC_BOUND(max_registrations, 1, INT_MAX),
+	        PRESEC_BOUND(av_batch, 1, AVBATCH_MAX), PRESEC_BOUND(av_batch_lifetime, 1, 3600),
+	        PRESEC_BOUND(sqn_ind, 0, 1023),
 	};
 	if (presec_check_bounds("ims_aka", bounds, sizeof(bounds) / sizeof(bounds[0])) != 0)
 		return -1;
+	if (sqn_ind >= (1 << sqn_ind_bits)) {
+		LM_ERR("sqn_ind %d does not fit in sqn_ind_bits %d\n", sqn_ind, sqn_ind_bits);
+		return -1;
+	}
 	if (parse_trusted() != 0)
 		return -1;
 	if (sl_load_api(&slb) != 0) {
@@ -862,6 +960,13 @@ static int mod_init(void)
 	if (presec_shm_store_ops(&ops, &reg_lock) != 0 ||
 	    !(reg = authreg_new(&ops, 4096, (unsigned)max_registrations))) {
 		LM_ERR("cannot create the registration store\n");
+		return -1;
+	}
+	if (av_batch > 1 &&
+	    (presec_shm_store_ops(&ops, &batch_lock) != 0 ||
+	     !(batches = avbatch_new(&ops, 4096, (unsigned)max_registrations, (unsigned)av_batch,
+	                             av_batch_lifetime, (unsigned)sqn_ind_bits)))) {
+		LM_ERR("cannot create the vector batches\n");
 		return -1;
 	}
 	if (register_module_stats("ims_aka", mod_stats) != 0) {
@@ -895,8 +1000,13 @@ static void mod_destroy(void)
 		authreg_destroy(reg);
 		reg = NULL;
 	}
+	if (batches) {
+		avbatch_destroy(batches);
+		batches = NULL;
+	}
 	presec_shm_lock_free(&store_lock);
 	presec_shm_lock_free(&reg_lock);
+	presec_shm_lock_free(&batch_lock);
 }
 
 static cmd_export_t cmds[] = {
@@ -927,6 +1037,9 @@ static param_export_t params[] = {
         {"default_expires", INT_PARAM, &default_expires},
         {"max_expires", INT_PARAM, &max_expires},
         {"max_registrations", INT_PARAM, &max_registrations},
+        {"av_batch", INT_PARAM, &av_batch},
+        {"av_batch_lifetime", INT_PARAM, &av_batch_lifetime},
+        {"sqn_ind", INT_PARAM, &sqn_ind},
         {0, 0, 0},
 };
 

@@ -162,13 +162,24 @@ int vstore_challenge(const struct aka_keys *keys, uint64_t sqn,
                      const uint8_t rand[MILENAGE_RAND_LEN], const char *impi, const char *impus,
                      enum aka_algorithm alg, time_t now, int expiry, struct vstore_entry *e)
 {
+	struct aka_vector av;
+	int rc = -1;
+	if (aka_vector_make(keys, sqn, rand, &av) == AKA_OK)
+		rc = vstore_challenge_av(&av, impi, impus, alg, now, expiry, e);
+	else
+		memset(e, 0, sizeof(*e));
+	OPENSSL_cleanse(&av, sizeof(av));
+	return rc;
+}
+
+int vstore_challenge_av(const struct aka_vector *av, const char *impi, const char *impus,
+                        enum aka_algorithm alg, time_t now, int expiry, struct vstore_entry *e)
+{
 	uint8_t raw[MILENAGE_RAND_LEN + AKA_AUTN_LEN];
 	memset(e, 0, sizeof(*e));
-	if (strlen(impi) >= sizeof(e->impi) || strlen(impus) >= sizeof(e->impus) ||
-	    aka_vector_make(keys, sqn, rand, &e->av) != AKA_OK) {
-		OPENSSL_cleanse(e, sizeof(*e));
+	if (strlen(impi) >= sizeof(e->impi) || strlen(impus) >= sizeof(e->impus))
 		return -1;
-	}
+	e->av = *av;
 	memcpy(raw, e->av.rand, MILENAGE_RAND_LEN);
 	memcpy(raw + MILENAGE_RAND_LEN, e->av.autn, AKA_AUTN_LEN);
 	b64_encode(raw, sizeof(raw), e->nonce);

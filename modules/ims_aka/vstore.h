@@ -48,6 +48,11 @@ int vstore_challenge(const struct aka_keys *keys, uint64_t sqn,
                      const uint8_t rand[MILENAGE_RAND_LEN], const char *impi, const char *impus,
                      enum aka_algorithm alg, time_t now, int expiry, struct vstore_entry *e);
 
+/* The same challenge over a vector made before (a batch, avbatch.h). 0, or -1 when impi or
+ * impus are too long. */
+int vstore_challenge_av(const struct aka_vector *av, const char *impi, const char *impus,
+                        enum aka_algorithm alg, time_t now, int expiry, struct vstore_entry *e);
+
 /* Adds a copy of e (impi, nonce, impus, av, algorithm, expires must be set). Returns 0, -1 when
  * full or out of memory, -2 when the nonce already exists. */
 int vstore_add(struct vstore *vs, const struct vstore_entry *e);

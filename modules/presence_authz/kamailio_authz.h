@@ -65,10 +65,13 @@ struct loaded {
 	struct policy pol;
 	int refused;
 	char why[160];
+	int borrowed; /* pol is the process's memo (policy_memo.h): pa_release_policy() */
 };
 str *pa_pkg_str(const char *s, int len);
 int pa_presentity_key(const str *uri, char *key, size_t keysz, struct sip_uri *u);
 int pa_load_policy(const str *pres_uri, struct loaded *l);
+/* After use of what pa_load_policy() loaded (never policy_free() on it). */
+void pa_release_policy(struct loaded *l);
 unsigned long pa_flush_key(const char *key, size_t len);
 void pa_listener_tick(unsigned int ticks, void *param);
 int pa_rules_changed(struct sip_msg *msg, str *presentity);

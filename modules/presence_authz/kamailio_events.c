@@ -107,7 +107,7 @@ static int get_auth_status(subs_t *subs)
 	LM_INFO("%.*s@%.*s -> %.*s: %s (%u rules matched)\n", subs->watcher_user.len,
 	        subs->watcher_user.s, subs->watcher_domain.len, subs->watcher_domain.s,
 	        subs->pres_uri.len, subs->pres_uri.s, sub_handling_name(d.sub_handling), d.n_rules);
-	policy_free(&l.pol);
+	pa_release_policy(&l);
 	return 0;
 }
 
@@ -163,14 +163,14 @@ static str *watcher_body(subs_t *subs, str *body)
 			r->s = strdup("");
 			r->len = 0;
 		}
-		policy_free(&l.pol);
+		pa_release_policy(&l);
 		return r;
 	}
 	r->s = out;            /* freed with free_body() */
 	r->len = (int)out_len; /* below PIDF_MAX_BYTES */
 	update_stat(pa_st.filtered, 1);
 	pa_audit_record(subs, &d, out, (int)out_len);
-	policy_free(&l.pol);
+	pa_release_policy(&l);
 	return r;
 }
 

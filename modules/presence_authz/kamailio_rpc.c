@@ -70,7 +70,7 @@ void pa_rpc_policy(rpc_t *rpc, void *c)
 	}
 	for (unsigned i = 0; i < l.pol.n; i++)
 		rpc_add_rule(rpc, c, &l.pol.rules[i]);
-	policy_free(&l.pol);
+	pa_release_policy(&l);
 }
 
 const char *pa_rpc_decide_doc[] = {
@@ -109,7 +109,7 @@ void pa_rpc_decide(rpc_t *rpc, void *c)
 	if (rpc->add(c, "{", &th) >= 0)
 		rpc->struct_add(th, "sss", "sub_handling", sub_handling_name(d.sub_handling),
 		                "rules", rules, "permissions", perms);
-	policy_free(&l.pol);
+	pa_release_policy(&l);
 }
 
 const char *pa_rpc_flush_doc[] = {

@@ -13,6 +13,7 @@
 
 #include "authz.h"
 #include "kamailio_authz.h"
+#include "policy_memo.h"
 #include "presec/kamailio_db.h"
 
 /* no XCAP user could have stored rules under another name (authz.c) */
@@ -96,6 +97,40 @@ static int unpack_value(const unsigned char *v, size_t len, void *arg)
 	return policy_unpack(v, len, &l->pol);
 }
 
+/* The last policy this process loaded, lent to the next watchers of the same presentity until
+ * the cache is flushed (policy_memo.h): a fan-out decides N watchers in a row. */
+static struct pmemo memo;
+static int memo_ready;
+
+static void memo_release(void *v)
+{
+	struct loaded *l = v;
+	policy_free(&l->pol);
+	free(l);
+}
+
+/* Hands *l (just loaded, owned) to the memo when it takes it; *l is then borrowed. */
+static void memo_offer(const char *key, size_t n, unsigned long generation, struct loaded *l)
+{
+	struct loaded *v = malloc(sizeof(*v));
+	if (!v)
+		return;
+	*v = *l;
+	if (pmemo_offer(&memo, key, n, generation, v))
+		l->borrowed = 1;
+	else
+		free(v); /* the struct only: *l keeps its policy */
+}
+
+void pa_release_policy(struct loaded *l)
+{
+	if (l->borrowed)
+		pmemo_return(&memo);
+	else
+		policy_free(&l->pol);
+	memset(l, 0, sizeof(*l));
+}
+
 /* user@domain of a presentity URI into key; its length, or -1 */
 int pa_presentity_key(const str *uri, char *key, size_t keysz, struct sip_uri *u)
 {
@@ -124,8 +159,22 @@ int pa_load_policy(const str *pres_uri, struct loaded *l)
 		l->refused = 1;
 		return 0;
 	}
-	if ((rc = rcache_get(pa.cache, key, (size_t)n, unpack_value, l)) == 0)
+	if (!memo_ready) {
+		pmemo_init(&memo, memo_release);
+		memo_ready = 1;
+	}
+	/* before the cache is read: a flush after this makes the memo stale, never the reverse */
+	unsigned long memo_generation = rcache_generation(pa.cache);
+	void *lent;
+	if (pmemo_borrow(&memo, key, (size_t)n, memo_generation, &lent)) {
+		*l = *(struct loaded *)lent;
+		l->borrowed = 1;
 		return 0;
+	}
+	if ((rc = rcache_get(pa.cache, key, (size_t)n, unpack_value, l)) == 0) {
+		memo_offer(key, (size_t)n, memo_generation, l);
+		return 0;
+	}
 	if (rc < 0)
 		LM_ERR("cached policy of %s unreadable: compiling again\n", key);
 	memset(l, 0, sizeof(*l));
@@ -164,6 +213,7 @@ int pa_load_policy(const str *pres_uri, struct loaded *l)
 		size_t wl = strlen(l->why);
 		memcpy(v + 1, l->why, wl);
 		rcache_put(pa.cache, key, (size_t)n, v, wl + 1, generation);
+		memo_offer(key, (size_t)n, generation, l);
 		return 0;
 	}
 	if (policy_pack(&l->pol, &packed, &packed_len) == 0) {
@@ -171,6 +221,7 @@ int pa_load_policy(const str *pres_uri, struct loaded *l)
 			LM_WARN("no shared memory left to cache the policy of %s\n", key);
 		free(packed);
 	}
+	memo_offer(key, (size_t)n, generation, l);
 	return 0;
 }
 

@@ -278,6 +278,67 @@ def test_sqn_is_unique_across_processes_and_two_scscfs(topo):
     assert all(s % IND_STEP == 0 for s in sqns)
 
 
+def challenge_sqn(r, k=K_OTHER):
+    raw = base64.b64decode(parse_challenge(r.header("WWW-Authenticate"))["nonce"])
+    ak = milenage(k, opc_of(k, OP), raw[:16])["ak"]
+    return int.from_bytes(bytes(a ^ b for a, b in zip(raw[16:22], ak)), "big")
+
+
+def test_av_batch_reserves_once_keeps_sqns_rising_and_never_reuses_one(topo):
+    """av_batch 8 (TS 33.102 6.3.2, C.3.2): one statement reserves 8 SEQs, the vectors go out
+    in SQN order with this S-CSCF's IND, a restart never reuses an SQN, AUTS still
+    resynchronises, and forget_vectors drops what waits."""
+    impi = "ivan@ims.example"
+    topo.provision_aka(impi, ["sip:ivan@ims.example"], hx(K_OTHER), op=hx(OP),
+                       algorithms=("AKAv1-MD5",))
+    defines = {"SCSCF_IP": Bare("127.0.1.5"), "AKA_AV_BATCH": 8, "AKA_SQN_IND": 3}
+    second = topo.start_role("scscf2", "scscf.cfg", "scscf", addr="127.0.1.5", defines=defines)
+    proxy = ("127.0.1.5", 5060)
+    seen = []
+    try:
+        before = sqn_of(topo, impi)
+        u = AkaUE(impi, "sip:ivan@ims.example", K_OTHER, OP, ADDR["pcscf"], proxy=proxy)
+        try:
+            for _ in range(10):
+                r = u.register(u.initial_authorization())
+                assert r.status == 401
+                seen.append(challenge_sqn(r))
+            # the last challenge answered: the vector of a batch authenticates like any other
+            final = u.register(u.answer(r.header("WWW-Authenticate")))
+            assert final.status == 200, final.raw
+        finally:
+            u.close()
+        assert seen == sorted(seen) and len(set(seen)) == 10
+        assert all(s % IND_STEP == 3 for s in seen)
+        # two reservations of 8 SEQs for 10 challenges
+        assert sqn_of(topo, impi) == before + 16 * IND_STEP
+        assert second.stat("ims_aka:sqn_reservations") == 2
+        assert second.rpc("ims_aka.forget_vectors", impi).strip().endswith("6")
+        # a restart forgets the waiting vectors; the database already holds the highest SEQ
+        second.stop()
+        second = topo.start_role("scscf2", "scscf.cfg", "scscf", addr="127.0.1.5",
+                                 defines=defines)
+        u = AkaUE(impi, "sip:ivan@ims.example", K_OTHER, OP, ADDR["pcscf"], proxy=proxy,
+                  sqn_ms=9000 * IND_STEP)
+        try:
+            r = u.register(u.initial_authorization())
+            assert r.status == 401
+            after_restart = challenge_sqn(r)
+            assert after_restart > max(seen) and after_restart >> 5 > (before >> 5) + 16
+            # the USIM is ahead (SEQ 9000): AUTS, then a fresh vector above SQN_MS
+            second_401 = u.register(u.answer(r.header("WWW-Authenticate")))
+            assert second_401.status == 401, second_401.raw
+            fresh = challenge_sqn(second_401)
+            assert fresh >> 5 == 9001 and fresh % IND_STEP == 3
+            final = u.register(u.answer(second_401.header("WWW-Authenticate")))
+            assert final.status == 200, final.raw
+        finally:
+            u.close()
+        assert sqn_of(topo, impi) == (9000 + 8) * IND_STEP
+    finally:
+        second.stop()
+
+
 def test_rpc_lists_challenges_without_secrets_and_flushes(topo):
     scscf = topo.roles["scscf"]
     u = ue("hal", 9)
