@@ -145,8 +145,11 @@ int pa_pv_parse_authz(pv_spec_p sp, str *in)
 		sp->pvp.pvn.u.isname.name.n = 2;
 	else if (in->len == 10 && strncmp(in->s, "presentity", 10) == 0)
 		sp->pvp.pvn.u.isname.name.n = 3;
+	else if (in->len == 11 && strncmp(in->s, "rls_watcher", 11) == 0)
+		sp->pvp.pvn.u.isname.name.n = 4;
 	else {
-		LM_ERR("$authz(%.*s): reason, audit, watcher or presentity\n", in->len, in->s);
+		LM_ERR("$authz(%.*s): reason, audit, watcher, presentity or rls_watcher\n", in->len,
+		       in->s);
 		return -1;
 	}
 	sp->pvp.pvn.type = PV_NAME_INTSTR;
@@ -160,6 +163,13 @@ int pa_pv_get_authz(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
 	if (param->pvn.u.isname.name.n == 0) {
 		v.s = ut_reason;
 		v.len = (int)strlen(ut_reason);
+	} else if (param->pvn.u.isname.name.n == 4) {
+		/* the RLS handle pres_authz_rls_watcher() found for this very request */
+		const char *h = pa_rls_found(msg);
+		if (!h)
+			return pv_get_null(msg, param, res);
+		v.s = (char *)h;
+		v.len = (int)strlen(h);
 	} else if (param->pvn.u.isname.name.n >= 2) {
 		/* what the gate found for this very request */
 		const char *g = pa_gate_found(msg, param->pvn.u.isname.name.n == 3);

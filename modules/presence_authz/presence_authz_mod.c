@@ -67,6 +67,10 @@ static char *network_sources = "";
  * proved (watchers: Digest; publishers: refused). 0: a core that asserts nobody (stock): the
  * From of a request from an asserting peer stands for the asserted identity. */
 static int core_asserts = 1;
+/* RFC 4662 7.1: the Presence List Server(s) whose P-Asserted-Identity names the list watcher on
+ * a back-end SUBSCRIBE of presence (never winfo, never PUBLISH); with the RLS in the PS, the
+ * PS's own address. Empty: no RLS. */
+static char *rls_peers = "";
 
 /* ---- state (kamailio_authz.h) ---- */
 struct pa_module pa = {
@@ -84,7 +88,7 @@ struct pa_module pa = {
 };
 struct pa_stats pa_st;
 static gen_lock_t *cache_lock, *audit_lock;
-static struct trust_list asserting_list, sources_list;
+static struct trust_list asserting_list, sources_list, rls_list;
 
 static unsigned long audit_pending(void)
 {
@@ -216,12 +220,26 @@ static int mod_init(void)
 			*p = '_';
 	memset(&asserting_list, 0, sizeof(asserting_list));
 	memset(&sources_list, 0, sizeof(sources_list));
+	memset(&rls_list, 0, sizeof(rls_list));
 	if (gate_peers_parse(asserting_peers, &asserting_list, &why) != 0) {
 		LM_ERR("asserting_peers '%s': %s\n", asserting_peers, why);
 		return -1;
 	}
 	if (gate_peers_parse(network_sources, &sources_list, &why) != 0) {
 		LM_ERR("network_sources '%s': %s\n", network_sources, why);
+		return -1;
+	}
+	if (gate_peers_parse(rls_peers, &rls_list, &why) != 0) {
+		LM_ERR("rls_peers '%s': %s\n", rls_peers, why);
+		return -1;
+	}
+	if (gate_lists_overlap(&rls_list, &sources_list)) {
+		LM_ERR("network_sources '%s' and rls_peers '%s' overlap: the RLS would publish for anyone (TS 33.141 4.5.1)\n",
+		       network_sources, rls_peers);
+		return -1;
+	}
+	if (rls_list.n && (!pa.rls_handle_key || strlen(pa.rls_handle_key) < 16)) {
+		LM_ERR("rls_peers is set but modparam rls_handle_key is missing or shorter than 16 characters: the RLS handles would be guessable\n");
 		return -1;
 	}
 	if (gate_lists_overlap(&asserting_list, &sources_list)) {
@@ -236,6 +254,7 @@ static int mod_init(void)
 	pa.gcfg.sources = &sources_list;
 	pa.gcfg.trusted_domains = trusted_watcher_domains;
 	pa.gcfg.core_asserts = core_asserts;
+	pa.gcfg.rls = &rls_list;
 	if (sl_load_api(&pa.slb) != 0) {
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
@@ -277,6 +296,8 @@ static void mod_destroy(void)
 
 PRESEC_CFG_WRAP0(w_watcher, pa_watcher_step)
 PRESEC_CFG_WRAP0(w_publish, pa_publish_step)
+PRESEC_CFG_WRAP0(w_rls_watcher, pa_rls_watcher_step)
+PRESEC_CFG_WRAP0(w_rls_assert, pa_rls_assert_step)
 
 static cmd_export_t cmds[] = {
         {"pres_authz_rules_changed", (cmd_function)pa_w_rules_changed, 1, fixup_spve_null,
@@ -289,6 +310,8 @@ static cmd_export_t cmds[] = {
         {"pres_authz_check_digest", (cmd_function)pa_w_check_digest, 2, fixup_spve_spve,
          fixup_free_spve_spve, REQUEST_ROUTE},
         {"pres_authz_publish", (cmd_function)w_publish, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_rls_watcher", (cmd_function)w_rls_watcher, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_rls_assert", (cmd_function)w_rls_assert, 0, 0, 0, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -312,6 +335,8 @@ static param_export_t params[] = {
         {"asserting_peers", PARAM_STRING, &asserting_peers},
         {"network_sources", PARAM_STRING, &network_sources},
         {"core_asserts", PARAM_INT, &core_asserts},
+        {"rls_peers", PARAM_STRING, &rls_peers},
+        {"rls_handle_key", PARAM_STRING, &pa.rls_handle_key},
         {0, 0, 0},
 };
 
@@ -348,6 +373,8 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_0("presence_authz", "pres_authz_watcher", pa_watcher_step),
         PRESEC_KEMI_SS("presence_authz", "pres_authz_check_digest", pa_check_digest),
         PRESEC_KEMI_0("presence_authz", "pres_authz_publish", pa_publish_step),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_rls_watcher", pa_rls_watcher_step),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_rls_assert", pa_rls_assert_step),
         PRESEC_KEMI_END,
 };
 
