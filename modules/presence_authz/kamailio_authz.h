@@ -42,6 +42,8 @@ struct pa_module {
 	struct audit_writer *audit_w;
 	struct gate_cfg gcfg;
 	char *rls_handle_key; /* the RLS handles' HMAC key (gate_rls_handle) */
+	char *rls_xcap_host;  /* a <resource-list> may name https://rls_xcap_host */
+	int rls_max_members, rls_max_services, rls_max_depth, rls_max_backend, rls_max_lists;
 };
 extern struct pa_module pa;
 
@@ -110,10 +112,14 @@ int pa_rls_watcher_step(struct sip_msg *msg);
 int pa_rls_assert_step(struct sip_msg *msg);
 /* the handle pres_authz_rls_watcher() gave rls for msg ($authz(rls_watcher)), or NULL */
 const char *pa_rls_found(const struct sip_msg *msg);
+int pa_check_rls(struct sip_msg *msg, str *body, str *xui);
+int pa_w_check_rls(struct sip_msg *msg, char *p1, char *p2);
 
 /* ---- Ut (kamailio_ut.c): document checks, the audit log, $authz ---- */
 int pa_check_doc(struct sip_msg *msg, str *auid, str *body);
 int pa_w_check_doc(struct sip_msg *msg, char *p1, char *p2);
+/* a Ut document refused: $authz(reason), a log line, the statistic */
+void pa_ut_refused(const char *app, const char *why);
 int pa_audit_json(struct sip_msg *msg, str *presentity, int offset, int limit);
 int pa_w_audit_json(struct sip_msg *msg, char *p1, char *p2, char *p3);
 int pa_fixup_audit_json(void **param, int param_no);

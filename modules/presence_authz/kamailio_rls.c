@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "core/dprint.h"
+#include "core/mem/mem.h"
+#include "core/mod_fix.h"
 #include "core/parser/parse_from.h"
 #include "core/parser/parse_to.h"
 #include "core/parser/parse_uri.h"
@@ -19,6 +21,7 @@
 #include "kamailio_authz.h"
 #include "presec/kamailio_db.h"
 #include "presec/kamailio_lump.h"
+#include "rls_doc.h"
 
 /* Return codes of pres_authz_rls_watcher() (codes.cfg) */
 enum rls_rc {
@@ -262,4 +265,117 @@ int pa_rls_assert_step(struct sip_msg *msg)
 		return -1;
 	}
 	return 1;
+}
+
+/* 1 when the query finds a row, 0 when not, -1 no database */
+static int exists(const char *sql)
+{
+	db1_res_t *res = NULL;
+	str q = {(char *)sql, (int)strlen(sql)};
+	if (!db() || pa.dbf.raw_query(db(), &q, &res) < 0 || !res)
+		return -1;
+	int n = RES_ROW_N(res);
+	pa.dbf.free_result(db(), res);
+	return n > 0;
+}
+
+/* cfg: pres_authz_check_rls(body, xui): the Ut's check of an rls-services document of user xui
+ * (rls_doc.h, within the rls_max_* limits), then what needs the database: every
+ * <resource-list> names a resource-lists document the user stored, no service URI is an IMPU
+ * (ims_impu) or another user's service. 1, or -1 with the reason in $authz(reason) (409). */
+int pa_check_rls(struct sip_msg *msg, str *body, str *xui)
+{
+	char owner[GATE_ID_MAX], domain[GATE_ID_MAX], sql[4096], lit[700], ou[2 * GATE_ID_MAX],
+	        od[2 * GATE_ID_MAX];
+	struct rls_doc_info *info = NULL;
+	struct sip_uri pu;
+	const char *why = NULL;
+	int ret = -1;
+	(void)msg;
+	if (xui->len <= 0 || (size_t)xui->len >= sizeof(owner) ||
+	    parse_uri(xui->s, xui->len, &pu) < 0 || (size_t)pu.host.len >= sizeof(domain)) {
+		pa_ut_refused("rls-services", "the user is not a SIP identity");
+		return -1;
+	}
+	snprintf(owner, sizeof(owner), "%.*s", xui->len, xui->s);
+	snprintf(domain, sizeof(domain), "%.*s", pu.host.len, pu.host.s);
+	struct rls_doc_limits lim = {owner,
+	                             domain,
+	                             pa.rls_xcap_host && *pa.rls_xcap_host ? pa.rls_xcap_host
+	                                                                   : NULL,
+	                             (unsigned)pa.rls_max_members,
+	                             (unsigned)pa.rls_max_services,
+	                             (unsigned)pa.rls_max_depth};
+	if (!(info = pkg_malloc(sizeof(*info)))) {
+		pa_ut_refused("rls-services", "out of memory");
+		return -1;
+	}
+	if (rls_doc_check(body->s, (size_t)body->len, &lim, info, &why) != 0) {
+		pa_ut_refused("rls-services", why);
+		goto out;
+	}
+	if (sql_lit(ou, sizeof(ou), pu.user.s, (size_t)pu.user.len) < 0 ||
+	    sql_lit(od, sizeof(od), pu.host.s, (size_t)pu.host.len) < 0) {
+		pa_ut_refused("rls-services", "the user is not a SIP identity");
+		goto out;
+	}
+	for (unsigned i = 0; i < info->n_refs; i++) {
+		/* rls resolves a reference among the owner's documents (presec_rls_xcap) */
+		if (sql_lit(lit, sizeof(lit), info->refs[i], strlen(info->refs[i])) < 0)
+			goto unavailable;
+		snprintf(
+		        sql, sizeof(sql),
+		        "SELECT 1 FROM xcap WHERE doc_type = 4 AND username = '%s' AND domain = '%s' "
+		        "AND doc_uri = '%s'",
+		        ou, od, lit);
+		int e = exists(sql);
+		if (e < 0)
+			goto unavailable;
+		if (!e) {
+			pa_ut_refused(
+			        "rls-services",
+			        "a resource-list reference names a document the user has not stored");
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < info->n_services; i++) {
+		if (sql_lit(lit, sizeof(lit), info->services[i], strlen(info->services[i])) < 0)
+			goto unavailable;
+		/* a service URI that is a user's identity would take that user's subscriptions
+		 * (TS 23.228: IMPUs are the users'); RFC 4826 4.4.5: service URIs are unique */
+		snprintf(
+		        sql, sizeof(sql),
+		        "SELECT 1 FROM ims_impu WHERE lower(impu) = lower('%s') UNION ALL "
+		        "SELECT 1 FROM xcap WHERE doc_type = 8 AND NOT (username = '%s' AND "
+		        "domain = '%s') AND position('uri=\"%s\"' IN convert_from(doc, 'UTF8')) > 0",
+		        lit, ou, od, lit);
+		int e = exists(sql);
+		if (e < 0)
+			goto unavailable;
+		if (e) {
+			pa_ut_refused(
+			        "rls-services",
+			        "a service URI is a user's identity or another user's service");
+			goto out;
+		}
+	}
+	ret = 1;
+	goto out;
+unavailable:
+	LM_ERR("Ut: rls-services of %s: database unavailable\n", owner);
+	pa_ut_refused("rls-services", "the database is unavailable");
+out:
+	pkg_free(info);
+	return ret;
+}
+
+int pa_w_check_rls(struct sip_msg *msg, char *p1, char *p2)
+{
+	str body, xui;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &body) != 0 ||
+	    fixup_get_svalue(msg, (gparam_t *)p2, &xui) != 0) {
+		LM_ERR("pres_authz_check_rls: cannot get the parameters\n");
+		return -1;
+	}
+	return pa_check_rls(msg, &body, &xui);
 }

@@ -26,16 +26,21 @@ int pa_check_doc(struct sip_msg *msg, str *auid, str *body)
 	ut_reason[0] = '\0';
 	snprintf(app, sizeof(app), "%.*s", auid->len, auid->s);
 	if (xcap_doc_check(app, body->s, (size_t)body->len, &why) != 0) {
-		snprintf(ut_reason, sizeof(ut_reason), "%s", why ? why : "not acceptable");
-		/* the reason goes into an XML attribute (RFC 4825 11: xcap-error phrase) */
-		for (char *c = ut_reason; *c; c++)
-			if (*c == '<' || *c == '>' || *c == '&' || *c == '"')
-				*c = '\'';
-		LM_NOTICE("Ut: %s document refused: %s\n", app, ut_reason);
-		update_stat(pa_st.bad_rules, 1);
+		pa_ut_refused(app, why);
 		return -1;
 	}
 	return 1;
+}
+
+void pa_ut_refused(const char *app, const char *why)
+{
+	snprintf(ut_reason, sizeof(ut_reason), "%s", why ? why : "not acceptable");
+	/* the reason goes into an XML attribute (RFC 4825 11: xcap-error phrase) */
+	for (char *c = ut_reason; *c; c++)
+		if (*c == '<' || *c == '>' || *c == '&' || *c == '"')
+			*c = '\'';
+	LM_NOTICE("Ut: %s document refused: %s\n", app, ut_reason);
+	update_stat(pa_st.bad_rules, 1);
 }
 
 int pa_w_check_doc(struct sip_msg *msg, char *p1, char *p2)

@@ -85,6 +85,12 @@ struct pa_module pa = {
         .audit_document = 0,       /* 1: the body itself is logged too, not only its hash */
         .audit_retention_days = 0, /* 0: keep the audit log forever */
         .notify_channel = "presec_rules",
+        .rls_xcap_host = "",
+        .rls_max_members = 100,
+        .rls_max_services = 32,
+        .rls_max_depth = 8,
+        .rls_max_backend = 500,
+        .rls_max_lists = 16,
 };
 struct pa_stats pa_st;
 static gen_lock_t *cache_lock, *audit_lock;
@@ -242,6 +248,12 @@ static int mod_init(void)
 		LM_ERR("rls_peers is set but modparam rls_handle_key is missing or shorter than 16 characters: the RLS handles would be guessable\n");
 		return -1;
 	}
+	if (!in_range("rls_max_members", pa.rls_max_members, 1, 10000, "1 to 10000") ||
+	    !in_range("rls_max_services", pa.rls_max_services, 1, 64, "1 to 64") ||
+	    !in_range("rls_max_depth", pa.rls_max_depth, 1, 16, "1 to 16") ||
+	    !in_range("rls_max_backend", pa.rls_max_backend, 1, INT_MAX, "1 or more") ||
+	    !in_range("rls_max_lists", pa.rls_max_lists, 1, INT_MAX, "1 or more"))
+		return -1;
 	if (gate_lists_overlap(&asserting_list, &sources_list)) {
 		LM_ERR("network_sources '%s' and asserting_peers '%s' overlap: every PUBLISH an asserting peer relays would count as a network source's (TS 33.141 4.5.1)\n",
 		       network_sources, asserting_peers);
@@ -312,6 +324,8 @@ static cmd_export_t cmds[] = {
         {"pres_authz_publish", (cmd_function)w_publish, 0, 0, 0, REQUEST_ROUTE},
         {"pres_authz_rls_watcher", (cmd_function)w_rls_watcher, 0, 0, 0, REQUEST_ROUTE},
         {"pres_authz_rls_assert", (cmd_function)w_rls_assert, 0, 0, 0, ANY_ROUTE},
+        {"pres_authz_check_rls", (cmd_function)pa_w_check_rls, 2, fixup_spve_spve,
+         fixup_free_spve_spve, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -337,6 +351,12 @@ static param_export_t params[] = {
         {"core_asserts", PARAM_INT, &core_asserts},
         {"rls_peers", PARAM_STRING, &rls_peers},
         {"rls_handle_key", PARAM_STRING, &pa.rls_handle_key},
+        {"rls_xcap_host", PARAM_STRING, &pa.rls_xcap_host},
+        {"rls_max_members", PARAM_INT, &pa.rls_max_members},
+        {"rls_max_services", PARAM_INT, &pa.rls_max_services},
+        {"rls_max_depth", PARAM_INT, &pa.rls_max_depth},
+        {"rls_max_backend", PARAM_INT, &pa.rls_max_backend},
+        {"rls_max_lists", PARAM_INT, &pa.rls_max_lists},
         {0, 0, 0},
 };
 
@@ -375,6 +395,7 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_0("presence_authz", "pres_authz_publish", pa_publish_step),
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_watcher", pa_rls_watcher_step),
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_assert", pa_rls_assert_step),
+        PRESEC_KEMI_SS("presence_authz", "pres_authz_check_rls", pa_check_rls),
         PRESEC_KEMI_END,
 };
 

@@ -51,15 +51,16 @@ def put_rules(t, user, sub_handling, anonymous=None):
     assert status in (200, 201), status
 
 
-def store_services(t, owner, service, members):
-    """The owner's rls-services document, as the Ut stores it (xcap_server's row)."""
+def services_doc(service, members):
     entries = "".join('      <rl:entry uri="sip:%s@ims.example"/>\n' % m for m in members)
-    doc = SERVICES % (service, entries)
-    uri = "/xcap-root/rls-services/users/sip:%s@ims.example/index" % owner
-    t.pg.psql("DELETE FROM xcap WHERE doc_uri = '%s'" % uri)
-    t.pg.psql("INSERT INTO xcap (username, domain, doc, doc_type, etag, source, doc_uri, port) "
-              "VALUES ('%s', 'ims.example', convert_to('%s', 'UTF8'), 8, 'e-%s', 1, '%s', 0)"
-              % (owner, doc.replace("'", "''"), owner, uri))
+    return SERVICES % (service, entries)
+
+
+def put_services(t, owner, doc, name="index"):
+    """owner's rls-services document over Ut; the status"""
+    path = "/xcap-root/rls-services/users/sip:%s@ims.example/%s" % (owner, name)
+    status, body = t.xcap("PUT", owner, owner + "-pw", path, doc, "application/rls-services+xml")
+    return status, body
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,8 @@ def topo():
         put_rules(t, "dave", "confirm")
         put_rules(t, "erin", "block")
         put_rules(t, "frank", "polite-block", anonymous="allow")
-        store_services(t, "alice", LIST, MEMBERS)
+        status, body = put_services(t, "alice", services_doc(LIST, MEMBERS))
+        assert status in (200, 201), (status, body)
         yield t
 
 
@@ -261,3 +263,54 @@ def test_a_ue_cannot_notify_the_rls(topo):
         assert res.final() and res.final().status == 403, res
     assert topo.pg.query("SELECT count(*) FROM rls_presentity") == before
     assert "NOTIFY to the RLS from 127.0.2.67 refused" in topo.roles["ps"].log()
+
+
+# ---- Ut: rls-services (presence_authz README 5) ----
+
+LISTS = """<?xml version="1.0" encoding="UTF-8"?>
+<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists">
+  <list name="work"><entry uri="sip:carol@ims.example"/></list>
+</resource-lists>
+"""
+REF = "/xcap-root/resource-lists/users/sip:%s@ims.example/index/~~/resource-lists/list%%5b@name=%%22work%%22%%5d"
+
+
+def ref_doc(service, owner):
+    return SERVICES.replace("<list name=\"friends\">\n%s    </list>",
+                            "<resource-list>%s</resource-list>") % (service, REF % owner)
+
+
+def test_ut_takes_a_reference_to_the_user_s_own_list(topo):
+    status, _ = topo.xcap("PUT", "mallory", "mallory-pw",
+                          "/xcap-root/resource-lists/users/sip:mallory@ims.example/index", LISTS,
+                          "application/resource-lists+xml")
+    assert status in (200, 201)
+    status, body = put_services(topo, "mallory", ref_doc("sip:mallory-work@ims.example",
+                                                         "mallory"))
+    assert status in (200, 201), body
+
+
+def test_ut_refuses_lists_rls_would_break_on(topo):
+    cases = [
+        # a reference into alice's documents
+        (ref_doc("sip:mallory-spy@ims.example", "alice"), "not the user's own"),
+        # a list entry naming the service itself (the RLS would subscribe to itself)
+        (services_doc("sip:mallory-loop@ims.example", ["carol", "mallory-loop"]),
+         "names a service of this document"),
+        # another user's service URI, an IMPU
+        (services_doc(LIST, ["carol"]), "another user's service"),
+        (services_doc("sip:carol@ims.example", ["dave"]), "a user's identity"),
+        # another package
+        (services_doc("sip:mallory-d@ims.example", ["carol"]).replace(
+            "<package>presence</package>", "<package>dialog</package>"), "presence package"),
+        # a member of another domain
+        (services_doc("sip:mallory-v@ims.example", ["carol"]).replace(
+            "carol@ims.example", "carol@visited.example"), "canonical sip URI"),
+    ]
+    for doc, reason in cases:
+        status, body = put_services(topo, "mallory", doc)
+        assert status == 409 and reason in body, (status, body, reason)
+    # one document per user
+    status, _ = put_services(topo, "mallory", services_doc("sip:m2@ims.example", ["carol"]),
+                             name="other")
+    assert status == 409
