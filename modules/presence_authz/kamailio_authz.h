@@ -113,6 +113,7 @@ int pa_rls_assert_step(struct sip_msg *msg);
 /* the handle pres_authz_rls_watcher() gave rls for msg ($authz(rls_watcher)), or NULL */
 const char *pa_rls_found(const struct sip_msg *msg);
 int pa_check_rls(struct sip_msg *msg, str *body, str *xui);
+int pa_rls_notify_wait_step(struct sip_msg *msg);
 int pa_w_check_rls(struct sip_msg *msg, char *p1, char *p2);
 
 /* ---- Ut (kamailio_ut.c): document checks, the audit log, $authz ---- */

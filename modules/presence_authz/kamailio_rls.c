@@ -9,7 +9,9 @@
  *   Privacy: id for an anonymous list watcher), which the member's gate believes only from
  *   rls_peers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/dprint.h"
 #include "core/mem/mem.h"
@@ -126,6 +128,92 @@ static int handle_resolve(const char *token, char *owner, size_t ownersz, int *a
 	return ret;
 }
 
+static int exists(const char *sql);
+
+/* how many rows a count(*) query gives; -1 no database */
+static long count_of(const char *sql)
+{
+	db1_res_t *res = NULL;
+	str q = {(char *)sql, (int)strlen(sql)};
+	long n = -1;
+	if (!db() || pa.dbf.raw_query(db(), &q, &res) < 0 || !res)
+		return -1;
+	if (RES_ROW_N(res) == 1) {
+		db_val_t *v = &ROW_VALUES(&RES_ROWS(res)[0])[0];
+		if (VAL_TYPE(v) == DB1_INT)
+			n = VAL_INT(v);
+		else if (VAL_TYPE(v) == DB1_BIGINT)
+			n = (long)VAL_BIGINT(v);
+		else {
+			str t = STR_NULL;
+			presec_db_str(v, &t);
+			n = t.len > 0 ? strtol(t.s, NULL, 10) : -1;
+		}
+	}
+	pa.dbf.free_result(db(), res);
+	return n;
+}
+
+/* RFC 4826 4.4.9 and the limits (README 3): 0 to serve the list, else the reply was sent.
+ * Another user's service URI is refused by name (rls would look only into this owner's
+ * documents and hand the SUBSCRIBE to presence). */
+static int list_limits(struct sip_msg *msg, const struct gate_verdict *v, const char *token)
+{
+	char sql[2048], lit[700], why[128];
+	long n;
+	if (sql_lit(lit, sizeof(lit), v->presentity, strlen(v->presentity)) < 0)
+		return reply(msg, 400, "Bad Request");
+	snprintf(sql, sizeof(sql),
+	         "SELECT 1 FROM xcap x WHERE x.doc_type = 8 AND "
+	         "position('uri=\"%s\"' IN convert_from(x.doc, 'UTF8')) > 0 AND NOT EXISTS "
+	         "(SELECT 1 FROM presec_rls_handle h WHERE h.token = '%s' AND h.username = "
+	         "x.username AND h.domain = x.domain)",
+	         lit, token);
+	int other = exists(sql);
+	if (other < 0) {
+		LM_ERR("list SUBSCRIBE for %s: database unavailable\n", v->presentity);
+		return reply(msg, 500, "Server Internal Error");
+	}
+	if (other) {
+		update_stat(pa_st.watchers_refused, 1);
+		LM_NOTICE("list SUBSCRIBE for %s by %s refused: another user's list\n",
+		          v->presentity, v->identity);
+		return reply(msg, 403, "Not your list");
+	}
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM rls_watchers WHERE watcher_username = '%s' AND "
+	         "watcher_domain = '%s'",
+	         token, GATE_RLS_DOMAIN);
+	if ((n = count_of(sql)) < 0) {
+		LM_ERR("list SUBSCRIBE for %s: database unavailable\n", v->presentity);
+		return reply(msg, 500, "Server Internal Error");
+	}
+	if (n >= pa.rls_max_lists) {
+		update_stat(pa_st.watchers_refused, 1);
+		snprintf(why, sizeof(why), "Too many list subscriptions (at most %d)",
+		         pa.rls_max_lists);
+		LM_NOTICE("list SUBSCRIBE for %s by %s refused: %s, rls_max_lists\n", v->presentity,
+		          v->identity, why);
+		return reply(msg, 403, why);
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pua WHERE watcher_uri = 'sip:%s@%s'",
+	         token, GATE_RLS_DOMAIN);
+	if ((n = count_of(sql)) < 0) {
+		LM_ERR("list SUBSCRIBE for %s: database unavailable\n", v->presentity);
+		return reply(msg, 500, "Server Internal Error");
+	}
+	if (n + pa.rls_max_members > pa.rls_max_backend) {
+		update_stat(pa_st.watchers_refused, 1);
+		snprintf(why, sizeof(why), "Too many back-end subscriptions (%ld, at most %d)", n,
+		         pa.rls_max_backend);
+		LM_NOTICE(
+		        "list SUBSCRIBE for %s by %s refused: %s with a list of up to %d members, rls_max_backend\n",
+		        v->presentity, v->identity, why, pa.rls_max_members);
+		return reply(msg, 403, why);
+	}
+	return 0;
+}
+
 /* the handle (token) rls keeps as the watcher of msg's list dialog (rls_watchers, db_mode 2):
  * 1, 0 when msg is in no list dialog, -1 no database */
 static int dialog_handle(struct sip_msg *msg, char *out, size_t outsz)
@@ -214,6 +302,8 @@ int pa_rls_watcher_step(struct sip_msg *msg)
 		LM_ERR("list SUBSCRIBE for %s from %s: cannot record the RLS handle of %s (database unavailable)\n",
 		       v.presentity, r.peer, v.identity);
 		return reply(msg, 500, "Server Internal Error");
+	} else if (list_limits(msg, &v, token) != 0) {
+		return PA_RLS_REFUSED;
 	}
 	found.msg_id = msg->id;
 	found.msg_pid = msg->pid;
@@ -378,4 +468,33 @@ int pa_w_check_rls(struct sip_msg *msg, char *p1, char *p2)
 		return -1;
 	}
 	return pa_check_rls(msg, &body, &xui);
+}
+
+/* cfg: pres_authz_rls_notify_wait(): before rls_handle_notify(). A member's PS sends its first
+ * NOTIFY as soon as it has answered the back-end SUBSCRIBE, and it may reach another worker
+ * before pua has stored the dialog from that 200: rls then answers 481 and the PS deletes the
+ * member's subscription for good (the member would be missing from the list). Waits until
+ * pua has the dialog (Call-ID and pua's From-tag, the NOTIFY's To-tag), at most 1 s. 1 when
+ * it has, -1 when not (rls answers then). */
+int pa_rls_notify_wait_step(struct sip_msg *msg)
+{
+	char sql[1024], ci[512], tag[300];
+	if (!msg->callid || parse_to_header(msg) < 0 ||
+	    sql_lit(ci, sizeof(ci), msg->callid->body.s, (size_t)msg->callid->body.len) < 0 ||
+	    sql_lit(tag, sizeof(tag), get_to(msg)->tag_value.s,
+	            (size_t)get_to(msg)->tag_value.len) < 0)
+		return -1;
+	int n = snprintf(sql, sizeof(sql),
+	                 "SELECT 1 FROM pua WHERE call_id = '%s' AND from_tag = '%s'", ci, tag);
+	if (n <= 0 || (size_t)n >= sizeof(sql))
+		return -1;
+	for (int i = 0; i < 50; i++) {
+		int e = exists(sql);
+		if (e != 0)
+			return e > 0 ? 1 : -1;
+		usleep(20000);
+	}
+	LM_NOTICE("NOTIFY to the RLS (Call-ID %.*s): pua has no such back-end dialog after 1 s\n",
+	          msg->callid->body.len, msg->callid->body.s);
+	return -1;
 }

@@ -310,6 +310,7 @@ PRESEC_CFG_WRAP0(w_watcher, pa_watcher_step)
 PRESEC_CFG_WRAP0(w_publish, pa_publish_step)
 PRESEC_CFG_WRAP0(w_rls_watcher, pa_rls_watcher_step)
 PRESEC_CFG_WRAP0(w_rls_assert, pa_rls_assert_step)
+PRESEC_CFG_WRAP0(w_rls_notify_wait, pa_rls_notify_wait_step)
 
 static cmd_export_t cmds[] = {
         {"pres_authz_rules_changed", (cmd_function)pa_w_rules_changed, 1, fixup_spve_null,
@@ -324,6 +325,7 @@ static cmd_export_t cmds[] = {
         {"pres_authz_publish", (cmd_function)w_publish, 0, 0, 0, REQUEST_ROUTE},
         {"pres_authz_rls_watcher", (cmd_function)w_rls_watcher, 0, 0, 0, REQUEST_ROUTE},
         {"pres_authz_rls_assert", (cmd_function)w_rls_assert, 0, 0, 0, ANY_ROUTE},
+        {"pres_authz_rls_notify_wait", (cmd_function)w_rls_notify_wait, 0, 0, 0, REQUEST_ROUTE},
         {"pres_authz_check_rls", (cmd_function)pa_w_check_rls, 2, fixup_spve_spve,
          fixup_free_spve_spve, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
@@ -396,6 +398,7 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_watcher", pa_rls_watcher_step),
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_assert", pa_rls_assert_step),
         PRESEC_KEMI_SS("presence_authz", "pres_authz_check_rls", pa_check_rls),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_rls_notify_wait", pa_rls_notify_wait_step),
         PRESEC_KEMI_END,
 };
 
