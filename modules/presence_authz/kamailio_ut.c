@@ -84,7 +84,7 @@ int pa_audit_json(struct sip_msg *msg, str *presentity, int offset, int limit)
 	        "'total', (SELECT count(*) FROM %s WHERE presentity = '%.*s'), "
 	        "'entries', COALESCE((SELECT json_agg(e ORDER BY e.id DESC) FROM ("
 	        "SELECT id, sent_at, watcher, anonymous, sub_handling, rules, subscription, "
-	        "provided_ids, provided_elements, body_sha256, document "
+	        "provided_ids, provided_elements, body_sha256, document, list_uri "
 	        "FROM %s WHERE presentity = '%.*s' ORDER BY id DESC OFFSET %d LIMIT %d) e), "
 	        "'[]'::json))::text, 'UTF8')",
 	        presentity->len, presentity->s, offset, limit, pa.audit_table, presentity->len,

@@ -4,6 +4,7 @@ that member's own rules give alice, because the RLS's back-end SUBSCRIBEs carry 
 (asserted by the RLS from her handle at tm:local-request, believed by the PS from rls_peers
 only). UEs registered through sec-agree + AKA, the privacy P-CSCF and S-CSCF, the presec PS."""
 import binascii
+import json
 import os
 import re
 import time
@@ -203,6 +204,16 @@ def test_the_audit_log_names_the_list_watcher(topo):
                          "FROM presec_presence_audit")
     assert ["sip:carol@ims.example", "sip:alice@ims.example", "f", "allow"] in rows, rows
     assert ["sip:frank@ims.example", "sip:alice@ims.example", "f", "polite-block"] in rows
+    # and the list each came through (sql/012)
+    lists = topo.pg.query("SELECT DISTINCT presentity, list_uri FROM presec_presence_audit "
+                          "WHERE watcher = 'sip:alice@ims.example'")
+    assert ["sip:carol@ims.example", LIST] in lists and ["sip:frank@ims.example", LIST] in lists
+    assert not [row for row in lists if row[1] != LIST], lists
+    # carol's own log on Ut says who saw her and through which list
+    status, body = topo.xcap("GET", "carol", "carol-pw", "/presec/audit?limit=100")
+    assert status == 200, body
+    seen = [(e["watcher"], e["list_uri"]) for e in json.loads(body)["entries"]]
+    assert ("sip:alice@ims.example", LIST) in seen, seen
     assert not [row for row in rows if "rls.invalid" in row[1]], rows
     # the anonymous list watcher is nobody in the log
     assert not [row for row in rows if row[2] == "t" and "alice" in row[1]], rows
