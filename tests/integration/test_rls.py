@@ -159,10 +159,13 @@ def test_each_member_gives_the_list_watcher_what_its_rules_give_her(topo):
     inst, body = member(p, "frank")
     assert 'state="active"' in inst, p
     assert "frank is out" not in body and "<basic>closed</basic>" in body
-    # dave has not decided (pending) and erin blocks: nothing of theirs reaches alice
-    for m in ("dave", "erin"):
-        inst, body = member(p, m)
-        assert "<presence" not in body and 'state="active"' not in inst, (m, p)
+    # dave has not decided: pending; erin blocks: terminated, rejected (RFC 4662 5, the rls
+    # patch); nothing of theirs reaches alice
+    inst, body = member(p, "dave")
+    assert 'state="pending"' in inst and "cid=" not in inst and "<presence" not in body, p
+    inst, body = member(p, "erin")
+    assert 'state="terminated"' in inst and 'reason="rejected"' in inst, p
+    assert "cid=" not in inst and "<presence" not in body, p
     # every member's PS saw alice, the list watcher, and never the RLS's handle
     rows = topo.pg.query("SELECT presentity_uri, watcher_username, watcher_domain, status "
                          "FROM watchers WHERE presentity_uri LIKE 'sip:%@ims.example' "
@@ -220,12 +223,22 @@ def test_the_audit_log_names_the_list_watcher(topo):
 
 
 def test_a_member_s_rule_change_reaches_the_list_watcher(topo):
-    """dave confirms (allows) alice: his document appears in alice's list within a few
-    seconds, without her doing anything"""
+    """dave confirms (allows) alice and carol blocks her: within a few seconds dave's document
+    appears in alice's list and carol's goes, without alice doing anything"""
     assert protected(topo, "dave", 3).publish("dave is back").ok
-    p = parts(subscribe_list(topo, "alice", 1, then=lambda: put_rules(topo, "dave", "allow")))
+    def change():
+        put_rules(topo, "dave", "allow")
+        put_rules(topo, "carol", "block")
+    notifies = subscribe_list(topo, "alice", 1, then=change)
+    p = parts(notifies)
     inst, body = member(p, "dave")
     assert 'state="active"' in inst and "dave is back" in body, p
+    # carol now blocks alice: terminated, and her document is gone from the list (a full-state
+    # RLMI would otherwise resend the stale one)
+    inst, body = member(p, "carol")
+    assert 'state="terminated"' in inst and "carol is out" not in body, p
+    last_carol = [n for n in notifies if 'resource uri="sip:carol@ims.example"><instance' in n]
+    assert last_carol and "carol is out" not in last_carol[-1], last_carol[-1:]
 
 
 # ---- attacks (as in test_attacks_ps.py) ----
