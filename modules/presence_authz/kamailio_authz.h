@@ -114,6 +114,8 @@ int pa_rls_assert_step(struct sip_msg *msg);
 const char *pa_rls_found(const struct sip_msg *msg);
 int pa_check_rls(struct sip_msg *msg, str *body, str *xui);
 int pa_rls_notify_wait_step(struct sip_msg *msg);
+int pa_rls_handle_of(struct sip_msg *msg, str *xui, str *anonymous);
+int pa_w_rls_handle_of(struct sip_msg *msg, char *p1, char *p2);
 int pa_w_check_rls(struct sip_msg *msg, char *p1, char *p2);
 
 /* ---- Ut (kamailio_ut.c): document checks, the audit log, $authz ---- */

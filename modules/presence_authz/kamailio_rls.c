@@ -498,3 +498,33 @@ int pa_rls_notify_wait_step(struct sip_msg *msg)
 	          msg->callid->body.len, msg->callid->body.s);
 	return -1;
 }
+
+/* cfg: pres_authz_rls_handle(xui, anonymous): $authz(rls_watcher) = the RLS handle of user xui
+ * (anonymous "1": its anonymous handle), for rls_update_subs() after the user's lists changed
+ * on Ut (rls compares the watcher literally). 1, -1 (no key, not an identity). */
+int pa_rls_handle_of(struct sip_msg *msg, str *xui, str *anonymous)
+{
+	char owner[GATE_ID_MAX], token[GATE_RLS_TOKEN_MAX];
+	memset(&found, 0, sizeof(found));
+	if (xui->len <= 0 || (size_t)xui->len >= sizeof(owner))
+		return -1;
+	snprintf(owner, sizeof(owner), "%.*s", xui->len, xui->s);
+	int anon = anonymous->len == 1 && anonymous->s[0] == '1';
+	if (gate_rls_handle(pa.rls_handle_key, owner, anon, token) != 0)
+		return -1;
+	found.msg_id = msg->id;
+	found.msg_pid = msg->pid;
+	snprintf(found.handle, sizeof(found.handle), "sip:%s@%s", token, GATE_RLS_DOMAIN);
+	return 1;
+}
+
+int pa_w_rls_handle_of(struct sip_msg *msg, char *p1, char *p2)
+{
+	str xui, anonymous;
+	if (fixup_get_svalue(msg, (gparam_t *)p1, &xui) != 0 ||
+	    fixup_get_svalue(msg, (gparam_t *)p2, &anonymous) != 0) {
+		LM_ERR("pres_authz_rls_handle: cannot get the parameters\n");
+		return -1;
+	}
+	return pa_rls_handle_of(msg, &xui, &anonymous);
+}

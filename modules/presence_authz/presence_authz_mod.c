@@ -326,6 +326,8 @@ static cmd_export_t cmds[] = {
         {"pres_authz_rls_watcher", (cmd_function)w_rls_watcher, 0, 0, 0, REQUEST_ROUTE},
         {"pres_authz_rls_assert", (cmd_function)w_rls_assert, 0, 0, 0, ANY_ROUTE},
         {"pres_authz_rls_notify_wait", (cmd_function)w_rls_notify_wait, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_rls_handle", (cmd_function)pa_w_rls_handle_of, 2, fixup_spve_spve,
+         fixup_free_spve_spve, ANY_ROUTE},
         {"pres_authz_check_rls", (cmd_function)pa_w_check_rls, 2, fixup_spve_spve,
          fixup_free_spve_spve, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
@@ -398,6 +400,7 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_watcher", pa_rls_watcher_step),
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_assert", pa_rls_assert_step),
         PRESEC_KEMI_SS("presence_authz", "pres_authz_check_rls", pa_check_rls),
+        PRESEC_KEMI_SS("presence_authz", "pres_authz_rls_handle", pa_rls_handle_of),
         PRESEC_KEMI_0("presence_authz", "pres_authz_rls_notify_wait", pa_rls_notify_wait_step),
         PRESEC_KEMI_END,
 };

@@ -241,6 +241,20 @@ def test_a_member_s_rule_change_reaches_the_list_watcher(topo):
     assert last_carol and "carol is out" not in last_carol[-1], last_carol[-1:]
 
 
+def test_a_changed_list_reaches_the_list_watcher(topo):
+    """alice adds mallory to her list over Ut: rls re-reads it for her list subscription and
+    subscribes to mallory (who has no rules: the operator default asks her, so pending)"""
+    def change():
+        status, body = put_services(topo, "alice", services_doc(LIST, MEMBERS + ("mallory",)))
+        assert status in (200, 201), body
+    p = parts(subscribe_list(topo, "alice", 1, then=change))
+    inst, body = member(p, "mallory")
+    assert 'state="pending"' in inst and "<presence" not in body, p
+    rows = topo.pg.query("SELECT 1 FROM watchers WHERE presentity_uri = 'sip:mallory@ims.example'"
+                         " AND watcher_username = 'alice'")
+    assert rows
+
+
 # ---- attacks (as in test_attacks_ps.py) ----
 
 def test_an_outsider_cannot_forge_the_rls_assertion(topo):
