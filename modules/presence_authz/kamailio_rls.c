@@ -250,9 +250,9 @@ static int dialog_handle(struct sip_msg *msg, char *out, size_t outsz)
 /* cfg: pres_authz_rls_watcher(): for a SUBSCRIBE with Supported: eventlist (RFC 4662 4.4) from
  * the S-CSCF: 1 and $authz(rls_watcher) = the asserted owner's handle, for
  * rls_handle_subscribe("$authz(rls_watcher)") (which serves the list if the owner has one by
- * that URI, else hands it back to presence). Within a dialog: 1 when it is a list dialog of
- * the same owner and anonymity, 2 when it is no list dialog (route(WATCHER)), 403 for anyone
- * else. -1 refused, the reply sent. */
+ * that URI, else hands it back to presence); 2 when nobody asserted the watcher (it owns no
+ * list: route(WATCHER)). Within a dialog: 1 when it is a list dialog of the same owner and
+ * anonymity, 2 when it is no list dialog, 403 for another owner. -1 refused, the reply sent. */
 int pa_rls_watcher_step(struct sip_msg *msg)
 {
 	struct gate_text t;
@@ -271,10 +271,13 @@ int pa_rls_watcher_step(struct sip_msg *msg)
 		return reply(msg, 500, "Server Internal Error");
 	}
 	if (gate_rls_owner(&pa.gcfg, &r, &anonymous, &v) != 0) {
-		update_stat(pa_st.watchers_refused, 1);
-		LM_NOTICE("list SUBSCRIBE for %s from %s refused: %s (%s)\n", r.ruri ? r.ruri : "?",
-		          r.peer, v.why, v.identity);
-		return reply(msg, v.status, v.why);
+		/* nobody asserted this watcher (or it is of another domain): it owns no list,
+		 * and Supported: eventlist alone does not make its SUBSCRIBE one. The gate
+		 * decides it as any watcher (route(WATCHER)); within a dialog presence finds no
+		 * list dialog of the RLS either. */
+		LM_DBG("SUBSCRIBE for %s from %s is no list subscription: %s (%s)\n",
+		       r.ruri ? r.ruri : "?", r.peer, v.why, v.identity);
+		return PA_RLS_NOT_MINE;
 	}
 	if (gate_rls_handle(pa.rls_handle_key, v.identity, anonymous, token) != 0) {
 		LM_ERR("list SUBSCRIBE from %s: no RLS handle for %s\n", r.peer, v.identity);

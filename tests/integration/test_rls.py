@@ -353,3 +353,11 @@ def test_ut_refuses_lists_rls_would_break_on(topo):
     status, _ = put_services(topo, "mallory", services_doc("sip:m2@ims.example", ["carol"]),
                              name="other")
     assert status == 409
+
+
+def test_a_subscribe_with_eventlist_to_a_user_is_plain_presence(topo):
+    """Supported: eventlist to a user who is nobody's list: rls finds no such list of alice's
+    and presence serves it as a direct subscription (one PIDF, no RLMI)"""
+    notifies = subscribe_list(topo, "alice", 1, lst="frank", seconds=3)
+    assert notifies and not [n for n in notifies if "multipart/related" in n], notifies
+    assert "Subscription-State: active" in notifies[0] and "<basic>closed</basic>" in notifies[0]
