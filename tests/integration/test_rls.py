@@ -96,10 +96,10 @@ def protected(topo, user, n):
 PCSCF_PROTECTED = (ADDR["pcscf"], 5064)
 
 
-def list_subscribe(user, n, lst="alice-friends", headers=()):
+def list_subscribe(user, n, lst="alice-friends", headers=(), from_user=None):
     """An initial list SUBSCRIBE of user (RFC 4662 4.4: Supported: eventlist, RLMI accepted)"""
     return attacker.request(
-        "SUBSCRIBE", "sip:%s@ims.example" % lst, "sip:%s@ims.example" % user,
+        "SUBSCRIBE", "sip:%s@ims.example" % lst, "sip:%s@ims.example" % (from_user or user),
         src=(ue_addr(n), 5060),
         headers=["Event: presence", "Supported: eventlist",
                  "Accept: application/pidf+xml, application/rlmi+xml, multipart/related",
@@ -284,6 +284,20 @@ def test_a_subscriber_cannot_subscribe_to_another_s_list(topo):
     assert not ex.requests("NOTIFY")
     assert len(topo.pg.query("SELECT 1 FROM pua")) == before
     assert "list SUBSCRIBE for sip:alice-friends@ims.example by sip:mallory@ims.example refused: another user's list" in topo.roles["ps"].log()
+
+
+def test_a_ue_forging_the_owner_s_identity_gets_no_list(topo):
+    """mallory, over her own SA, writes From, P-Asserted-Identity and P-Preferred-Identity of
+    alice on a SUBSCRIBE to alice's list: the P-CSCF asserts mallory (or refuses), so the list
+    is not hers and nothing of it reaches her"""
+    forged = list_subscribe("mallory", 6, from_user="alice", headers=[
+        "P-Asserted-Identity: <sip:alice@ims.example>",
+        "P-Preferred-Identity: <sip:alice@ims.example>"])
+    with attacker.Peer(ue_addr(6), 5060) as p:
+        p.sock.sendto(forged.encode(), PCSCF_PROTECTED)
+        ex = attacker.Exchange(p.collect(timeout=4))
+    assert ex.status() is not None and ex.status() >= 400, ex
+    assert not [m for m in ex.requests("NOTIFY") if "multipart/related" in m.raw], ex
 
 
 def test_a_ue_cannot_notify_the_rls(topo):
