@@ -375,3 +375,46 @@ def test_a_subscribe_with_eventlist_to_a_user_is_plain_presence(topo):
     notifies = subscribe_list(topo, "alice", 1, lst="frank", seconds=3)
     assert notifies and not [n for n in notifies if "multipart/related" in n], notifies
     assert "Subscription-State: active" in notifies[0] and "<basic>closed</basic>" in notifies[0]
+
+
+def refresh_of(ok, addr):
+    """An in-dialog SUBSCRIBE of the dialog that `ok` (the 200) began, from addr, along the
+    route set (RFC 3261 12.1.2: the Record-Route reversed)"""
+    rr = [v.strip() for h in ok.header("record-route") for v in h.split(",")][::-1]
+    target = re.search(r"<([^>]+)>", ok.header("contact")[0]).group(1)
+    return "\r\n".join(
+        ["SUBSCRIBE %s SIP/2.0" % target,
+         "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%s;rport" % (addr, attacker.new_tag()),
+         "Max-Forwards: 70"] + ["Route: %s" % r for r in rr] +
+        ["From: %s" % ok.header("from")[0], "To: %s" % ok.header("to")[0],
+         "Call-ID: %s" % ok.header("call-id")[0], "CSeq: 2 SUBSCRIBE",
+         "Contact: <sip:%s:5060>" % addr, "Event: presence", "Supported: eventlist",
+         "Expires: 60", "Content-Length: 0", "", ""])
+
+
+def alice_s_list_dialog():
+    with attacker.Peer(ue_addr(1), 5060) as p:
+        p.sock.sendto(list_subscribe("alice", 1).encode(), PCSCF_PROTECTED)
+        got = p.collect(timeout=3)
+    return next(m for m in got if m.is_response and m.status == 200)
+
+
+def test_the_owner_refreshes_her_list_subscription(topo):
+    """RFC 6665 4.1.2.2: alice refreshes her list subscription along its route set; the RLS
+    takes it as hers (the dialog's handle) and answers 200"""
+    ok = alice_s_list_dialog()
+    with attacker.Peer(ue_addr(1), 5060) as p:
+        p.sock.sendto(refresh_of(ok, ue_addr(1)).encode(), PCSCF_PROTECTED)
+        ex = attacker.Exchange(p.collect(timeout=3, settle=0.5))
+    assert ex.status() == 200, ex
+
+
+def test_nobody_else_refreshes_alice_s_list_subscription(topo):
+    """mallory knows the dialog of alice's list subscription and refreshes it over her own SA
+    (to move its NOTIFYs to herself): refused, and no NOTIFY of the list reaches her"""
+    ok = alice_s_list_dialog()
+    with attacker.Peer(ue_addr(6), 5060) as p:
+        p.sock.sendto(refresh_of(ok, ue_addr(6)).encode(), PCSCF_PROTECTED)
+        ex = attacker.Exchange(p.collect(timeout=3, settle=0.5))
+    assert ex.status() == 403, ex
+    assert not [m for m in ex.requests("NOTIFY") if "multipart/related" in m.raw], ex
