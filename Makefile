@@ -74,7 +74,10 @@ modules: $(BUILD)/corepath
 	    PRESEC_ROOT=$(CURDIR) quiet=$(if $(V),verbose,silent); \
 	  cp modules/$$m/$$m.so $(BUILD)/modules/.$$m.so.new; \
 	  mv -f $(BUILD)/modules/.$$m.so.new $(BUILD)/modules/$$m.so; \
-	done; echo "modules built into $(BUILD)/modules: $(MODULES)"
+	done; \
+	so=$$(scripts/build-rls.sh $$(cat $(BUILD)/corepath) $(BUILD)/rls); \
+	cp $$so $(BUILD)/modules/.rls.so.new; mv -f $(BUILD)/modules/.rls.so.new $(BUILD)/modules/rls.so; \
+	echo "modules built into $(BUILD)/modules: $(MODULES) rls (patched, patches/kamailio)"
 
 # cmocka unit tests: tests/unit/<module>/test_*.c linked with that module's core.
 unit_mod = $(firstword $(subst /, ,$(1)))
@@ -210,7 +213,7 @@ install: modules tools
 	install -m 0755 $(addprefix $(BUILD)/tools/,$(TOOLS)) $(DESTDIR)/usr/local/bin/
 
 clean:
-	rm -rf $(BUILD)/unit $(BUILD)/asan $(BUILD)/modules $(BUILD)/tools
+	rm -rf $(BUILD)/unit $(BUILD)/asan $(BUILD)/modules $(BUILD)/tools $(BUILD)/rls
 	for m in $(MODULES); do rm -rf modules/$$m/*.o modules/$$m/*.d modules/$$m/*.so modules/$$m/.presec-shared; done
 
 distclean: clean

@@ -10,7 +10,7 @@ PKGS="kamailio kamailio-postgres-modules kamailio-presence-modules kamailio-xml-
  libxml2-dev libssl-dev libpq-dev libmnl-dev
  build-essential pkg-config bison flex dpkg-dev
  clang libclang-rt-14-dev clang-format
- curl openssl iproute2 procps psmisc"
+ curl openssl iproute2 procps psmisc patch"
 [ "${1:-base}" = vm ] && PKGS="$PKGS qemu-system-x86 linux-image-amd64 busybox-static kmod cpio"
 
 missing=""

@@ -8,6 +8,9 @@
 #include <strings.h>
 
 #include "presec/conf_mark.h"
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "privhdr.h"
 #include "uri_id.h"
 
@@ -49,12 +52,25 @@ static int trusted_domain(const struct gate_cfg *c, const struct uri_id *id)
 /* RFC 3325 9.1: one sip or sips identity and one tel identity at most; the sip one names the
  * user. 1 and *id when an identity was asserted, 0 when none was, -1 (refused) when the
  * headers are not identities or there are too many. */
-static int asserted(const struct gate_cfg *c, const struct gate_req *r, struct uri_id *id,
-                    struct gate_verdict *v)
+static int from_list(const struct trust_list *l, const char *peer)
+{
+	return l && peer && trust_match(l, peer);
+}
+
+/* The RLS (RFC 4662 7.1) asserts the list watcher on the back-end SUBSCRIBEs it sends: its
+ * P-Asserted-Identity counts for a SUBSCRIBE of presence, and never for a PUBLISH. */
+static int from_rls(const struct gate_cfg *c, const struct gate_req *r)
+{
+	return from_list(c->rls, r->peer);
+}
+
+static int asserted(const struct gate_cfg *c, const struct gate_req *r, int rls_too,
+                    struct uri_id *id, struct gate_verdict *v)
 {
 	struct ident_list l;
 	const char *why = NULL;
-	if (!r->n_pai || !c->asserting || !r->peer || !trust_match(c->asserting, r->peer))
+	if (!r->n_pai ||
+	    !(from_list(c->asserting, r->peer) || (rls_too && from_list(c->rls, r->peer))))
 		return 0; /* RFC 3325 5: not believed from outside (privacy strips it there) */
 	memset(&l, 0, sizeof(l));
 	if (r->n_pai > GATE_HDR_MAX) {
@@ -102,13 +118,25 @@ enum gate_watcher gate_watcher(const struct gate_cfg *c, const struct gate_req *
 	memset(v, 0, sizeof(*v));
 	if (presentity(r, v) != 0)
 		return GW_REFUSED;
+	if (from_rls(c, r)) {
+		/* the RLS subscribes to its members' presence for a list watcher it asserts (or
+		 * keeps anonymous), never for itself and never to anyone's watcher list */
+		if (r->winfo) {
+			refuse(v, 403, "The RLS subscribes to presence only", r->peer);
+			return GW_REFUSED;
+		}
+		if (!r->n_pai && !r->n_privacy) {
+			refuse(v, 403, "The RLS asserted no watcher", r->peer);
+			return GW_REFUSED;
+		}
+	}
 	/* RFC 3323 4.1.1: whoever asks for identity privacy is the anonymous watcher, asserted
 	 * or not */
 	if (wants_anonymity(r)) {
 		snprintf(v->identity, sizeof(v->identity), "%s", GATE_ANONYMOUS);
 		return GW_ANONYMOUS;
 	}
-	switch (asserted(c, r, &id, v)) {
+	switch (asserted(c, r, 1, &id, v)) {
 	case -1:
 		return GW_REFUSED;
 	case 1:
@@ -118,6 +146,12 @@ enum gate_watcher gate_watcher(const struct gate_cfg *c, const struct gate_req *
 			return GW_REFUSED;
 		}
 		return GW_ASSERTED;
+	}
+	if (from_rls(c, r)) {
+		/* a P-Asserted-Identity the RLS sent but that is not one identity was refused
+		 * above; its From is a handle, never a watcher */
+		refuse(v, 403, "The RLS asserted no watcher", r->peer);
+		return GW_REFUSED;
 	}
 	/* nobody asserted who this is: the From */
 	if (parse(r->from, &id, &why) != 0 ||
@@ -207,7 +241,7 @@ enum gate_publish gate_publish(const struct gate_cfg *c, const struct gate_req *
 		refuse(v, 403, "Presence is published through the S-CSCF", r->peer);
 		return GP_REFUSED;
 	}
-	switch (asserted(c, r, &pub, v)) {
+	switch (asserted(c, r, 0, &pub, v)) {
 	case -1:
 		return GP_REFUSED;
 	case 0:
@@ -228,6 +262,71 @@ enum gate_publish gate_publish(const struct gate_cfg *c, const struct gate_req *
 	if (parse(v->presentity, &pres, &why) == 0 && uri_id_equal(&pub, &pres))
 		return GP_ALLOWED;
 	return GP_ASK_SET;
+}
+
+int gate_rls_owner(const struct gate_cfg *c, const struct gate_req *r, int *anonymous,
+                   struct gate_verdict *v)
+{
+	struct uri_id id;
+	memset(v, 0, sizeof(*v));
+	*anonymous = 0;
+	/* a back-end SUBSCRIBE of the RLS is never a list subscription itself: a list that names
+	 * another list (or its own service) would make the RLS subscribe to itself */
+	if (from_rls(c, r)) {
+		refuse(v, 403, "The RLS does not subscribe to lists", r->peer);
+		return -1;
+	}
+	if (presentity(r, v) != 0)
+		return -1;
+	/* RFC 4826 4.4.9: a list is its owner's; the owner is who the S-CSCF asserted, also
+	 * under Privacy: id (then the list watcher is anonymous at every member) */
+	switch (asserted(c, r, 0, &id, v)) {
+	case -1:
+		return -1;
+	case 0:
+		refuse(v, 403, "Lists are served to asserted watchers only", r->from);
+		return -1;
+	}
+	if (uri_id_aor(&id, v->identity, sizeof(v->identity)) < 0 || !trusted_domain(c, &id)) {
+		refuse(v, 403, "Lists are served to asserted watchers only", "P-Asserted-Identity");
+		return -1;
+	}
+	*anonymous = wants_anonymity(r);
+	return 0;
+}
+
+int gate_rls_handle(const char *key, const char *owner, int anonymous, char *out)
+{
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned char mac[EVP_MAX_MD_SIZE], msg[GATE_ID_MAX + 4];
+	unsigned int maclen = 0;
+	size_t n;
+	if (!key || !*key || !owner || !*owner || (n = strlen(owner)) > GATE_ID_MAX)
+		return -1;
+	memcpy(msg, owner, n);
+	msg[n++] = '\n';
+	msg[n++] = anonymous ? '1' : '0';
+	if (!HMAC(EVP_sha256(), key, (int)strlen(key), msg, n, mac, &maclen) || maclen < 10)
+		return -1;
+	/* 16 characters of 5 bits: the first 80 bits of the MAC */
+	out[0] = 'r';
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bit = i * 5,
+		         v = ((unsigned)mac[bit / 8] << 8 | mac[bit / 8 + 1]) >> (11 - bit % 8);
+		out[1 + i] = b32[v & 31];
+	}
+	out[17] = '\0';
+	return 0;
+}
+
+int gate_rls_token_valid(const char *s, size_t len)
+{
+	if (!s || len != GATE_RLS_TOKEN_MAX - 1 || s[0] != 'r')
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '2' && s[i] <= '7')))
+			return 0;
+	return 1;
 }
 
 enum gate_publish gate_winfo(const struct gate_req *r, enum gate_watcher w, struct gate_verdict *v)

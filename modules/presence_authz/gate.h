@@ -29,6 +29,7 @@ struct gate_cfg {
 	const struct trust_list *sources;   /* network presence sources (PNAs, Pen/Pex) */
 	const char *trusted_domains;        /* domains whose users the core asserts; "": all */
 	int core_asserts;                   /* 0: a core that asserts nobody (stock) */
+	const struct trust_list *rls;       /* the RLS: asserts list watchers, SUBSCRIBE only */
 };
 
 #define GATE_HDR_MAX 4 /* P-Asserted-Identity or Privacy headers looked at */
@@ -74,6 +75,24 @@ const char *gate_watcher_name(enum gate_watcher w);
  * with case), else -1 with v->status 403. */
 int gate_digest(const struct gate_req *r, const char *user, const char *realm,
                 struct gate_verdict *v);
+
+/* RFC 4662 4.4, RFC 4826 4.4.9: the owner of a list subscription (a SUBSCRIBE with Supported:
+ * eventlist): the identity an asserting peer asserted, also under Privacy: id (*anonymous is
+ * then 1: the list watcher is anonymous at every member). 0 with v->identity (and
+ * v->presentity), or -1 with v->status 403: nobody asserted the watcher, it is of another
+ * domain, or the request is the RLS's own back-end SUBSCRIBE (never a list). */
+int gate_rls_owner(const struct gate_cfg *c, const struct gate_req *r, int *anonymous,
+                   struct gate_verdict *v);
+
+/* RFC 4662 7.1: the RLS handle of a list watcher, the only watcher rls is given: "r" and 16
+ * base32 characters of HMAC-SHA-256(key, owner "\n" anonymous), so that every back-end
+ * SUBSCRIBE (whichever process sends it) names on whose behalf it goes, and nobody who lacks
+ * the key can make one up. out holds GATE_RLS_TOKEN_MAX. 0, or -1 (no key or owner). */
+#define GATE_RLS_TOKEN_MAX 18
+#define GATE_RLS_DOMAIN    "rls.invalid"
+int gate_rls_handle(const char *key, const char *owner, int anonymous, char *out);
+/* Whether a token is one gate_rls_handle() could have written ("r" + 16 of [a-z2-7]): 1, 0 */
+int gate_rls_token_valid(const char *s, size_t len);
 
 /* Whether a watcher URI as presence keeps it ("sip:user@domain") is of a trusted domain:
  * what presence_authz takes as authenticated when it decides (RFC 4745 7.1). 1 or 0. */

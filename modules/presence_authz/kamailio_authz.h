@@ -41,6 +41,9 @@ struct pa_module {
 	struct audit_queue *audit_q;
 	struct audit_writer *audit_w;
 	struct gate_cfg gcfg;
+	char *rls_handle_key; /* the RLS handles' HMAC key (gate_rls_handle) */
+	char *rls_xcap_host;  /* a <resource-list> may name https://rls_xcap_host */
+	int rls_max_members, rls_max_services, rls_max_depth, rls_max_backend, rls_max_lists;
 };
 extern struct pa_module pa;
 
@@ -88,6 +91,17 @@ void pa_audit_tick(unsigned int ticks, void *param);
 void pa_audit_expire(unsigned int ticks, void *param);
 
 /* ---- the gate (kamailio_gate.c) ---- */
+#define GATE_HDR_LEN 512
+/* the parts of a request the gate reads, as NUL-terminated text */
+struct gate_text {
+	char peer[64];
+	char ruri[GATE_HDR_LEN];
+	char from[GATE_HDR_LEN];
+	char pai[GATE_HDR_MAX][GATE_HDR_LEN];
+	char privacy[GATE_HDR_MAX][64];
+};
+/* msg's source, Request-URI, From, identity headers and event into r (texts in t); 0 or -1 */
+int pa_gate_read(struct sip_msg *msg, struct gate_text *t, struct gate_req *r);
 int pa_watcher_step(struct sip_msg *msg);
 int pa_check_digest(struct sip_msg *msg, str *user, str *realm);
 int pa_w_check_digest(struct sip_msg *msg, char *p1, char *p2);
@@ -96,9 +110,22 @@ int pa_publ_handl(struct sip_msg *msg);
 /* what the gate found for msg: its watcher (0) or presentity (1), or NULL */
 const char *pa_gate_found(const struct sip_msg *msg, int presentity);
 
+/* ---- the RLS (kamailio_rls.c) ---- */
+int pa_rls_watcher_step(struct sip_msg *msg);
+int pa_rls_assert_step(struct sip_msg *msg);
+/* the handle pres_authz_rls_watcher() gave rls for msg ($authz(rls_watcher)), or NULL */
+const char *pa_rls_found(const struct sip_msg *msg);
+int pa_check_rls(struct sip_msg *msg, str *body, str *xui);
+int pa_rls_notify_wait_step(struct sip_msg *msg);
+int pa_rls_handle_of(struct sip_msg *msg, str *xui, str *anonymous);
+int pa_w_rls_handle_of(struct sip_msg *msg, char *p1, char *p2);
+int pa_w_check_rls(struct sip_msg *msg, char *p1, char *p2);
+
 /* ---- Ut (kamailio_ut.c): document checks, the audit log, $authz ---- */
 int pa_check_doc(struct sip_msg *msg, str *auid, str *body);
 int pa_w_check_doc(struct sip_msg *msg, char *p1, char *p2);
+/* a Ut document refused: $authz(reason), a log line, the statistic */
+void pa_ut_refused(const char *app, const char *why);
 int pa_audit_json(struct sip_msg *msg, str *presentity, int offset, int limit);
 int pa_w_audit_json(struct sip_msg *msg, char *p1, char *p2, char *p3);
 int pa_fixup_audit_json(void **param, int param_no);

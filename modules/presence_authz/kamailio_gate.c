@@ -64,16 +64,6 @@ static int last_is_for(const struct sip_msg *msg)
 	return last.msg_id == msg->id && last.msg_pid == msg->pid;
 }
 
-#define GATE_HDR_LEN 512
-/* the parts of a request the gate reads, as NUL-terminated text */
-struct gate_text {
-	char peer[64];
-	char ruri[GATE_HDR_LEN];
-	char from[GATE_HDR_LEN];
-	char pai[GATE_HDR_MAX][GATE_HDR_LEN];
-	char privacy[GATE_HDR_MAX][64];
-};
-
 /* NULL when the value is missing or does not fit: the gate refuses what it cannot read */
 static const char *text_of(char *out, size_t outsz, const str *s)
 {
@@ -84,7 +74,7 @@ static const char *text_of(char *out, size_t outsz, const str *s)
 	return out;
 }
 
-static int gate_read(struct sip_msg *msg, struct gate_text *t, struct gate_req *r)
+int pa_gate_read(struct sip_msg *msg, struct gate_text *t, struct gate_req *r)
 {
 	memset(r, 0, sizeof(*r));
 	snprintf(t->peer, sizeof(t->peer), "%s", presec_src_ip(msg));
@@ -143,7 +133,7 @@ int pa_watcher_step(struct sip_msg *msg)
 	struct gate_text t;
 	struct gate_req r;
 	struct gate_verdict v;
-	if (gate_read(msg, &t, &r) < 0) {
+	if (pa_gate_read(msg, &t, &r) < 0) {
 		LM_NOTICE("SUBSCRIBE from %s refused: headers cannot be parsed\n", t.peer);
 		return gate_reply(msg, 400, "Bad Request");
 	}
@@ -188,7 +178,7 @@ int pa_check_digest(struct sip_msg *msg, str *user, str *realm)
 	struct gate_verdict v;
 	char u[128], rl[128];
 	const char *up = text_of(u, sizeof(u), user), *rp = text_of(rl, sizeof(rl), realm);
-	if (gate_read(msg, &t, &r) < 0) {
+	if (pa_gate_read(msg, &t, &r) < 0) {
 		LM_NOTICE("SUBSCRIBE from %s refused: headers cannot be parsed\n", t.peer);
 		return gate_reply(msg, 400, "Bad Request");
 	}
@@ -316,7 +306,7 @@ int pa_publish_step(struct sip_msg *msg)
 	struct gate_text t;
 	struct gate_req r;
 	struct gate_verdict v;
-	if (gate_read(msg, &t, &r) < 0) {
+	if (pa_gate_read(msg, &t, &r) < 0) {
 		LM_NOTICE("PUBLISH from %s refused: headers cannot be parsed\n", t.peer);
 		return gate_reply(msg, 400, "Bad Request");
 	}
@@ -346,7 +336,7 @@ int pa_publ_handl(struct sip_msg *msg)
 	memset(&v, 0, sizeof(v));
 	if (last_is_for(msg) && last.publish_checked)
 		return 0;
-	if (gate_read(msg, &t, &r) < 0 || publish_verdict(msg, &r, &v) != 0) {
+	if (pa_gate_read(msg, &t, &r) < 0 || publish_verdict(msg, &r, &v) != 0) {
 		update_stat(pa_st.publish_refused, 1);
 		LM_NOTICE(
 		        "PUBLISH for %s from %s refused: %s (%s); the script did not call pres_authz_publish(), so presence answers 500\n",

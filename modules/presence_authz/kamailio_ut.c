@@ -26,16 +26,21 @@ int pa_check_doc(struct sip_msg *msg, str *auid, str *body)
 	ut_reason[0] = '\0';
 	snprintf(app, sizeof(app), "%.*s", auid->len, auid->s);
 	if (xcap_doc_check(app, body->s, (size_t)body->len, &why) != 0) {
-		snprintf(ut_reason, sizeof(ut_reason), "%s", why ? why : "not acceptable");
-		/* the reason goes into an XML attribute (RFC 4825 11: xcap-error phrase) */
-		for (char *c = ut_reason; *c; c++)
-			if (*c == '<' || *c == '>' || *c == '&' || *c == '"')
-				*c = '\'';
-		LM_NOTICE("Ut: %s document refused: %s\n", app, ut_reason);
-		update_stat(pa_st.bad_rules, 1);
+		pa_ut_refused(app, why);
 		return -1;
 	}
 	return 1;
+}
+
+void pa_ut_refused(const char *app, const char *why)
+{
+	snprintf(ut_reason, sizeof(ut_reason), "%s", why ? why : "not acceptable");
+	/* the reason goes into an XML attribute (RFC 4825 11: xcap-error phrase) */
+	for (char *c = ut_reason; *c; c++)
+		if (*c == '<' || *c == '>' || *c == '&' || *c == '"')
+			*c = '\'';
+	LM_NOTICE("Ut: %s document refused: %s\n", app, ut_reason);
+	update_stat(pa_st.bad_rules, 1);
 }
 
 int pa_w_check_doc(struct sip_msg *msg, char *p1, char *p2)
@@ -79,7 +84,7 @@ int pa_audit_json(struct sip_msg *msg, str *presentity, int offset, int limit)
 	        "'total', (SELECT count(*) FROM %s WHERE presentity = '%.*s'), "
 	        "'entries', COALESCE((SELECT json_agg(e ORDER BY e.id DESC) FROM ("
 	        "SELECT id, sent_at, watcher, anonymous, sub_handling, rules, subscription, "
-	        "provided_ids, provided_elements, body_sha256, document "
+	        "provided_ids, provided_elements, body_sha256, document, list_uri "
 	        "FROM %s WHERE presentity = '%.*s' ORDER BY id DESC OFFSET %d LIMIT %d) e), "
 	        "'[]'::json))::text, 'UTF8')",
 	        presentity->len, presentity->s, offset, limit, pa.audit_table, presentity->len,
@@ -145,8 +150,11 @@ int pa_pv_parse_authz(pv_spec_p sp, str *in)
 		sp->pvp.pvn.u.isname.name.n = 2;
 	else if (in->len == 10 && strncmp(in->s, "presentity", 10) == 0)
 		sp->pvp.pvn.u.isname.name.n = 3;
+	else if (in->len == 11 && strncmp(in->s, "rls_watcher", 11) == 0)
+		sp->pvp.pvn.u.isname.name.n = 4;
 	else {
-		LM_ERR("$authz(%.*s): reason, audit, watcher or presentity\n", in->len, in->s);
+		LM_ERR("$authz(%.*s): reason, audit, watcher, presentity or rls_watcher\n", in->len,
+		       in->s);
 		return -1;
 	}
 	sp->pvp.pvn.type = PV_NAME_INTSTR;
@@ -160,6 +168,13 @@ int pa_pv_get_authz(struct sip_msg *msg, pv_param_t *param, pv_value_t *res)
 	if (param->pvn.u.isname.name.n == 0) {
 		v.s = ut_reason;
 		v.len = (int)strlen(ut_reason);
+	} else if (param->pvn.u.isname.name.n == 4) {
+		/* the RLS handle pres_authz_rls_watcher() found for this very request */
+		const char *h = pa_rls_found(msg);
+		if (!h)
+			return pv_get_null(msg, param, res);
+		v.s = (char *)h;
+		v.len = (int)strlen(h);
 	} else if (param->pvn.u.isname.name.n >= 2) {
 		/* what the gate found for this very request */
 		const char *g = pa_gate_found(msg, param->pvn.u.isname.name.n == 3);

@@ -67,6 +67,10 @@ static char *network_sources = "";
  * proved (watchers: Digest; publishers: refused). 0: a core that asserts nobody (stock): the
  * From of a request from an asserting peer stands for the asserted identity. */
 static int core_asserts = 1;
+/* RFC 4662 7.1: the Presence List Server(s) whose P-Asserted-Identity names the list watcher on
+ * a back-end SUBSCRIBE of presence (never winfo, never PUBLISH); with the RLS in the PS, the
+ * PS's own address. Empty: no RLS. */
+static char *rls_peers = "";
 
 /* ---- state (kamailio_authz.h) ---- */
 struct pa_module pa = {
@@ -81,10 +85,16 @@ struct pa_module pa = {
         .audit_document = 0,       /* 1: the body itself is logged too, not only its hash */
         .audit_retention_days = 0, /* 0: keep the audit log forever */
         .notify_channel = "presec_rules",
+        .rls_xcap_host = "",
+        .rls_max_members = 100,
+        .rls_max_services = 32,
+        .rls_max_depth = 8,
+        .rls_max_backend = 500,
+        .rls_max_lists = 16,
 };
 struct pa_stats pa_st;
 static gen_lock_t *cache_lock, *audit_lock;
-static struct trust_list asserting_list, sources_list;
+static struct trust_list asserting_list, sources_list, rls_list;
 
 static unsigned long audit_pending(void)
 {
@@ -216,6 +226,7 @@ static int mod_init(void)
 			*p = '_';
 	memset(&asserting_list, 0, sizeof(asserting_list));
 	memset(&sources_list, 0, sizeof(sources_list));
+	memset(&rls_list, 0, sizeof(rls_list));
 	if (gate_peers_parse(asserting_peers, &asserting_list, &why) != 0) {
 		LM_ERR("asserting_peers '%s': %s\n", asserting_peers, why);
 		return -1;
@@ -224,6 +235,25 @@ static int mod_init(void)
 		LM_ERR("network_sources '%s': %s\n", network_sources, why);
 		return -1;
 	}
+	if (gate_peers_parse(rls_peers, &rls_list, &why) != 0) {
+		LM_ERR("rls_peers '%s': %s\n", rls_peers, why);
+		return -1;
+	}
+	if (gate_lists_overlap(&rls_list, &sources_list)) {
+		LM_ERR("network_sources '%s' and rls_peers '%s' overlap: the RLS would publish for anyone (TS 33.141 4.5.1)\n",
+		       network_sources, rls_peers);
+		return -1;
+	}
+	if (rls_list.n && (!pa.rls_handle_key || strlen(pa.rls_handle_key) < 16)) {
+		LM_ERR("rls_peers is set but modparam rls_handle_key is missing or shorter than 16 characters: the RLS handles would be guessable\n");
+		return -1;
+	}
+	if (!in_range("rls_max_members", pa.rls_max_members, 1, 10000, "1 to 10000") ||
+	    !in_range("rls_max_services", pa.rls_max_services, 1, 64, "1 to 64") ||
+	    !in_range("rls_max_depth", pa.rls_max_depth, 1, 16, "1 to 16") ||
+	    !in_range("rls_max_backend", pa.rls_max_backend, 1, INT_MAX, "1 or more") ||
+	    !in_range("rls_max_lists", pa.rls_max_lists, 1, INT_MAX, "1 or more"))
+		return -1;
 	if (gate_lists_overlap(&asserting_list, &sources_list)) {
 		LM_ERR("network_sources '%s' and asserting_peers '%s' overlap: every PUBLISH an asserting peer relays would count as a network source's (TS 33.141 4.5.1)\n",
 		       network_sources, asserting_peers);
@@ -238,6 +268,7 @@ static int mod_init(void)
 	pa.gcfg.core_asserts = core_asserts;
 	if (pa_conf_init() != 0)
 		return -1;
+	pa.gcfg.rls = &rls_list;
 	if (sl_load_api(&pa.slb) != 0) {
 		LM_ERR("cannot bind the sl module (load sl.so first)\n");
 		return -1;
@@ -280,6 +311,9 @@ static void mod_destroy(void)
 PRESEC_CFG_WRAP0(w_watcher, pa_watcher_step)
 PRESEC_CFG_WRAP0(w_publish, pa_publish_step)
 PRESEC_CFG_WRAP0(w_confidential, pa_confidential_step)
+PRESEC_CFG_WRAP0(w_rls_watcher, pa_rls_watcher_step)
+PRESEC_CFG_WRAP0(w_rls_assert, pa_rls_assert_step)
+PRESEC_CFG_WRAP0(w_rls_notify_wait, pa_rls_notify_wait_step)
 
 static cmd_export_t cmds[] = {
         {"pres_authz_rules_changed", (cmd_function)pa_w_rules_changed, 1, fixup_spve_null,
@@ -294,6 +328,13 @@ static cmd_export_t cmds[] = {
         {"pres_authz_publish", (cmd_function)w_publish, 0, 0, 0, REQUEST_ROUTE},
         /* TR 33.cde 4.5.2: kamailio_conf.c */
         {"pres_authz_confidential", (cmd_function)w_confidential, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_rls_watcher", (cmd_function)w_rls_watcher, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_rls_assert", (cmd_function)w_rls_assert, 0, 0, 0, ANY_ROUTE},
+        {"pres_authz_rls_notify_wait", (cmd_function)w_rls_notify_wait, 0, 0, 0, REQUEST_ROUTE},
+        {"pres_authz_rls_handle", (cmd_function)pa_w_rls_handle_of, 2, fixup_spve_spve,
+         fixup_free_spve_spve, ANY_ROUTE},
+        {"pres_authz_check_rls", (cmd_function)pa_w_check_rls, 2, fixup_spve_spve,
+         fixup_free_spve_spve, ANY_ROUTE},
         {0, 0, 0, 0, 0, 0},
 };
 
@@ -318,6 +359,14 @@ static param_export_t params[] = {
         {"network_sources", PARAM_STRING, &network_sources},
         {"core_asserts", PARAM_INT, &core_asserts},
         {"confidential_bflag", PARAM_INT, &pa_confidential_bflag},
+        {"rls_peers", PARAM_STRING, &rls_peers},
+        {"rls_handle_key", PARAM_STRING, &pa.rls_handle_key},
+        {"rls_xcap_host", PARAM_STRING, &pa.rls_xcap_host},
+        {"rls_max_members", PARAM_INT, &pa.rls_max_members},
+        {"rls_max_services", PARAM_INT, &pa.rls_max_services},
+        {"rls_max_depth", PARAM_INT, &pa.rls_max_depth},
+        {"rls_max_backend", PARAM_INT, &pa.rls_max_backend},
+        {"rls_max_lists", PARAM_INT, &pa.rls_max_lists},
         {0, 0, 0},
 };
 
@@ -355,6 +404,11 @@ static sr_kemi_t sr_kemi_presence_authz_exports[] = {
         PRESEC_KEMI_SS("presence_authz", "pres_authz_check_digest", pa_check_digest),
         PRESEC_KEMI_0("presence_authz", "pres_authz_publish", pa_publish_step),
         PRESEC_KEMI_0("presence_authz", "pres_authz_confidential", pa_confidential_step),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_rls_watcher", pa_rls_watcher_step),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_rls_assert", pa_rls_assert_step),
+        PRESEC_KEMI_SS("presence_authz", "pres_authz_check_rls", pa_check_rls),
+        PRESEC_KEMI_SS("presence_authz", "pres_authz_rls_handle", pa_rls_handle_of),
+        PRESEC_KEMI_0("presence_authz", "pres_authz_rls_notify_wait", pa_rls_notify_wait_step),
         PRESEC_KEMI_END,
 };
 

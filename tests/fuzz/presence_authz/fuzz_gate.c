@@ -50,7 +50,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r.has_to_tag = size > 0 && (data[0] & 1);
 	for (int asserts = 0; asserts < 2; asserts++) {
-		struct gate_cfg c = {&asserting, &sources, "ims.example", asserts};
+		struct gate_cfg c = {&asserting, &sources, "ims.example", asserts, NULL};
+		/* a list is only ever an asserted owner's, and never the RLS's own request */
+		struct gate_cfg rc = c;
+		int anon = 0;
+		rc.rls = &sources;
+		if (gate_rls_owner(&rc, &r, &anon, &v) == 0 &&
+		    (!*v.identity || !gate_watcher_trusted(&rc, v.identity) || !r.n_pai ||
+		     (r.peer && trust_match(&sources, r.peer))))
+			__builtin_trap();
 		enum gate_watcher w = gate_watcher(&c, &r, &v);
 		if (w == GW_REFUSED) {
 			if (v.status < 400 || !v.why)

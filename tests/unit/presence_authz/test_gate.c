@@ -17,8 +17,9 @@
 #define SCSCF "127.0.1.2"
 #define EVE   "127.0.2.9"
 #define PNA   "127.0.1.8"
+#define RLS   "127.0.1.3"
 
-static struct trust_list asserting, sources;
+static struct trust_list asserting, sources, rls;
 static struct gate_cfg cfg;
 
 static int setup(void **state)
@@ -27,7 +28,10 @@ static int setup(void **state)
 	(void)state;
 	memset(&asserting, 0, sizeof(asserting));
 	memset(&sources, 0, sizeof(sources));
+	memset(&rls, 0, sizeof(rls));
 	assert_int_equal(trust_parse(SCSCF, &asserting, &why), 0);
+	assert_int_equal(trust_parse(RLS, &rls, &why), 0);
+	cfg.rls = &rls;
 	assert_int_equal(trust_parse(PNA, &sources, &why), 0);
 	cfg.asserting = &asserting;
 	cfg.sources = &sources;
@@ -296,7 +300,7 @@ static void test_nothing_is_published_on_an_address_s_word(void **state)
 	assert_int_equal(gate_publish(&cfg, &r, &v), GP_REFUSED);
 	assert_int_equal(v.status, 400);
 	/* no sources, no asserting peers configured: nothing is published */
-	struct gate_cfg none = {NULL, NULL, "ims.example", 1};
+	struct gate_cfg none = {NULL, NULL, "ims.example", 1, NULL};
 	r = req(SCSCF, "sip:alice@ims.example", "<sip:alice@ims.example>");
 	assert_int_equal(gate_publish(&none, &r, &v), GP_REFUSED);
 }
@@ -425,13 +429,122 @@ static void test_the_confidentiality_mark_is_believed_from_the_s_cscf_only(void 
 	assert_int_equal(gate_confidential(&cfg, SCSCF, two, 2), GC_MALFORMED);
 	assert_int_equal(gate_confidential(&cfg, SCSCF, none, 1), GC_MALFORMED);
 	/* no asserting peers configured: nobody is believed */
-	struct gate_cfg bare = {NULL, NULL, "ims.example", 1};
+	struct gate_cfg bare = {NULL, NULL, "ims.example", 1, NULL};
 	assert_int_equal(gate_confidential(&bare, SCSCF, aes, 1), GC_UNTRUSTED);
 	assert_string_equal(gate_conf_name(GC_BELIEVED), "believed");
 	assert_string_equal(gate_conf_name(GC_NONE), "none");
 	assert_string_equal(gate_conf_name(GC_UNTRUSTED), "not from an asserting peer");
 	assert_string_equal(gate_conf_name(GC_MALFORMED), "malformed");
 	assert_string_equal(gate_conf_name((enum gate_conf)7), "?");
+}
+
+/* RFC 4662 7.1: the RLS's P-Asserted-Identity names the list watcher on a back-end SUBSCRIBE of
+ * presence; it asserts nobody for winfo or PUBLISH, and its From (a handle) is nobody */
+static void test_the_rls_asserts_list_watchers_for_presence_only(void **state)
+{
+	struct gate_verdict v;
+	(void)state;
+	struct gate_req r = req(RLS, "sip:rabc@rls.invalid", "<sip:bob@ims.example>");
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_ASSERTED);
+	assert_string_equal(v.identity, "sip:bob@ims.example");
+
+	r = req(RLS, "sip:rabc@rls.invalid", NULL);
+	r.privacy[0] = "id";
+	r.n_privacy = 1;
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_ANONYMOUS);
+	assert_string_equal(v.identity, GATE_ANONYMOUS);
+
+	r = req(RLS, "sip:bob@ims.example", NULL);
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_REFUSED);
+	assert_int_equal(v.status, 403);
+	assert_string_equal(v.why, "The RLS asserted no watcher");
+
+	r = req(RLS, "sip:rabc@rls.invalid", "<sip:bob@ims.example>");
+	r.winfo = 1;
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_REFUSED);
+	assert_string_equal(v.why, "The RLS subscribes to presence only");
+
+	/* an RLS-only peer publishes nothing, asserted or not */
+	r = req(RLS, "sip:alice@ims.example", "<sip:alice@ims.example>");
+	assert_int_equal(gate_publish(&cfg, &r, &v), GP_REFUSED);
+	assert_int_equal(v.status, 403);
+
+	/* eve's word is still nobody's */
+	r = req(EVE, "sip:eve@ims.example", "<sip:bob@ims.example>");
+	assert_int_equal(gate_watcher(&cfg, &r, &v), GW_MUST_AUTHENTICATE);
+	assert_string_equal(v.identity, "sip:eve@ims.example");
+}
+
+/* RFC 4826 4.4.9: a list is its owner's, and the owner is who the S-CSCF asserted */
+static void test_the_list_owner_is_the_asserted_watcher(void **state)
+{
+	struct gate_verdict v;
+	int anon = -1;
+	(void)state;
+	struct gate_req r = req(SCSCF, "sip:mallory@ims.example", "<sip:Bob@IMS.example:5060>");
+	r.ruri = "sip:bob-friends@ims.example";
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), 0);
+	assert_string_equal(v.identity, "sip:Bob@ims.example");
+	assert_string_equal(v.presentity, "sip:bob-friends@ims.example");
+	assert_int_equal(anon, 0);
+
+	/* anonymous at every member, but still bob's list */
+	r.privacy[0] = "id";
+	r.n_privacy = 1;
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), 0);
+	assert_string_equal(v.identity, "sip:Bob@ims.example");
+	assert_int_equal(anon, 1);
+
+	/* nobody asserted it: no list, whatever the From */
+	r = req(SCSCF, "sip:bob@ims.example", NULL);
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), -1);
+	assert_int_equal(v.status, 403);
+	r = req(EVE, "sip:bob@ims.example", "<sip:bob@ims.example>");
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), -1);
+	assert_int_equal(v.status, 403);
+
+	/* an asserted watcher of another domain owns no list here */
+	r = req(SCSCF, "sip:x@visited.example", "<sip:erin@visited.example>");
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), -1);
+
+	/* the RLS's own back-end SUBSCRIBE is never a list subscription */
+	r = req(RLS, "sip:rabc@rls.invalid", "<sip:bob@ims.example>");
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), -1);
+	assert_string_equal(v.why, "The RLS does not subscribe to lists");
+
+	/* two identities that are not one: refused */
+	r = req(SCSCF, "sip:bob@ims.example", "not a uri");
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), -1);
+	/* a Request-URI that is no presentity */
+	r = req(SCSCF, "sip:bob@ims.example", "<sip:bob@ims.example>");
+	r.ruri = "mailto:x";
+	assert_int_equal(gate_rls_owner(&cfg, &r, &anon, &v), -1);
+	assert_int_equal(v.status, 400);
+}
+
+/* the handle names owner and anonymity, and only the key makes it */
+static void test_the_rls_handle(void **state)
+{
+	char a[GATE_RLS_TOKEN_MAX], b[GATE_RLS_TOKEN_MAX], c[GATE_RLS_TOKEN_MAX];
+	(void)state;
+	assert_int_equal(gate_rls_handle("k1", "sip:bob@ims.example", 0, a), 0);
+	assert_int_equal(strlen(a), GATE_RLS_TOKEN_MAX - 1);
+	assert_true(gate_rls_token_valid(a, strlen(a)));
+	assert_int_equal(gate_rls_handle("k1", "sip:bob@ims.example", 0, b), 0);
+	assert_string_equal(a, b);
+	assert_int_equal(gate_rls_handle("k1", "sip:bob@ims.example", 1, b), 0);
+	assert_string_not_equal(a, b);
+	assert_int_equal(gate_rls_handle("k2", "sip:bob@ims.example", 0, c), 0);
+	assert_string_not_equal(a, c);
+	assert_int_equal(gate_rls_handle("k1", "sip:carol@ims.example", 0, c), 0);
+	assert_string_not_equal(a, c);
+	assert_int_equal(gate_rls_handle("", "sip:bob@ims.example", 0, c), -1);
+	assert_int_equal(gate_rls_handle("k1", NULL, 0, c), -1);
+	assert_false(gate_rls_token_valid("bob", 3));
+	assert_false(gate_rls_token_valid("rABCDEFGHIJKLMNOP", 17));
+	assert_false(gate_rls_token_valid("xabcdefghijklmnop", 17));
+	assert_false(gate_rls_token_valid("rabcdefghijklmno'", 17));
+	assert_true(gate_rls_token_valid("rabcdefghijklmnop", 17));
 }
 
 int main(void)
@@ -450,6 +563,9 @@ int main(void)
 	        cmocka_unit_test(test_sources_and_asserting_peers_must_not_overlap),
 	        cmocka_unit_test(test_peers_by_address_or_sip_uri),
 	        cmocka_unit_test(test_the_confidentiality_mark_is_believed_from_the_s_cscf_only),
+	        cmocka_unit_test(test_the_rls_asserts_list_watchers_for_presence_only),
+	        cmocka_unit_test(test_the_list_owner_is_the_asserted_watcher),
+	        cmocka_unit_test(test_the_rls_handle),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
