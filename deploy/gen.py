@@ -51,6 +51,8 @@ def defines(role, login):
     if role == "scscf":
         d["TRUSTED_PCSCF"] = '"%s"' % ADDR["pcscf"]
     if role == "ps":
+        # the RLS's handle key (ps.cfg has no default), the same on every PS instance
+        d["RLS_HANDLE_KEY"] = '"${PRESEC_RLS_HANDLE_KEY:?set PRESEC_RLS_HANDLE_KEY to a secret of this deployment}"'
         d.update({"TLS_CERT": '"/etc/presec/tls/ps-cert.pem"',
                   "TLS_KEY": '"/etc/presec/tls/ps-key.pem"',
                   "UT_AP_NETS": '"%s/32"' % ADDR["ap"]})

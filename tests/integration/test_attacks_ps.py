@@ -16,12 +16,14 @@ identity compared one way, for "must this watcher authenticate" and for the rule
 import binascii
 import os
 import re
+import subprocess
 
 import pytest
 
 from tests.integration.harness import ADDR, BUILD, ue_addr
 from tests.integration.harness.aka_ue import digest_response, parse_challenge
 from tests.integration.harness.attacker import Peer, impu, new_tag, request
+from tests.integration.harness.kamailio import sanitizer_env
 from tests.integration.harness.topology import PRIVACY_ROLES, Topology
 
 K, OP = b"attack-ps-key-01", b"presec-demo-op-1"
@@ -533,3 +535,15 @@ def test_the_ps_is_alive_and_bob_still_sees_alice(topo):
         test_bob_over_his_sa_sees_alice(topo)
     except AssertionError:
         test_bob_over_his_sa_sees_alice(topo)
+
+
+def test_a_ps_without_its_rls_handle_key_does_not_start(topo):
+    """The key of the RLS's handles had a default in ps.cfg that everybody could read: there is
+    none now, and kamailio says which define is missing."""
+    cmd = list(topo.roles["ps"].command(check_only=True))
+    i = next(k for k, c in enumerate(cmd) if c.startswith("RLS_HANDLE_KEY="))
+    del cmd[i - 1:i + 1]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=sanitizer_env())
+    assert r.returncode != 0
+    assert ("RLS_HANDLE_KEY is not set: start every PS instance with the same -A "
+            "RLS_HANDLE_KEY=...") in r.stderr

@@ -10,6 +10,8 @@ import tempfile
 import time
 import uuid
 
+RLS_HANDLE_KEY = secrets.token_urlsafe(24)
+
 from . import BUILD, CFG_DIR, SIP_PORT
 
 KAMAILIO = os.environ.get("KAMAILIO", "/usr/sbin/kamailio")
@@ -106,6 +108,8 @@ class Role:
         defs.setdefault("RR_SECRET", self.rr_secret)
         # and its own topoh key (edge.cfg has no default either)
         defs.setdefault("TOPOH_KEY", self.rr_secret[::-1])
+        # one RLS handle key for every PS instance of this run (ps.cfg has no default)
+        defs.setdefault("RLS_HANDLE_KEY", RLS_HANDLE_KEY)
         for k, v in defs.items():
             # kamailio -A NAME=VALUE is #!define NAME VALUE; strings keep their quotes
             quoted = isinstance(v, str) and not isinstance(v, Bare)
