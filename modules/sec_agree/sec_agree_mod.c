@@ -108,7 +108,7 @@ static const struct sa_backend *backend;
 
 static stat_var *st_offers, *st_no_acceptable, *st_installed, *st_install_failed, *st_verified,
         *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys, *st_offers_dropped,
-        *st_identity_mismatch, *st_unanswered;
+        *st_identity_mismatch, *st_unanswered, *st_reply_outside;
 static stat_export_t mod_stats[] = {
         {"offers", 0, &st_offers},
         {"no_acceptable_mechanism", 0, &st_no_acceptable},
@@ -122,6 +122,7 @@ static stat_export_t mod_stats[] = {
         {"offers_dropped", 0, &st_offers_dropped},
         {"identity_mismatch", 0, &st_identity_mismatch},
         {"unanswered_over_pending", 0, &st_unanswered},
+        {"reply_outside_sa", 0, &st_reply_outside},
         {0, 0, 0},
 };
 
@@ -867,6 +868,45 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	return -1;
 }
 
+/* ---- sec_agree_check_reply (onreply_route) ---- */
+/* A response belongs to the SA its request went over (sa_reply_check()): the branch of the
+ * transaction the response matched names where that request went. */
+static int sec_agree_check_reply(struct sip_msg *msg)
+{
+	struct sa_reply_in in;
+	struct sa_rec r;
+	struct ip_addr dst;
+	const char *why = NULL;
+	char ip[SA_IP_MAX];
+	struct cell *t;
+	int b;
+
+	if (!store || msg->first_line.type != SIP_REPLY)
+		return -1;
+	memset(&in, 0, sizeof(in));
+	in.rcv_port = msg->rcv.dst_port;
+	in.port_pc = (unsigned)port_pc;
+	t = tmb.t_gett ? tmb.t_gett() : NULL;
+	b = tmb.t_gett_branch ? tmb.t_gett_branch() : -1;
+	if (t && t != T_UNDEFINED && b >= 0 && b < t->nr_of_outgoings) {
+		union sockaddr_union *to = &t->uac[b].request.dst.to;
+		su2ip_addr(&dst, to);
+		snprintf(ip, sizeof(ip), "%s", ip_addr2a(&dst));
+		in.to_ue = sa_store_by_ue_server(store, ip, su_getport(to), time(NULL), &r) >= 0;
+		in.from_ue_server =
+		        ip_addr_cmp(&dst, &msg->rcv.src_ip) && msg->rcv.src_port == su_getport(to);
+	}
+	in.src_is_ue = sa_store_count_ue(store, presec_src_ip(msg),
+	                                 SA_PENDING | SA_ACTIVE | SA_RETIRING) > 0;
+	if (sa_reply_check(&in, &why) == SA_REPLY_OK)
+		return 1;
+	update_stat(st_reply_outside, 1);
+	LM_NOTICE("%d response from %s:%u (%s) to port %u dropped: %s\n",
+	          msg->first_line.u.reply.statuscode, presec_src_ip(msg), msg->rcv.src_port,
+	          msg->rcv.proto == PROTO_TCP ? "tcp" : "udp", msg->rcv.dst_port, why);
+	return -1;
+}
+
 /* ---- the API other modules bind (presec/sec_agree_api.h) ---- */
 static void flow_of(const struct sa_rec *r, struct sec_agree_flow *out)
 {
@@ -1075,6 +1115,7 @@ PRESEC_CFG_WRAP0(w_register, sec_agree_register)
 PRESEC_CFG_WRAP0(w_reply, sec_agree_reply)
 PRESEC_CFG_WRAP0(w_check, sec_agree_check_protected)
 PRESEC_CFG_WRAP0(w_to_ue, sec_agree_forward_to_ue)
+PRESEC_CFG_WRAP0(w_check_reply, sec_agree_check_reply)
 PRESEC_CFG_WRAP0(w_mark_confidential, sec_agree_mark_confidential)
 
 /* ---- RPC ---- */
@@ -1269,6 +1310,7 @@ static cmd_export_t cmds[] = {
         {"sec_agree_register", (cmd_function)w_register, 0, 0, 0, REQUEST_ROUTE},
         {"sec_agree_reply", (cmd_function)w_reply, 0, 0, 0, ONREPLY_ROUTE},
         {"sec_agree_check_protected", (cmd_function)w_check, 0, 0, 0, REQUEST_ROUTE},
+        {"sec_agree_check_reply", (cmd_function)w_check_reply, 0, 0, 0, ONREPLY_ROUTE},
         {"sec_agree_forward_to_ue", (cmd_function)w_to_ue, 0, 0, 0,
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
         {"sec_agree_impi", (cmd_function)w_impi, 1, fixup_impi, fixup_free_pvar_null,
@@ -1314,6 +1356,7 @@ static sr_kemi_t sr_kemi_sec_agree_exports[] = {
         PRESEC_KEMI_0("sec_agree", "sec_agree_register", sec_agree_register),
         PRESEC_KEMI_0("sec_agree", "sec_agree_reply", sec_agree_reply),
         PRESEC_KEMI_0("sec_agree", "sec_agree_check_protected", sec_agree_check_protected),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_check_reply", sec_agree_check_reply),
         PRESEC_KEMI_0("sec_agree", "sec_agree_forward_to_ue", sec_agree_forward_to_ue),
         PRESEC_KEMI_S("sec_agree", "sec_agree_impi", ki_impi),
         PRESEC_KEMI_0("sec_agree", "sec_agree_mark_confidential", sec_agree_mark_confidential),
