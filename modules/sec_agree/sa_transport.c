@@ -88,3 +88,8 @@ enum sa_reply_verdict sa_reply_check(const struct sa_reply_in *in, const char **
 	}
 	return SA_REPLY_OK;
 }
+
+unsigned long sa_tcp_connections_for(unsigned long max_sas)
+{
+	return 2 * max_sas + SA_TCP_MARGIN;
+}

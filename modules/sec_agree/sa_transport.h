@@ -44,6 +44,12 @@ enum sa_uri_tp sa_uri_transport(const char *s, size_t n);
 int sa_tcp_setup_check(int tcp, int tcp_on_pc, int reuse_port, int accept_aliases, int mtu_to_tcp,
                        const char **why);
 
+/* TCP connections the P-CSCF needs for max_sas SA sets: a UE over TCP holds two (its flow from
+ * port_uc to port_ps, ours from port_pc to port_us), plus SA_TCP_MARGIN for the S-CSCF links
+ * and unprotected REGISTERs over TCP. */
+#define SA_TCP_MARGIN 256
+unsigned long sa_tcp_connections_for(unsigned long max_sas);
+
 /* A response to a request the P-CSCF sent to a UE over its SA comes back over that SA (TS 33.203
  * 7.1): from the UE's port_us to port_pc, over UDP or on the TCP connection between those two
  * ports the request left on. tm matches a response by its branch alone, and whoever sees a

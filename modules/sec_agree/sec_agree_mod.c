@@ -36,6 +36,7 @@
 #include "core/rpc_lookup.h"
 #include "core/socket_info.h"
 #include "core/sr_module.h"
+#include "core/tcp_conn.h"
 #include "core/tcp_options.h"
 #include "core/timer.h"
 #include "modules/sl/sl.h"
@@ -95,6 +96,9 @@ static int retire_grace = 32;      /* old SAs after a re-registration, 64*T1 */
 static int max_offers_per_ue = 8;
 static char *backend_name = "record";
 static int add_q = 1;
+/* Seconds a TCP connection that carried a request over an SA may stay idle; every other one
+ * gets the core's tcp_connection_lifetime, short at the P-CSCF (cfg-examples/pcscf.cfg) */
+static int tcp_protected_lifetime = 3605;
 
 /* ---- state ---- */
 static sl_api_t slb;
@@ -398,6 +402,29 @@ static void replies_inside_sa(struct sip_msg *msg)
 		msg->rpl_send_flags.f |= SND_F_FORCE_SOCKET;
 }
 
+/* An outsider holds a TCP connection to the P-CSCF by opening it and sending nothing (or only
+ * responses, or CRLF keep-alives): it gets the core's short tcp_connection_lifetime. A
+ * connection that carried a request over an SA is a UE's flow and lives as long as a
+ * registration. The core re-arms a connection's idle timer with its own lifetime (tcpops'
+ * tcp_set_connection_lifetime() does the same). */
+static void set_connection_lifetime(struct sip_msg *msg, int seconds)
+{
+	struct tcp_connection *c;
+	if (msg->rcv.proto != PROTO_TCP || seconds < 0)
+		return;
+	if (!(c = tcpconn_get(msg->rcv.proto_reserved1, 0, 0, 0, 0)))
+		return;
+	c->lifetime = S_TO_TICKS(seconds);
+	c->timeout = get_ticks_raw() + c->lifetime;
+	tcpconn_put(c);
+}
+
+static void keep_protected_connection(struct sip_msg *msg)
+{
+	if (tcp_protected_lifetime > 0)
+		set_connection_lifetime(msg, tcp_protected_lifetime);
+}
+
 /* What the refusal's log line adds: that the connection goes with it. */
 static const char *closing(struct sip_msg *msg)
 {
@@ -618,6 +645,7 @@ static int sec_agree_register(struct sip_msg *msg)
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;
 		replies_inside_sa(msg);
+		keep_protected_connection(msg);
 		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
 		 * re-registration over the SA offers new SPIs, which starts new SAs */
 		if (h.n_client && !offer_is(&h.client, &r)) {
@@ -851,6 +879,7 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	if (msg->rcv.dst_port == port_ps &&
 	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0) {
 		replies_inside_sa(msg);
+		keep_protected_connection(msg);
 		return 1;
 	}
 	update_stat(st_unprotected, 1);
@@ -901,9 +930,16 @@ static int sec_agree_check_reply(struct sip_msg *msg)
 	if (sa_reply_check(&in, &why) == SA_REPLY_OK)
 		return 1;
 	update_stat(st_reply_outside, 1);
-	LM_NOTICE("%d response from %s:%u (%s) to port %u dropped: %s\n",
+	/* a connection to a protected port that carries a forged response is nobody's flow:
+	 * the core closes it at its next timer run */
+	int close = msg->rcv.proto == PROTO_TCP &&
+	            (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc);
+	if (close)
+		set_connection_lifetime(msg, 0);
+	LM_NOTICE("%d response from %s:%u (%s) to port %u dropped: %s%s\n",
 	          msg->first_line.u.reply.statuscode, presec_src_ip(msg), msg->rcv.src_port,
-	          msg->rcv.proto == PROTO_TCP ? "tcp" : "udp", msg->rcv.dst_port, why);
+	          msg->rcv.proto == PROTO_TCP ? "tcp" : "udp", msg->rcv.dst_port, why,
+	          close ? ": connection closed" : "");
 	return -1;
 }
 
@@ -1246,6 +1282,10 @@ static int mod_init(void)
 	}
 	if (tcp_setup_check() != 0)
 		return -1;
+	if (!tcp_disable &&
+	    (unsigned long)tcp_max_connections < sa_tcp_connections_for((unsigned long)max_sas))
+		LM_WARN("tcp_max_connections %d is fewer than two per SA set (max_sas %d) plus %d: UEs over TCP may find no connection left\n",
+		        tcp_max_connections, max_sas, SA_TCP_MARGIN);
 	if (!(backend = sa_backend_find(backend_name))) {
 		LM_ERR("backend '%s' unknown (record, xfrm)\n", backend_name);
 		return -1;
@@ -1336,6 +1376,7 @@ static param_export_t params[] = {
         {"max_offers_per_ue", INT_PARAM, &max_offers_per_ue},
         {"backend", PARAM_STRING, &backend_name},
         {"add_q", INT_PARAM, &add_q},
+        {"tcp_protected_lifetime", INT_PARAM, &tcp_protected_lifetime},
         {0, 0, 0},
 };
 

@@ -152,6 +152,14 @@ static void test_a_response_from_outside_the_sa_is_dropped(void **state)
 	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_OK);
 }
 
+static void test_tcp_connections_are_sized_from_max_sas(void **state)
+{
+	(void)state;
+	/* cfg-examples/pcscf.cfg: MAX_SAS 4096, TCP_MAX_CONNECTIONS 8448 */
+	assert_int_equal(sa_tcp_connections_for(4096), 8448);
+	assert_int_equal(sa_tcp_connections_for(1), 2 + SA_TCP_MARGIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +169,7 @@ int main(void)
 	        cmocka_unit_test(test_uri_transport_values),
 	        cmocka_unit_test(test_start_up_check_of_the_tcp_setup),
 	        cmocka_unit_test(test_a_response_from_outside_the_sa_is_dropped),
+	        cmocka_unit_test(test_tcp_connections_are_sized_from_max_sas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
