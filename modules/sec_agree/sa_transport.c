@@ -93,3 +93,11 @@ unsigned long sa_tcp_connections_for(unsigned long max_sas)
 {
 	return 2 * max_sas + SA_TCP_MARGIN;
 }
+
+enum sa_refuse sa_refusal(int tcp_protected, int conn_open)
+{
+	/* a UDP datagram or an unprotected port: each request is its own attempt */
+	if (!tcp_protected || conn_open)
+		return SA_REFUSE_REPLY;
+	return SA_REFUSE_SILENT;
+}

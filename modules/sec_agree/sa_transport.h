@@ -50,6 +50,17 @@ int sa_tcp_setup_check(int tcp, int tcp_on_pc, int reuse_port, int accept_aliase
 #define SA_TCP_MARGIN 256
 unsigned long sa_tcp_connections_for(unsigned long max_sas);
 
+/* What a refusal on the protected ports does with a request that arrived over TCP on a
+ * connection an earlier refusal closed already (pipelined after it, in the same read):
+ * SA_REFUSE_SILENT drops it without a reply, a log line or a count (the first one said why);
+ * SA_REFUSE_REPLY refuses it as usual. tcp_protected: TCP to port_ps or port_pc;
+ * conn_open: the connection is still usable (not marked for close). */
+enum sa_refuse {
+	SA_REFUSE_REPLY = 1,
+	SA_REFUSE_SILENT = 2,
+};
+enum sa_refuse sa_refusal(int tcp_protected, int conn_open);
+
 /* A response to a request the P-CSCF sent to a UE over its SA comes back over that SA (TS 33.203
  * 7.1): from the UE's port_us to port_pc, over UDP or on the TCP connection between those two
  * ports the request left on. tm matches a response by its branch alone, and whoever sees a

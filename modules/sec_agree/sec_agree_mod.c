@@ -425,6 +425,19 @@ static void keep_protected_connection(struct sip_msg *msg)
 		set_connection_lifetime(msg, tcp_protected_lifetime);
 }
 
+/* A request pipelined behind a refused one on the same connection (TCP to port_ps or
+ * port_pc): the refusal's 403 marked the connection for close (SND_F_CON_CLOSE), so the core
+ * no longer finds it. 1: drop it silently. */
+static int refused_already(struct sip_msg *msg)
+{
+	struct tcp_connection *c = NULL;
+	int tcp_protected = msg->rcv.proto == PROTO_TCP &&
+	                    (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc);
+	if (tcp_protected && (c = tcpconn_get(msg->rcv.proto_reserved1, 0, 0, 0, 0)))
+		tcpconn_put(c);
+	return sa_refusal(tcp_protected, c != NULL) == SA_REFUSE_SILENT;
+}
+
 /* What the refusal's log line adds: that the connection goes with it. */
 static const char *closing(struct sip_msg *msg)
 {
@@ -615,6 +628,8 @@ static int sec_agree_register(struct sip_msg *msg)
 		int id = sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, cid,
 		                               time(NULL), &r);
 		if (id < 0) {
+			if (refused_already(msg))
+				return 0; /* the script ends: nothing sent, nothing logged */
 			update_stat(st_unprotected, 1);
 			close_after_refusal(msg);
 			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA%s\n",
@@ -882,6 +897,8 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 		keep_protected_connection(msg);
 		return 1;
 	}
+	if (refused_already(msg))
+		return 0; /* the script ends: nothing sent, nothing logged */
 	update_stat(st_unprotected, 1);
 	close_after_refusal(msg);
 	if (msg->rcv.dst_port == port_ps &&

@@ -284,6 +284,39 @@ def test_a_tcp_connection_without_an_sa_is_refused_and_closed(topo):
     assert not [m for _, _, m in alice.received if m.body == "hi"]
 
 
+@pytest.mark.parametrize("port", [PORT_PS, PORT_PC])
+def test_requests_pipelined_after_a_refusal_are_dropped_without_a_log_line(topo, port):
+    """issue #18 follow-up (atk18 D): eve sends three requests in one segment on a connection
+    without an SA: the first gets the 403, the log line and the count; the others are dropped
+    on the connection the refusal closed, with no reply, line or count of their own."""
+    pcscf = topo.roles["pcscf"]
+    alice = registered(topo, "alice", 1, "tcp")
+    src = (EVE, 5090 if port == PORT_PS else 5091)
+    before = pcscf.stat("sec_agree:unprotected_rejected")
+    mark = pcscf.log_mark()
+    conn = connect_from(src, (ADDR["pcscf"], port))
+    texts = [request("MESSAGE", alice.impu, impu("eve"), src=src, transport="TCP",
+                     body="pipelined-%d" % i, content_type="text/plain") for i in range(3)]
+    conn.sendall("".join(texts).encode())
+    out = b""
+    conn.settimeout(3)
+    try:
+        while True:
+            c = conn.recv(65535)
+            if not c:
+                break
+            out += c
+    except socket.timeout:
+        pass
+    conn.close()
+    assert out.count(b"SIP/2.0 403") == 1, out
+    lines = pcscf.log_since(mark, r"from %s:%d to port %d did not arrive over an SA"
+                            % (re.escape(EVE), src[1], port))
+    assert len(lines) == 1, lines
+    assert pcscf.stat("sec_agree:unprotected_rejected") == before + 1
+    assert not [m for _, _, m in alice.received if m.body.startswith("pipelined")]
+
+
 def test_a_register_over_tcp_to_port_ps_without_an_sa_is_refused_and_closed(topo):
     pcscf = topo.roles["pcscf"]
     mark = pcscf.log_mark()

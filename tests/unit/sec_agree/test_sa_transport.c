@@ -160,6 +160,16 @@ static void test_tcp_connections_are_sized_from_max_sas(void **state)
 	assert_int_equal(sa_tcp_connections_for(1), 2 + SA_TCP_MARGIN);
 }
 
+static void test_requests_after_a_refusal_on_one_connection_are_dropped_silently(void **state)
+{
+	(void)state;
+	assert_int_equal(sa_refusal(1, 1), SA_REFUSE_REPLY);
+	assert_int_equal(sa_refusal(1, 0), SA_REFUSE_SILENT);
+	/* UDP, or TCP to 5060: no connection is closed by a refusal */
+	assert_int_equal(sa_refusal(0, 0), SA_REFUSE_REPLY);
+	assert_int_equal(sa_refusal(0, 1), SA_REFUSE_REPLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +180,8 @@ int main(void)
 	        cmocka_unit_test(test_start_up_check_of_the_tcp_setup),
 	        cmocka_unit_test(test_a_response_from_outside_the_sa_is_dropped),
 	        cmocka_unit_test(test_tcp_connections_are_sized_from_max_sas),
+	        cmocka_unit_test(
+	                test_requests_after_a_refusal_on_one_connection_are_dropped_silently),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
