@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "authhdr.h"
+#include "sa_addr.h"
 #include "uri_id.h" /* the project's one identity comparison (pidf_filter's core) */
 
 static void copy_claim(char *out, size_t outsz, const char *s, size_t n)
@@ -75,7 +76,8 @@ int sa_contact_check(const char *ue_ip, const unsigned short *ports, unsigned n_
 		host.s++;
 		host.n -= 2;
 	}
-	if (host.n != n || strncasecmp(host.s, ue_ip, n) != 0) {
+	/* the address, not its spelling: [FD00:9::11] and [fd00:9:0:0:0:0:0:11] are fd00:9::11 */
+	if (!sa_addr_same(host.s, host.n, ue_ip, n)) {
 		*why = "the Contact names another address than the UE's";
 		return -1;
 	}

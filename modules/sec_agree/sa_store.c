@@ -10,7 +10,16 @@
 
 #include <string.h>
 
+#include "sa_addr.h"
+
 #define NIL (-1)
+
+/* An address is kept, hashed and compared in its one text form (sa_addr.h): a lookup by
+ * another spelling of it finds the record, as the Contact check accepted it. */
+#define CANON_IP(name)                                                                             \
+	char name##_canon[SA_IP_MAX];                                                              \
+	sa_addr_canon(name, strlen(name), name##_canon, sizeof(name##_canon));                     \
+	name = name##_canon
 
 /* The indexes. By address there are two: the records still in use (offered, pending, active)
  * and the retiring ones, which only late messages look for; a UE that registers again and
@@ -180,6 +189,7 @@ int sa_store_add(struct sa_store *st, const struct sa_rec *r)
 		s->r = *r;
 		/* C strings from here on, whatever the caller left in the arrays */
 		s->r.ue_ip[sizeof(s->r.ue_ip) - 1] = '\0';
+		sa_addr_canon(r->ue_ip, strlen(s->r.ue_ip), s->r.ue_ip, sizeof(s->r.ue_ip));
 		s->r.call_id[sizeof(s->r.call_id) - 1] = '\0';
 		index_slot(st, id);
 		st->count++;
@@ -212,6 +222,8 @@ int sa_store_put(struct sa_store *st, int id, const struct sa_rec *r)
 		unindex_slot(st, id);
 		st->slots[id].r = *r;
 		st->slots[id].r.ue_ip[sizeof(r->ue_ip) - 1] = '\0';
+		sa_addr_canon(r->ue_ip, strlen(st->slots[id].r.ue_ip), st->slots[id].r.ue_ip,
+		              sizeof(st->slots[id].r.ue_ip));
 		st->slots[id].r.call_id[sizeof(r->call_id) - 1] = '\0';
 		index_slot(st, id);
 		rc = 0;
@@ -281,6 +293,7 @@ static int match_call_id_from(const struct sa_rec *r, const void *arg)
 int sa_store_by_call_id_from(struct sa_store *st, const char *call_id, const char *ue_ip,
                              unsigned states, struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {call_id, states, 0, 0, NULL, ue_ip};
 	return find(st, BY_CID, call_id, 0, match_call_id_from, &k, out);
 }
@@ -301,6 +314,7 @@ static int match_ue_client_call(const struct sa_rec *r, const void *arg)
 int sa_store_by_ue_client(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
                           const char *call_id, time_t now, struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {ue_ip, 0, port_uc, now, call_id, NULL};
 	/* the Call-ID chain is the short one when one address has many registrations */
 	int id = call_id ? find(st, BY_CID, call_id, 0, match_ue_client_call, &k, out) : -1;
@@ -316,6 +330,7 @@ static int match_ue_flow(const struct sa_rec *r, const void *arg)
 int sa_store_by_ue_flow(struct sa_store *st, const char *ue_ip, uint16_t port_uc, time_t now,
                         struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {ue_ip, SA_ACTIVE, port_uc, now, NULL, NULL};
 	/* an ACTIVE set first, whatever newer pending one someone asked for at this address and
 	 * port (TS 33.203 7.4: the UE uses the old SAs until the new ones are confirmed) */
@@ -335,6 +350,7 @@ static int match_other_impi(const struct sa_rec *r, const void *arg)
 int sa_store_flow_of_other(struct sa_store *st, const char *ue_ip, uint16_t port_uc,
                            const char *impi, time_t now, struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {ue_ip, 0, port_uc, now, impi, NULL};
 	return find(st, BY_IP, ue_ip, 1, match_other_impi, &k, out);
 }
@@ -347,6 +363,7 @@ static int match_installed(const struct sa_rec *r, const void *arg)
 
 int sa_store_newest_installed(struct sa_store *st, const char *ue_ip, struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {ue_ip, 0, 0, 0, NULL, NULL};
 	/* a set that stays first: the retiring chain of an address that re-registered often is
 	 * long, and this runs on every 401 and every deletion */
@@ -362,6 +379,7 @@ static int match_ue_ip(const struct sa_rec *r, const void *arg)
 
 int sa_store_by_ue_ip(struct sa_store *st, const char *ue_ip, time_t now, struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {ue_ip, 0, 0, now, NULL, NULL};
 	return find(st, BY_IP, ue_ip, 0, match_ue_ip, &k, out);
 }
@@ -375,6 +393,7 @@ static int match_ue_server(const struct sa_rec *r, const void *arg)
 int sa_store_by_ue_server(struct sa_store *st, const char *ue_ip, uint16_t port_us, time_t now,
                           struct sa_rec *out)
 {
+	CANON_IP(ue_ip);
 	struct key k = {ue_ip, 0, port_us, now, NULL, NULL};
 	return find(st, BY_IP, ue_ip, 0, match_ue_server, &k, out);
 }
@@ -382,6 +401,7 @@ int sa_store_by_ue_server(struct sa_store *st, const char *ue_ip, uint16_t port_
 unsigned sa_store_retire(struct sa_store *st, const char *ue_ip, int keep_id, unsigned states,
                          time_t until)
 {
+	CANON_IP(ue_ip);
 	unsigned n = 0, b;
 	lock(st);
 	b = bucket_of_str(st, ue_ip);
@@ -505,6 +525,7 @@ unsigned sa_store_count(struct sa_store *st)
 
 unsigned sa_store_count_ue(struct sa_store *st, const char *ue_ip, unsigned states)
 {
+	CANON_IP(ue_ip);
 	unsigned n = 0;
 	lock(st);
 	for (int c = BY_IP; c != N_CHAINS;

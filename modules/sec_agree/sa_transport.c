@@ -65,3 +65,39 @@ int sa_tcp_setup_check(int tcp, int tcp_on_pc, int reuse_port, int accept_aliase
 	}
 	return 0;
 }
+
+enum sa_reply_verdict sa_reply_check(const struct sa_reply_in *in, const char **why)
+{
+	if (in->to_ue) {
+		/* TS 33.203 7.1: the UE answers from port_us, the P-CSCF takes it on port_pc */
+		if (!in->from_ue_server) {
+			*why = "the response does not come from the protected server port of the UE the request went to";
+			return SA_REPLY_DROP;
+		}
+		if (in->rcv_port != in->port_pc) {
+			*why = "the response to a request sent over the SA did not arrive on the protected client port";
+			return SA_REPLY_DROP;
+		}
+		return SA_REPLY_OK;
+	}
+	/* a request that went elsewhere (the S-CSCF): a UE's address answering it on port_ps
+	 * or the unprotected port is someone on the path forging the response */
+	if (in->src_is_ue && in->rcv_port != in->port_pc) {
+		*why = "a response from a UE's address to a request that did not go to that UE";
+		return SA_REPLY_DROP;
+	}
+	return SA_REPLY_OK;
+}
+
+unsigned long sa_tcp_connections_for(unsigned long max_sas)
+{
+	return 2 * max_sas + SA_TCP_MARGIN;
+}
+
+enum sa_refuse sa_refusal(int tcp_protected, int conn_open)
+{
+	/* a UDP datagram or an unprotected port: each request is its own attempt */
+	if (!tcp_protected || conn_open)
+		return SA_REFUSE_REPLY;
+	return SA_REFUSE_SILENT;
+}

@@ -44,4 +44,41 @@ enum sa_uri_tp sa_uri_transport(const char *s, size_t n);
 int sa_tcp_setup_check(int tcp, int tcp_on_pc, int reuse_port, int accept_aliases, int mtu_to_tcp,
                        const char **why);
 
+/* TCP connections the P-CSCF needs for max_sas SA sets: a UE over TCP holds two (its flow from
+ * port_uc to port_ps, ours from port_pc to port_us), plus SA_TCP_MARGIN for the S-CSCF links
+ * and unprotected REGISTERs over TCP. */
+#define SA_TCP_MARGIN 256
+unsigned long sa_tcp_connections_for(unsigned long max_sas);
+
+/* What a refusal on the protected ports does with a request that arrived over TCP on a
+ * connection an earlier refusal closed already (pipelined after it, in the same read):
+ * SA_REFUSE_SILENT drops it without a reply, a log line or a count (the first one said why);
+ * SA_REFUSE_REPLY refuses it as usual. tcp_protected: TCP to port_ps or port_pc;
+ * conn_open: the connection is still usable (not marked for close). */
+enum sa_refuse {
+	SA_REFUSE_REPLY = 1,
+	SA_REFUSE_SILENT = 2,
+};
+enum sa_refuse sa_refusal(int tcp_protected, int conn_open);
+
+/* A response to a request the P-CSCF sent to a UE over its SA comes back over that SA (TS 33.203
+ * 7.1): from the UE's port_us to port_pc, over UDP or on the TCP connection between those two
+ * ports the request left on. tm matches a response by its branch alone, and whoever sees a
+ * request (an integrity-only SA is readable on the path) knows the branch. */
+struct sa_reply_in {
+	int to_ue;          /* the transaction's request went to a UE over its SA */
+	int from_ue_server; /* the response's source is that UE's address and port_us */
+	int src_is_ue;      /* the response's source address is the address of some UE's SAs */
+	unsigned rcv_port;  /* the local port the response arrived on */
+	unsigned port_pc;
+};
+
+enum sa_reply_verdict {
+	SA_REPLY_OK = 1,
+	SA_REPLY_DROP = -1,
+};
+
+/* SA_REPLY_OK, or SA_REPLY_DROP with *why. */
+enum sa_reply_verdict sa_reply_check(const struct sa_reply_in *in, const char **why);
+
 #endif

@@ -36,6 +36,7 @@
 #include "core/rpc_lookup.h"
 #include "core/socket_info.h"
 #include "core/sr_module.h"
+#include "core/tcp_conn.h"
 #include "core/tcp_options.h"
 #include "core/timer.h"
 #include "modules/sl/sl.h"
@@ -95,6 +96,9 @@ static int retire_grace = 32;      /* old SAs after a re-registration, 64*T1 */
 static int max_offers_per_ue = 8;
 static char *backend_name = "record";
 static int add_q = 1;
+/* Seconds a TCP connection that carried a request over an SA may stay idle; every other one
+ * gets the core's tcp_connection_lifetime, short at the P-CSCF (cfg-examples/pcscf.cfg) */
+static int tcp_protected_lifetime = 3605;
 
 /* ---- state ---- */
 static sl_api_t slb;
@@ -108,7 +112,7 @@ static const struct sa_backend *backend;
 
 static stat_var *st_offers, *st_no_acceptable, *st_installed, *st_install_failed, *st_verified,
         *st_verify_mismatch, *st_unprotected, *st_deleted, *st_no_keys, *st_offers_dropped,
-        *st_identity_mismatch, *st_unanswered;
+        *st_identity_mismatch, *st_unanswered, *st_reply_outside;
 static stat_export_t mod_stats[] = {
         {"offers", 0, &st_offers},
         {"no_acceptable_mechanism", 0, &st_no_acceptable},
@@ -122,6 +126,7 @@ static stat_export_t mod_stats[] = {
         {"offers_dropped", 0, &st_offers_dropped},
         {"identity_mismatch", 0, &st_identity_mismatch},
         {"unanswered_over_pending", 0, &st_unanswered},
+        {"reply_outside_sa", 0, &st_reply_outside},
         {0, 0, 0},
 };
 
@@ -397,6 +402,42 @@ static void replies_inside_sa(struct sip_msg *msg)
 		msg->rpl_send_flags.f |= SND_F_FORCE_SOCKET;
 }
 
+/* An outsider holds a TCP connection to the P-CSCF by opening it and sending nothing (or only
+ * responses, or CRLF keep-alives): it gets the core's short tcp_connection_lifetime. A
+ * connection that carried a request over an SA is a UE's flow and lives as long as a
+ * registration. The core re-arms a connection's idle timer with its own lifetime (tcpops'
+ * tcp_set_connection_lifetime() does the same). */
+static void set_connection_lifetime(struct sip_msg *msg, int seconds)
+{
+	struct tcp_connection *c;
+	if (msg->rcv.proto != PROTO_TCP || seconds < 0)
+		return;
+	if (!(c = tcpconn_get(msg->rcv.proto_reserved1, 0, 0, 0, 0)))
+		return;
+	c->lifetime = S_TO_TICKS(seconds);
+	c->timeout = get_ticks_raw() + c->lifetime;
+	tcpconn_put(c);
+}
+
+static void keep_protected_connection(struct sip_msg *msg)
+{
+	if (tcp_protected_lifetime > 0)
+		set_connection_lifetime(msg, tcp_protected_lifetime);
+}
+
+/* A request pipelined behind a refused one on the same connection (TCP to port_ps or
+ * port_pc): the refusal's 403 marked the connection for close (SND_F_CON_CLOSE), so the core
+ * no longer finds it. 1: drop it silently. */
+static int refused_already(struct sip_msg *msg)
+{
+	struct tcp_connection *c = NULL;
+	int tcp_protected = msg->rcv.proto == PROTO_TCP &&
+	                    (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc);
+	if (tcp_protected && (c = tcpconn_get(msg->rcv.proto_reserved1, 0, 0, 0, 0)))
+		tcpconn_put(c);
+	return sa_refusal(tcp_protected, c != NULL) == SA_REFUSE_SILENT;
+}
+
 /* What the refusal's log line adds: that the connection goes with it. */
 static const char *closing(struct sip_msg *msg)
 {
@@ -587,6 +628,8 @@ static int sec_agree_register(struct sip_msg *msg)
 		int id = sa_store_by_ue_client(store, presec_src_ip(msg), msg->rcv.src_port, cid,
 		                               time(NULL), &r);
 		if (id < 0) {
+			if (refused_already(msg))
+				return 0; /* the script ends: nothing sent, nothing logged */
 			update_stat(st_unprotected, 1);
 			close_after_refusal(msg);
 			LM_NOTICE("REGISTER on the protected port from %s:%u, which has no SA%s\n",
@@ -617,6 +660,7 @@ static int sec_agree_register(struct sip_msg *msg)
 		if (mark_authorization(msg, "yes") != 0)
 			return R_INTERNAL;
 		replies_inside_sa(msg);
+		keep_protected_connection(msg);
 		/* TS 24.229 5.1.1.2: SM7 repeats the Security-Client of SM1; TS 33.203 7.4: a
 		 * re-registration over the SA offers new SPIs, which starts new SAs */
 		if (h.n_client && !offer_is(&h.client, &r)) {
@@ -850,8 +894,11 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 	if (msg->rcv.dst_port == port_ps &&
 	    sa_store_by_ue_flow(store, presec_src_ip(msg), msg->rcv.src_port, now, &r) >= 0) {
 		replies_inside_sa(msg);
+		keep_protected_connection(msg);
 		return 1;
 	}
+	if (refused_already(msg))
+		return 0; /* the script ends: nothing sent, nothing logged */
 	update_stat(st_unprotected, 1);
 	close_after_refusal(msg);
 	if (msg->rcv.dst_port == port_ps &&
@@ -864,6 +911,52 @@ static int sec_agree_check_protected(struct sip_msg *msg)
 		LM_NOTICE("%.*s from %s:%u to port %u did not arrive over an SA%s\n",
 		          msg->first_line.u.request.method.len, msg->first_line.u.request.method.s,
 		          presec_src_ip(msg), msg->rcv.src_port, msg->rcv.dst_port, closing(msg));
+	return -1;
+}
+
+/* ---- sec_agree_check_reply (onreply_route) ---- */
+/* A response belongs to the SA its request went over (sa_reply_check()): the branch of the
+ * transaction the response matched names where that request went. */
+static int sec_agree_check_reply(struct sip_msg *msg)
+{
+	struct sa_reply_in in;
+	struct sa_rec r;
+	struct ip_addr dst;
+	const char *why = NULL;
+	char ip[SA_IP_MAX];
+	struct cell *t;
+	int b;
+
+	if (!store || msg->first_line.type != SIP_REPLY)
+		return -1;
+	memset(&in, 0, sizeof(in));
+	in.rcv_port = msg->rcv.dst_port;
+	in.port_pc = (unsigned)port_pc;
+	t = tmb.t_gett ? tmb.t_gett() : NULL;
+	b = tmb.t_gett_branch ? tmb.t_gett_branch() : -1;
+	if (t && t != T_UNDEFINED && b >= 0 && b < t->nr_of_outgoings) {
+		union sockaddr_union *to = &t->uac[b].request.dst.to;
+		su2ip_addr(&dst, to);
+		snprintf(ip, sizeof(ip), "%s", ip_addr2a(&dst));
+		in.to_ue = sa_store_by_ue_server(store, ip, su_getport(to), time(NULL), &r) >= 0;
+		in.from_ue_server =
+		        ip_addr_cmp(&dst, &msg->rcv.src_ip) && msg->rcv.src_port == su_getport(to);
+	}
+	in.src_is_ue = sa_store_count_ue(store, presec_src_ip(msg),
+	                                 SA_PENDING | SA_ACTIVE | SA_RETIRING) > 0;
+	if (sa_reply_check(&in, &why) == SA_REPLY_OK)
+		return 1;
+	update_stat(st_reply_outside, 1);
+	/* a connection to a protected port that carries a forged response is nobody's flow:
+	 * the core closes it at its next timer run */
+	int close = msg->rcv.proto == PROTO_TCP &&
+	            (msg->rcv.dst_port == port_ps || msg->rcv.dst_port == port_pc);
+	if (close)
+		set_connection_lifetime(msg, 0);
+	LM_NOTICE("%d response from %s:%u (%s) to port %u dropped: %s%s\n",
+	          msg->first_line.u.reply.statuscode, presec_src_ip(msg), msg->rcv.src_port,
+	          msg->rcv.proto == PROTO_TCP ? "tcp" : "udp", msg->rcv.dst_port, why,
+	          close ? ": connection closed" : "");
 	return -1;
 }
 
@@ -1075,6 +1168,7 @@ PRESEC_CFG_WRAP0(w_register, sec_agree_register)
 PRESEC_CFG_WRAP0(w_reply, sec_agree_reply)
 PRESEC_CFG_WRAP0(w_check, sec_agree_check_protected)
 PRESEC_CFG_WRAP0(w_to_ue, sec_agree_forward_to_ue)
+PRESEC_CFG_WRAP0(w_check_reply, sec_agree_check_reply)
 PRESEC_CFG_WRAP0(w_mark_confidential, sec_agree_mark_confidential)
 
 /* ---- RPC ---- */
@@ -1205,6 +1299,10 @@ static int mod_init(void)
 	}
 	if (tcp_setup_check() != 0)
 		return -1;
+	if (!tcp_disable &&
+	    (unsigned long)tcp_max_connections < sa_tcp_connections_for((unsigned long)max_sas))
+		LM_WARN("tcp_max_connections %d is fewer than two per SA set (max_sas %d) plus %d: UEs over TCP may find no connection left\n",
+		        tcp_max_connections, max_sas, SA_TCP_MARGIN);
 	if (!(backend = sa_backend_find(backend_name))) {
 		LM_ERR("backend '%s' unknown (record, xfrm)\n", backend_name);
 		return -1;
@@ -1269,6 +1367,7 @@ static cmd_export_t cmds[] = {
         {"sec_agree_register", (cmd_function)w_register, 0, 0, 0, REQUEST_ROUTE},
         {"sec_agree_reply", (cmd_function)w_reply, 0, 0, 0, ONREPLY_ROUTE},
         {"sec_agree_check_protected", (cmd_function)w_check, 0, 0, 0, REQUEST_ROUTE},
+        {"sec_agree_check_reply", (cmd_function)w_check_reply, 0, 0, 0, ONREPLY_ROUTE},
         {"sec_agree_forward_to_ue", (cmd_function)w_to_ue, 0, 0, 0,
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
         {"sec_agree_impi", (cmd_function)w_impi, 1, fixup_impi, fixup_free_pvar_null,
@@ -1294,6 +1393,7 @@ static param_export_t params[] = {
         {"max_offers_per_ue", INT_PARAM, &max_offers_per_ue},
         {"backend", PARAM_STRING, &backend_name},
         {"add_q", INT_PARAM, &add_q},
+        {"tcp_protected_lifetime", INT_PARAM, &tcp_protected_lifetime},
         {0, 0, 0},
 };
 
@@ -1314,6 +1414,7 @@ static sr_kemi_t sr_kemi_sec_agree_exports[] = {
         PRESEC_KEMI_0("sec_agree", "sec_agree_register", sec_agree_register),
         PRESEC_KEMI_0("sec_agree", "sec_agree_reply", sec_agree_reply),
         PRESEC_KEMI_0("sec_agree", "sec_agree_check_protected", sec_agree_check_protected),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_check_reply", sec_agree_check_reply),
         PRESEC_KEMI_0("sec_agree", "sec_agree_forward_to_ue", sec_agree_forward_to_ue),
         PRESEC_KEMI_S("sec_agree", "sec_agree_impi", ki_impi),
         PRESEC_KEMI_0("sec_agree", "sec_agree_mark_confidential", sec_agree_mark_confidential),

@@ -21,8 +21,9 @@ from tests.integration.harness.topology import SECAGREE_ROLES, Topology
 K, OP = b"secagree-ip6-k01", b"presec-demo-op-1"
 PORT_PS, PORT_PC = 5064, 5066
 PCSCF6 = "fd00:9::1"
-V6 = {"carol": "fd00:9::2", "dave": "fd00:9::3", "eve": "fd00:9::9"}
-USERS = ("alice", "carol", "dave")
+V6 = {"carol": "fd00:9::2", "dave": "fd00:9::3", "eve": "fd00:9::9", "v1": "fd00:9::11",
+      "v2": "fd00:9::12", "v3": "fd00:9::13", "v4": "fd00:9::14"}
+USERS = ("alice", "carol", "dave", "v1", "v2", "v3", "v4")
 
 
 def hx(b):
@@ -153,3 +154,30 @@ def test_an_ipv6_address_without_an_sa_is_refused(topo):
     assert len(pcscf.log_since(mark, r"from %s:5062 to port %d did not arrive over an SA "
                                      r"\(tcp\): connection closed" % (re.escape(eve),
                                                                       PORT_PS))) == 1
+
+
+@pytest.mark.parametrize("user,host,ok", [
+    ("v1", "[FD00:9::11]", True),
+    ("v2", "[fd00:9:0:0:0:0:0:12]", True),
+    ("v3", "[::ffff:127.0.2.1]", False),
+    ("v4", "[fd00:9::14%25lo]", False),
+])
+def test_an_ipv6_contact_is_the_address_however_it_is_spelled(topo, user, host, ok):
+    """issue #18 follow-up (atk18 v6): RFC 4291 2.2 spells an IPv6 address many ways. The
+    Contact check and the SA lookup compare the address (inet_pton): [FD00:9::11] registered
+    and was then unreachable (480), the expanded form got 403. Another address (v4-mapped) or
+    a zone still gets 403."""
+    alice = registered(topo, "alice", "udp")
+    ue = SecAgreeUE(user, V6[user], K, OP, pcscf=PCSCF6)
+    ue.contact = lambda transport, ue=ue: "<sip:%s@%s:%d>" % (ue.user, host, ue.port_us)
+    try:
+        final = ue.register(transport="udp")
+        assert final is not None and final.status == (200 if ok else 403), final
+        if ok:
+            seen = len(ue.received)
+            f2 = alice.request(alice.request_text("MESSAGE", ue.impu, body="hello-" + user))
+            assert f2 is not None and f2.status == 200, f2
+            got = ue.wait_for("MESSAGE", after=seen, timeout=4)
+            assert got and got[2].body == "hello-" + user
+    finally:
+        ue.close()

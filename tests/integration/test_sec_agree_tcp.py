@@ -12,6 +12,8 @@ port every message uses is visible) and sipp (-t t1 bound to port_uc) for the mi
 import binascii
 import os
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -26,7 +28,7 @@ from tests.integration.harness.topology import SECAGREE_ROLES, Topology
 
 K, OP = b"secagree-tcp-k01", b"presec-demo-op-1"
 PORT_PS, PORT_PC = 5064, 5066
-USERS = ("alice", "bob", "carol", "dave", "mallory", "sipper", "erin")
+USERS = ("alice", "bob", "carol", "dave", "mallory", "sipper", "erin", "frank", "grace")
 RETIRE_GRACE = 3
 EVE = ue_addr(29)
 
@@ -282,6 +284,39 @@ def test_a_tcp_connection_without_an_sa_is_refused_and_closed(topo):
     assert not [m for _, _, m in alice.received if m.body == "hi"]
 
 
+@pytest.mark.parametrize("port", [PORT_PS, PORT_PC])
+def test_requests_pipelined_after_a_refusal_are_dropped_without_a_log_line(topo, port):
+    """issue #18 follow-up (atk18 D): eve sends three requests in one segment on a connection
+    without an SA: the first gets the 403, the log line and the count; the others are dropped
+    on the connection the refusal closed, with no reply, line or count of their own."""
+    pcscf = topo.roles["pcscf"]
+    alice = registered(topo, "alice", 1, "tcp")
+    src = (EVE, 5090 if port == PORT_PS else 5091)
+    before = pcscf.stat("sec_agree:unprotected_rejected")
+    mark = pcscf.log_mark()
+    conn = connect_from(src, (ADDR["pcscf"], port))
+    texts = [request("MESSAGE", alice.impu, impu("eve"), src=src, transport="TCP",
+                     body="pipelined-%d" % i, content_type="text/plain") for i in range(3)]
+    conn.sendall("".join(texts).encode())
+    out = b""
+    conn.settimeout(3)
+    try:
+        while True:
+            c = conn.recv(65535)
+            if not c:
+                break
+            out += c
+    except socket.timeout:
+        pass
+    conn.close()
+    assert out.count(b"SIP/2.0 403") == 1, out
+    lines = pcscf.log_since(mark, r"from %s:%d to port %d did not arrive over an SA"
+                            % (re.escape(EVE), src[1], port))
+    assert len(lines) == 1, lines
+    assert pcscf.stat("sec_agree:unprotected_rejected") == before + 1
+    assert not [m for _, _, m in alice.received if m.body.startswith("pipelined")]
+
+
 def test_a_register_over_tcp_to_port_ps_without_an_sa_is_refused_and_closed(topo):
     pcscf = topo.roles["pcscf"]
     mark = pcscf.log_mark()
@@ -418,3 +453,76 @@ def test_re_registration_over_tcp_switches_connections_with_the_sas(topo):
     assert final is not None and final.status == 200, final
     got = erin.wait_for("MESSAGE", after=seen)
     assert got and got[:2] == ("tcp", (ADDR["pcscf"], PORT_PC)), got
+
+
+def response_to(req, code, reason):
+    lines = ["SIP/2.0 %d %s" % (code, reason)]
+    for name in ("via", "from", "to", "call-id", "cseq"):
+        for v in req.header(name):
+            if name == "to" and "tag=" not in v:
+                v += ";tag=t%d" % code
+            lines.append("%s: %s" % ("Call-ID" if name == "call-id" else name.title(), v))
+    return "\r\n".join(lines + ["Content-Length: 0", "", ""])
+
+
+@pytest.mark.parametrize("user,n,how", [("frank", 8, "udp-5060"), ("grace", 9, "tcp-port_ps"),
+                                        ("frank2", 10, "udp-port_pc-other-port")])
+def test_a_response_from_outside_the_sa_is_not_the_ue_s(topo, user, n, how):
+    """issue #18 follow-up (atk18 G): the UE's SA is integrity-only, so whoever is on the path
+    reads bob's MESSAGE and its branch; tm matches a response by branch alone. A 488 from the
+    UE's address but not from its port_us to port_pc (UDP to 5060, a new TCP connection to
+    port_ps, UDP to port_pc from another port) is dropped with one log line; the UE's own 200
+    from port_us is the final response."""
+    if user == "frank2":
+        user = "frank"
+        topo.ues.pop("frank", None)
+    pcscf = topo.roles["pcscf"]
+    sender = registered(topo, "carol", 3, "udp")
+    ue = SecAgreeUE(user, ue_addr(n), K, OP)
+    try:
+        assert ue.register(transport="udp").status == 200
+        # the phone's port_us socket is the spy's now: it reads the request and answers late
+        ue.stopping = True
+        time.sleep(0.5)
+        ue.udp_us.close()
+        spy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        spy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        spy.bind((ue.addr, ue.port_us))
+        spy.settimeout(5)
+        res = {}
+        mark = pcscf.log_mark()
+        th = threading.Thread(target=lambda: res.setdefault(
+            "f", sender.request(message_to(sender, ue, 30))))
+        th.start()
+        data, peer = spy.recvfrom(65535)
+        assert peer[1] == PORT_PC
+        req = Message(data.decode())
+        forged = response_to(req, 488, "Forged").encode()
+        if how == "udp-5060":
+            f = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            f.bind((ue.addr, 0))
+            f.sendto(forged, (ADDR["pcscf"], 5060))
+            f.close()
+        elif how == "udp-port_pc-other-port":
+            f = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            f.bind((ue.addr, ue.port_us + 100))
+            f.sendto(forged, (ADDR["pcscf"], PORT_PC))
+            f.close()
+        else:
+            c = connect_from((ue.addr, ue.port_us + 101), (ADDR["pcscf"], PORT_PS))
+            c.sendall(forged)
+        time.sleep(1)
+        spy.sendto(response_to(req, 200, "OK").encode(), peer)
+        th.join(10)
+        spy.close()
+        final = res.get("f")
+        assert final is not None and final.status == 200, final and final.status
+        lines = pcscf.log_since(mark, r"488 response from %s:\d+ .* dropped" % re.escape(ue.addr))
+        assert len(lines) == 1, lines
+        if how == "tcp-port_ps":
+            # a connection to port_ps that carried a forged response is closed (once the
+            # core's reader lets it go: 5 s TCP_CHILD_TIMEOUT after its last read)
+            assert closed_by_peer(c, timeout=9)
+            c.close()
+    finally:
+        ue.close()

@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include "authhdr.h"
+#include "sa_addr.h"
 #include "sa_ident.h"
+#include "sa_store.h"
 
 static int username(const char *body, char *out, size_t outsz)
 {
@@ -171,6 +173,32 @@ static void test_a_contact_names_the_ue_behind_the_sa(void **state)
 	assert_int_equal(contact("127.0.2.3", "[]", 5060), -1);
 }
 
+/* atk18: the SA table keeps fd00:9::11; a Contact may spell it any way RFC 4291 2.2 allows,
+ * and it is the same UE; a scope, a v4-mapped form of another address or garbage is not */
+static void test_an_ipv6_contact_is_compared_as_an_address(void **state)
+{
+	(void)state;
+	assert_int_equal(contact("fd00:9::11", "[FD00:9::11]", 5060), 0);
+	assert_int_equal(contact("fd00:9::12", "[fd00:9:0:0:0:0:0:12]", 5060), 0);
+	assert_int_equal(contact("fd00:9::12", "[FD00:0009:0000::0012]", 5060), 0);
+	assert_int_equal(contact("fd00:9::14", "[fd00:9::14%25lo]", 5060), -1);
+	assert_int_equal(contact("fd00:9::13", "[::ffff:127.0.2.1]", 5060), -1);
+	assert_int_equal(contact("127.0.2.1", "[::ffff:127.0.2.1]", 5060), -1);
+	assert_int_equal(contact("fd00:9::11", "[fd00:9::111]", 5060), -1);
+	assert_int_equal(contact("fd00:9::11", "fd00:9::11", 5060), 0);
+	assert_int_equal(contact("127.0.2.1", "127.000.002.001", 5060), -1);
+	assert_true(sa_addr_same("10.0.0.1", 8, "10.0.0.1", 8));
+	assert_false(sa_addr_same("ue.example", 10, "10.0.0.1", 8));
+	assert_true(sa_addr_same("ue.example", 10, "ue.example", 10));
+	assert_false(sa_addr_same("", 0, "10.0.0.1", 8));
+	char out[SA_IP_MAX];
+	assert_int_equal(sa_addr_canon("FD00:0:0::0011", 14, out, sizeof(out)), 0);
+	assert_string_equal(out, "fd00::11");
+	assert_int_equal(sa_addr_canon("ue.example", 10, out, sizeof(out)), -1);
+	assert_string_equal(out, "ue.example");
+	assert_int_equal(sa_addr_canon("x", 1, out, 0), -1);
+}
+
 /* TS 33.203 7.2 SM7: over SAs that are still pending, the REGISTER answers the challenge */
 static void test_an_answer_to_the_challenge(void **state)
 {
@@ -196,6 +224,7 @@ int main(void)
 	        cmocka_unit_test(test_a_register_speaks_only_for_its_sa),
 	        cmocka_unit_test(test_a_contact_names_the_ue_behind_the_sa),
 	        cmocka_unit_test(test_an_answer_to_the_challenge),
+	        cmocka_unit_test(test_an_ipv6_contact_is_compared_as_an_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

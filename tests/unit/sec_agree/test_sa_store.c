@@ -31,6 +31,34 @@ static struct sa_rec rec(const char *impi, const char *ip, uint16_t port_uc, con
 	return r;
 }
 
+/* atk18: a UE registered from fd00:9::11 is reached by any spelling of its address (the
+ * Contact check takes [FD00:9::11] as it), and its record keeps the one form */
+static void test_an_ipv6_address_is_found_by_any_spelling(void **state)
+{
+	struct sa_store *st = sa_store_new(&ops, 4);
+	struct sa_rec r = rec("v1@x", "FD00:9:0::11", 5062, "c1", SA_ACTIVE, 100), out;
+	(void)state;
+	r.port_us = 5063;
+	int a = sa_store_add(st, &r);
+	assert_true(a >= 0);
+	assert_int_equal(sa_store_get(st, a, SA_ACTIVE, &out), 0);
+	assert_string_equal(out.ue_ip, "fd00:9::11");
+	assert_int_equal(sa_store_by_ue_server(st, "fd00:9::11", 5063, 50, &out), a);
+	assert_int_equal(sa_store_by_ue_server(st, "FD00:9::11", 5063, 50, &out), a);
+	assert_int_equal(sa_store_by_ue_server(st, "fd00:9:0:0:0:0:0:11", 5063, 50, &out), a);
+	assert_int_equal(sa_store_by_ue_flow(st, "Fd00:9::0011", 5062, 50, &out), a);
+	assert_int_equal(sa_store_count_ue(st, "fd00:0009::11", SA_ACTIVE), 1);
+	assert_int_equal(sa_store_by_ue_server(st, "fd00:9::111", 5063, 50, &out), -1);
+	assert_int_equal(sa_store_by_ue_server(st, "fd00:9::11%lo", 5063, 50, &out), -1);
+	/* put keeps the one form too */
+	strcpy(r.ue_ip, "FD00:9::11");
+	assert_int_equal(sa_store_put(st, a, &r), 0);
+	assert_int_equal(sa_store_by_ue_server(st, "fd00:9::11", 5063, 50, &out), a);
+	assert_string_equal(out.ue_ip, "fd00:9::11");
+	assert_int_equal(sa_store_retire(st, "FD00:9::11", -1, SA_ACTIVE, 60), 1);
+	sa_store_destroy(st);
+}
+
 static void test_lookups(void **state)
 {
 	struct sa_store *st = sa_store_new(&ops, 4);
@@ -352,6 +380,7 @@ int main(void)
 	        cmocka_unit_test(test_remove_if),
 	        cmocka_unit_test(test_retire),
 	        cmocka_unit_test(test_indexes_agree_with_a_full_scan),
+	        cmocka_unit_test(test_an_ipv6_address_is_found_by_any_spelling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

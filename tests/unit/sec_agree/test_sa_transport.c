@@ -113,6 +113,63 @@ static void test_start_up_check_of_the_tcp_setup(void **state)
 	assert_non_null(strstr(why, "udp_mtu_try_proto"));
 }
 
+static void test_a_response_from_outside_the_sa_is_dropped(void **state)
+{
+	const char *why = NULL;
+	struct sa_reply_in in = {1, 1, 1, 5066, 5066};
+	(void)state;
+	/* alice's MESSAGE went to bob over his SA: his answer from port_us to port_pc is his */
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_OK);
+	assert_null(why);
+	/* the same source to 5060 or port_ps: outside the SA */
+	in.rcv_port = 5060;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_DROP);
+	assert_non_null(strstr(why, "protected client port"));
+	in.rcv_port = 5064;
+	why = NULL;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_DROP);
+	/* from bob's address but another port (a new TCP connection, a UDP socket) */
+	in.rcv_port = 5066;
+	in.from_ue_server = 0;
+	why = NULL;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_DROP);
+	assert_non_null(strstr(why, "protected server port"));
+	/* a request to the S-CSCF: its responses come as they come, but not from a UE address
+	 * on 5060 or port_ps */
+	in.to_ue = 0;
+	in.src_is_ue = 0;
+	in.rcv_port = 5060;
+	why = NULL;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_OK);
+	assert_null(why);
+	in.src_is_ue = 1;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_DROP);
+	assert_non_null(why);
+	in.rcv_port = 5064;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_DROP);
+	why = NULL;
+	in.rcv_port = 5066;
+	assert_int_equal(sa_reply_check(&in, &why), SA_REPLY_OK);
+}
+
+static void test_tcp_connections_are_sized_from_max_sas(void **state)
+{
+	(void)state;
+	/* cfg-examples/pcscf.cfg: MAX_SAS 4096, TCP_MAX_CONNECTIONS 8448 */
+	assert_int_equal(sa_tcp_connections_for(4096), 8448);
+	assert_int_equal(sa_tcp_connections_for(1), 2 + SA_TCP_MARGIN);
+}
+
+static void test_requests_after_a_refusal_on_one_connection_are_dropped_silently(void **state)
+{
+	(void)state;
+	assert_int_equal(sa_refusal(1, 1), SA_REFUSE_REPLY);
+	assert_int_equal(sa_refusal(1, 0), SA_REFUSE_SILENT);
+	/* UDP, or TCP to 5060: no connection is closed by a refusal */
+	assert_int_equal(sa_refusal(0, 0), SA_REFUSE_REPLY);
+	assert_int_equal(sa_refusal(0, 1), SA_REFUSE_REPLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +178,10 @@ int main(void)
 	        cmocka_unit_test(test_tcp_that_would_leave_the_sa_is_refused),
 	        cmocka_unit_test(test_uri_transport_values),
 	        cmocka_unit_test(test_start_up_check_of_the_tcp_setup),
+	        cmocka_unit_test(test_a_response_from_outside_the_sa_is_dropped),
+	        cmocka_unit_test(test_tcp_connections_are_sized_from_max_sas),
+	        cmocka_unit_test(
+	                test_requests_after_a_refusal_on_one_connection_are_dropped_silently),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
