@@ -304,6 +304,31 @@ static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
 	return 0;
 }
 
+/* presec's namespace has one element, the condition <ps:confidentiality/>, and it means
+ * something only as a child of <cr:conditions> (RFC 4745 5): anywhere else, or misspelt, a
+ * processor would skip it and the rule would give its permissions to every watcher, so the
+ * document is refused (the Ut answers 409 naming the element) */
+static int presec_elements_placed(xmlNodePtr n, const char **why)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (c->ns && c->ns->href && strcmp((const char *)c->ns->href, NS_PSC) == 0) {
+			if (strcmp((const char *)c->name, "confidentiality") != 0) {
+				*why = "an element of urn:presec:xml:ns:pres-rules other than <confidentiality/>";
+				return -1;
+			}
+			if (!is(n, NS_CP, "conditions")) {
+				*why = "<ps:confidentiality/> outside <cr:conditions>";
+				return -1;
+			}
+		}
+		if (presec_elements_placed(c, why) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int policy_compile(const char *xml, size_t len, struct policy *p, const char **why)
 {
 	xmlDocPtr doc;
@@ -327,6 +352,8 @@ int policy_compile(const char *xml, size_t len, struct policy *p, const char **w
 		*why = "the rules' root is not a common-policy <ruleset> (or has a DOCTYPE)";
 		goto bad;
 	}
+	if (presec_elements_placed(root, why) != 0)
+		goto bad;
 	for (xmlNodePtr r = root->children; r; r = r->next)
 		n += is(r, NS_CP, "rule");
 	if (n > 256) {

@@ -135,3 +135,30 @@ def test_a_watcher_blocked_with_and_without_the_mark_is_still_terminated(topo):
         _, n = subscribe(p, "mallory", marked=True)
     assert state(n).startswith("terminated") and NOTE not in n, n
 
+
+MISPLACED = """<?xml version="1.0" encoding="UTF-8"?>
+<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy"
+            xmlns:pr="urn:ietf:params:xml:ns:pres-rules"
+            xmlns:ps="urn:presec:xml:ns:pres-rules">
+  <cr:rule id="%s">%s
+    <cr:conditions><cr:identity>%s</cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling>%s</cr:actions>
+    <cr:transformations><pr:provide-note>true</pr:provide-note></cr:transformations>
+  </cr:rule>
+</cr:ruleset>
+"""
+
+
+@pytest.mark.parametrize("where", ["rule", "actions"])
+def test_the_condition_outside_conditions_is_refused_on_ut(topo, where):
+    """finding D: a processor would skip it and allow bob without confidentiality; 409 with the
+    xcap-error naming the element, and alice's stored rules stay as they were"""
+    doc = MISPLACED % ("misplaced-" + where, "<ps:confidentiality/>" if where == "rule" else "",
+                       IDS, "<ps:confidentiality/>" if where == "actions" else "")
+    status, body = topo.xcap("PUT", "alice", "alice-pw", RULES_PATH, doc,
+                             "application/auth-policy+xml")
+    assert status == 409, (status, body)
+    assert "ps:confidentiality" in body and "cr:conditions" in body, body
+    with Peer(ADDR["scscf"], 5086) as p:
+        _, n = subscribe(p, "carol", marked=False)
+    assert offline(n), n

@@ -133,6 +133,49 @@ static void test_the_condition_survives_packing(void **state)
 	policy_free(&q);
 }
 
+/* RFC 4745 5: a condition is a child of <conditions>; presec's element anywhere else (a child
+ * of <rule>, in <actions> or <transformations>, inside <identity>), or a name of presec's
+ * namespace that is no condition, would be skipped and the rule would allow every watcher it
+ * names: the document is refused, and the reason names the element */
+static void test_the_condition_outside_conditions_is_refused(void **state)
+{
+	static const char *const misplaced[] = {
+	        HEAD "<cr:rule id='r'><ps:confidentiality/><cr:conditions>" BOB "</cr:conditions>"
+	             "<cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions></cr:rule>"
+	             "</cr:ruleset>",
+	        HEAD "<cr:rule id='r'><cr:conditions>" BOB "</cr:conditions><cr:actions>"
+	             "<pr:sub-handling>allow</pr:sub-handling><ps:confidentiality/></cr:actions>"
+	             "</cr:rule></cr:ruleset>",
+	        HEAD "<cr:rule id='r'><cr:conditions>" BOB "</cr:conditions><cr:transformations>"
+	             "<ps:confidentiality/></cr:transformations></cr:rule></cr:ruleset>",
+	        HEAD "<cr:rule id='r'><cr:conditions><cr:identity><cr:one id='sip:bob@ims.example'>"
+	             "<ps:confidentiality/></cr:one></cr:identity></cr:conditions></cr:rule>"
+	             "</cr:ruleset>",
+	        HEAD "<ps:confidentiality/><cr:rule id='r'><cr:conditions>" BOB "</cr:conditions>"
+	             "</cr:rule></cr:ruleset>",
+	};
+	struct policy p;
+	const char *why;
+	(void)state;
+	for (size_t i = 0; i < sizeof(misplaced) / sizeof(misplaced[0]); i++) {
+		why = NULL;
+		assert_int_equal(policy_compile(misplaced[i], strlen(misplaced[i]), &p, &why), -1);
+		assert_string_equal(why, "<ps:confidentiality/> outside <cr:conditions>");
+		why = NULL;
+		assert_int_equal(
+		        xcap_doc_check("pres-rules", misplaced[i], strlen(misplaced[i]), &why), -1);
+		assert_non_null(strstr(why, "confidentiality"));
+	}
+	const char *typo = HEAD "<cr:rule id='r'><cr:conditions>" BOB "<ps:confidential/>"
+	                        "</cr:conditions></cr:rule></cr:ruleset>";
+	why = NULL;
+	assert_int_equal(policy_compile(typo, strlen(typo), &p, &why), -1);
+	assert_non_null(strstr(why, "urn:presec:xml:ns:pres-rules"));
+	/* in its place it compiles */
+	compile(RULES, &p);
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +184,7 @@ int main(void)
 	        cmocka_unit_test(test_the_condition_adds_to_the_others),
 	        cmocka_unit_test(test_only_the_presec_namespace_names_the_condition),
 	        cmocka_unit_test(test_the_condition_survives_packing),
+	        cmocka_unit_test(test_the_condition_outside_conditions_is_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
