@@ -484,8 +484,9 @@ static int rule_matches(const struct policy *p, const struct pol_rule *r,
 		if (!in)
 			return 0;
 	}
-	/* TR 33.cde 4.5.2: a watcher without confidentiality protection falls through to the
-	 * next matching rule (RFC 4745 10), which may polite-block or block it */
+	/* TR 33.cde 4.5.2: the rule does not match a watcher without confidentiality
+	 * protection; what it gets is what the other matching rules give, combined (RFC 4745
+	 * 10), so an allow rule without the condition still allows it (policy_unguarded_allows) */
 	if (r->confidentiality && !w->confidential)
 		return 0;
 	/* OMA: an anonymous request is matched by anonymous-request only */
@@ -517,6 +518,32 @@ void policy_decide(const struct policy *p, const struct pol_watcher *w, struct p
 			d->sub_handling = r->sub_handling;
 		perm_union(&d->perm, &r->perm);
 	}
+}
+
+unsigned policy_unguarded_allows(const struct policy *p, const struct pol_watcher *w,
+                                 const char **ids, unsigned max)
+{
+	struct pol_watcher marked = *w, unmarked = *w;
+	int guarded = 0;
+	unsigned n = 0;
+	marked.confidential = 1;
+	unmarked.confidential = 0;
+	for (unsigned i = 0; i < p->n && !guarded; i++)
+		guarded = p->rules[i].confidentiality && rule_matches(p, &p->rules[i], &marked);
+	if (!guarded)
+		return 0;
+	/* RFC 4745 10: a matching rule's permissions count whatever the others say, so an allow
+	 * rule without the condition gives the unmarked watcher what it grants */
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct pol_rule *r = &p->rules[i];
+		if (r->confidentiality || !r->has_sub_handling || r->sub_handling != SH_ALLOW ||
+		    !rule_matches(p, r, &unmarked))
+			continue;
+		if (n < max)
+			ids[n] = r->id;
+		n++;
+	}
+	return n;
 }
 
 const char *sub_handling_name(enum sub_handling s)

@@ -1,7 +1,7 @@
 /* presec's <ps:confidentiality/> condition (TR 33.cde 4.5.2, pidf_filter README): a rule with it
  * matches only a watcher whose request the trust domain marked as having arrived over an
- * encrypted SA; any other watcher falls through to the next matching rule (RFC 4745 10), so the
- * presentity can polite-block or block it. The flag survives the packed form. */
+ * encrypted SA; for any other watcher only the other matching rules combine (RFC 4745 10), so
+ * the presentity can polite-block or block it there. The flag survives the packed form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,6 +176,45 @@ static void test_the_condition_outside_conditions_is_refused(void **state)
 	policy_free(&p);
 }
 
+/* RFC 4745 10: an allow rule without the condition that also matches the watcher gives it
+ * its permissions without confidentiality: presec-policy names each such rule */
+static void test_allow_rules_without_the_condition_are_named(void **state)
+{
+	struct policy p;
+	const char *ids[4];
+	(void)state;
+	struct pol_watcher bob = {"sip:bob@ims.example", 1, 0, 1700000000, NULL, 0};
+	struct pol_watcher carol = {"sip:carol@ims.example", 1, 0, 1700000000, NULL, 0};
+	/* bob's unmarked rule polite-blocks: nothing to name */
+	compile(RULES, &p);
+	assert_int_equal(policy_unguarded_allows(&p, &bob, ids, 4), 0);
+	policy_free(&p);
+	/* a broader allow rule (the whole domain) gives unmarked bob everything */
+	const char *broad =
+	        HEAD "<cr:rule id='bob-confidential'><cr:conditions>" BOB
+	             "<ps:confidentiality/></cr:conditions><cr:actions><pr:sub-handling>allow"
+	             "</pr:sub-handling></cr:actions></cr:rule>"
+	             "<cr:rule id='domain'><cr:conditions><cr:identity><cr:many "
+	             "domain='ims.example'/></cr:identity></cr:conditions><cr:actions>"
+	             "<pr:sub-handling>allow</pr:sub-handling></cr:actions></cr:rule>"
+	             "<cr:rule id='bob-block'><cr:conditions>" BOB "</cr:conditions><cr:actions>"
+	             "<pr:sub-handling>block</pr:sub-handling></cr:actions></cr:rule>"
+	             "<cr:rule id='bob-perms'><cr:conditions>" BOB "</cr:conditions>"
+	             "<cr:transformations><pr:provide-note>true</pr:provide-note>"
+	             "</cr:transformations></cr:rule></cr:ruleset>";
+	compile(broad, &p);
+	assert_int_equal(policy_unguarded_allows(&p, &bob, ids, 4), 1);
+	assert_string_equal(ids[0], "domain");
+	/* the count even past max, nothing written past it */
+	assert_int_equal(policy_unguarded_allows(&p, &bob, ids, 0), 1);
+	/* the confidential flag of the watcher asked about does not matter */
+	bob.confidential = 1;
+	assert_int_equal(policy_unguarded_allows(&p, &bob, ids, 4), 1);
+	/* carol is allowed by the domain rule, but no rule with the condition names her */
+	assert_int_equal(policy_unguarded_allows(&p, &carol, ids, 4), 0);
+	policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +224,7 @@ int main(void)
 	        cmocka_unit_test(test_only_the_presec_namespace_names_the_condition),
 	        cmocka_unit_test(test_the_condition_survives_packing),
 	        cmocka_unit_test(test_the_condition_outside_conditions_is_refused),
+	        cmocka_unit_test(test_allow_rules_without_the_condition_are_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
