@@ -304,6 +304,31 @@ static int conditions(xmlNodePtr n, struct pol_rule *r, const char **why)
 	return 0;
 }
 
+/* presec's namespace has one element, the condition <ps:confidentiality/>, and it means
+ * something only as a child of <cr:conditions> (RFC 4745 5): anywhere else, or misspelt, a
+ * processor would skip it and the rule would give its permissions to every watcher, so the
+ * document is refused (the Ut answers 409 naming the element) */
+static int presec_elements_placed(xmlNodePtr n, const char **why)
+{
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (c->ns && c->ns->href && strcmp((const char *)c->ns->href, NS_PSC) == 0) {
+			if (strcmp((const char *)c->name, "confidentiality") != 0) {
+				*why = "an element of urn:presec:xml:ns:pres-rules other than <confidentiality/>";
+				return -1;
+			}
+			if (!is(n, NS_CP, "conditions")) {
+				*why = "<ps:confidentiality/> outside <cr:conditions>";
+				return -1;
+			}
+		}
+		if (presec_elements_placed(c, why) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int policy_compile(const char *xml, size_t len, struct policy *p, const char **why)
 {
 	xmlDocPtr doc;
@@ -327,6 +352,8 @@ int policy_compile(const char *xml, size_t len, struct policy *p, const char **w
 		*why = "the rules' root is not a common-policy <ruleset> (or has a DOCTYPE)";
 		goto bad;
 	}
+	if (presec_elements_placed(root, why) != 0)
+		goto bad;
 	for (xmlNodePtr r = root->children; r; r = r->next)
 		n += is(r, NS_CP, "rule");
 	if (n > 256) {
@@ -457,8 +484,9 @@ static int rule_matches(const struct policy *p, const struct pol_rule *r,
 		if (!in)
 			return 0;
 	}
-	/* TR 33.cde 4.5.2: a watcher without confidentiality protection falls through to the
-	 * next matching rule (RFC 4745 10), which may polite-block or block it */
+	/* TR 33.cde 4.5.2: the rule does not match a watcher without confidentiality
+	 * protection; what it gets is what the other matching rules give, combined (RFC 4745
+	 * 10), so an allow rule without the condition still allows it (policy_unguarded_allows) */
 	if (r->confidentiality && !w->confidential)
 		return 0;
 	/* OMA: an anonymous request is matched by anonymous-request only */
@@ -490,6 +518,32 @@ void policy_decide(const struct policy *p, const struct pol_watcher *w, struct p
 			d->sub_handling = r->sub_handling;
 		perm_union(&d->perm, &r->perm);
 	}
+}
+
+unsigned policy_unguarded_allows(const struct policy *p, const struct pol_watcher *w,
+                                 const char **ids, unsigned max)
+{
+	struct pol_watcher marked = *w, unmarked = *w;
+	int guarded = 0;
+	unsigned n = 0;
+	marked.confidential = 1;
+	unmarked.confidential = 0;
+	for (unsigned i = 0; i < p->n && !guarded; i++)
+		guarded = p->rules[i].confidentiality && rule_matches(p, &p->rules[i], &marked);
+	if (!guarded)
+		return 0;
+	/* RFC 4745 10: a matching rule's permissions count whatever the others say, so an allow
+	 * rule without the condition gives the unmarked watcher what it grants */
+	for (unsigned i = 0; i < p->n; i++) {
+		const struct pol_rule *r = &p->rules[i];
+		if (r->confidentiality || !r->has_sub_handling || r->sub_handling != SH_ALLOW ||
+		    !rule_matches(p, r, &unmarked))
+			continue;
+		if (n < max)
+			ids[n] = r->id;
+		n++;
+	}
+	return n;
 }
 
 const char *sub_handling_name(enum sub_handling s)

@@ -116,6 +116,13 @@ struct pol_decision {
  * none matches), the permissions their union. */
 void policy_decide(const struct policy *p, const struct pol_watcher *w, struct pol_decision *d);
 
+/* TR 33.cde 4.5.2 with RFC 4745 10: when a rule with <ps:confidentiality/> matches w with the
+ * mark, the rules without the condition that allow w without it (their ids in ids[], at most
+ * max; the count returned, 0 when no such rule or no rule with the condition names w): w then
+ * gets their permissions without confidentiality, the condition must be on each of them. */
+unsigned policy_unguarded_allows(const struct policy *p, const struct pol_watcher *w,
+                                 const char **ids, unsigned max);
+
 const char *sub_handling_name(enum sub_handling s);
 
 #endif

@@ -46,6 +46,11 @@ enum authz_doc authz_document_fallback(enum authz_doc failed)
 	return failed == AUTHZ_DOC_FILTERED ? AUTHZ_DOC_OFFLINE : AUTHZ_DOC_EMPTY;
 }
 
+int authz_state_confidential(int authenticated, int anonymous)
+{
+	return authenticated || anonymous;
+}
+
 int authz_anonymous_domain(const char *domain, size_t len)
 {
 	return len == 17 && strncasecmp(domain, "anonymous.invalid", 17) == 0;
@@ -60,10 +65,24 @@ void authz_watcher_uri(const char *user, size_t ulen, const char *domain, size_t
 		snprintf(out, outsz, "sip:%.*s@%.*s", (int)ulen, user, (int)dlen, domain);
 }
 
-void authz_rpc_flag(const char *flag, size_t len, int *authenticated, int *anonymous)
+void authz_rpc_flag(const char *flag, size_t len, int *authenticated, int *anonymous,
+                    int *confidential)
 {
-	*authenticated = !(len == 15 && strncmp(flag, "unauthenticated", 15) == 0);
-	*anonymous = len == 9 && strncmp(flag, "anonymous", 9) == 0;
+	*authenticated = 1;
+	*anonymous = *confidential = 0;
+	for (size_t i = 0; flag && i < len;) {
+		size_t n = 0;
+		while (i + n < len && flag[i + n] != ',')
+			n++;
+		const char *t = flag + i;
+		if (n == 15 && strncmp(t, "unauthenticated", 15) == 0)
+			*authenticated = 0;
+		else if (n == 9 && strncmp(t, "anonymous", 9) == 0)
+			*anonymous = 1;
+		else if (n == 12 && strncmp(t, "confidential", 12) == 0)
+			*confidential = 1;
+		i += n + 1;
+	}
 }
 
 static int name_char(char c)

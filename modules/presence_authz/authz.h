@@ -52,14 +52,26 @@ enum authz_doc authz_document(enum authz_outcome how, enum sub_handling sh);
  * one, an empty body for the offline one. */
 enum authz_doc authz_document_fallback(enum authz_doc failed);
 
+/* TR 33.cde 4.5.2: whether the subscription's state is decided as if the watcher had the
+ * confidentiality mark. Kamailio's presence asks for the state per watcher identity (its
+ * watchers table keeps the first answer; a rule change asks without the dialog's flags), so
+ * the state is the most the identity could have and each dialog's document follows its own
+ * mark (kamailio_events.c). Only a UE registered at a marking P-CSCF can have the mark: its
+ * identity is of a trusted domain (authenticated) unless it asked for anonymity; any other
+ * watcher is decided without it. */
+int authz_state_confidential(int authenticated, int anonymous);
+
 /* RFC 3323 4.1.1: the watcher's domain is the anonymous URI's (anonymous.invalid) */
 int authz_anonymous_domain(const char *domain, size_t len);
 /* The watcher as presence keeps it (user and domain) as a URI: "sip:user@domain", or the tel
  * URI of a number when there is no domain. */
 void authz_watcher_uri(const char *user, size_t ulen, const char *domain, size_t dlen, char *out,
                        size_t outsz);
-/* presence_authz.decide's optional flag: "unauthenticated", "anonymous" or none (len 0) */
-void authz_rpc_flag(const char *flag, size_t len, int *authenticated, int *anonymous);
+/* presence_authz.decide's optional flags, comma-separated: "unauthenticated", "anonymous",
+ * "confidential" (the watcher's request had the P-CSCF's mark, TR 33.cde 4.5.2); none (len 0)
+ * is an authenticated watcher without the mark; an unknown flag changes nothing. */
+void authz_rpc_flag(const char *flag, size_t len, int *authenticated, int *anonymous,
+                    int *confidential);
 
 /* A user or domain name that may be written into the xcap query as it is: 1 to 64 of
  * [A-Za-z0-9.-_+]. No XCAP user could have stored rules under another name. */

@@ -45,8 +45,10 @@ static int is_authenticated(const char *watcher)
 	return gate_watcher_trusted(&pa.gcfg, watcher);
 }
 
-/* The decision for one subscription (d->rules point into l->pol: free it after use). */
-static enum authz_outcome decide(subs_t *subs, struct loaded *l, struct pol_decision *d)
+/* The decision for one subscription (d->rules point into l->pol: free it after use): for its
+ * state (for_state) or for its document. */
+static enum authz_outcome decide(subs_t *subs, int for_state, struct loaded *l,
+                                 struct pol_decision *d)
 {
 	char watcher[300];
 	memset(d, 0, sizeof(*d));
@@ -59,10 +61,14 @@ static enum authz_outcome decide(subs_t *subs, struct loaded *l, struct pol_deci
 		return AUTHZ_REFUSED;
 	}
 	pa_watcher_uri(subs, watcher, sizeof(watcher));
+	int authenticated = is_authenticated(watcher), anonymous = pa_is_anonymous(subs);
+	/* TR 33.cde 4.5.2: the state as the identity could have it (authz.h), the document with
+	 * the mark this dialog's SUBSCRIBE carried (kept with the dialog) */
+	int confidential = for_state ? authz_state_confidential(authenticated, anonymous)
+	                             : pa_subs_confidential(subs);
 	/* RFC 3323 4.1.1: an anonymous watcher is matched as anonymous only (OMA) */
-	struct pol_watcher w = {
-	        watcher, is_authenticated(watcher), pa_is_anonymous(subs), (long long)time(NULL),
-	        NULL,    pa_subs_confidential(subs)};
+	struct pol_watcher w = {watcher, authenticated, anonymous, (long long)time(NULL),
+	                        NULL,    confidential};
 	policy_decide(&l->pol, &w, d);
 	return AUTHZ_DECIDED;
 }
@@ -91,7 +97,12 @@ static int get_auth_status(subs_t *subs)
 	struct pol_decision d;
 	struct loaded l;
 	struct authz_subscription a;
-	enum authz_outcome how = decide(subs, &l, &d);
+	/* TR 33.cde 4.5.2: presence asks per identity, not per dialog: a watchers row it cached
+	 * skips this call for a later SUBSCRIBE of the same identity (subscribe.c), and a rule
+	 * change asks with the dialog's flags zeroed (update_watchers_status); so the state is
+	 * what the identity could have with the mark, and watcher_body gives an unmarked dialog
+	 * at most the offline document. */
+	enum authz_outcome how = decide(subs, 1, &l, &d);
 	authz_subscription(how, d.sub_handling, &a);
 	count(a.count);
 	subs->status = status_of[a.status];
@@ -137,7 +148,9 @@ static str *watcher_body(subs_t *subs, str *body)
 
 	if (!body || !body->s)
 		return NULL;
-	enum authz_outcome how = decide(subs, &l, &d);
+	/* without the mark, the unmarked decision's document: the offline one for anything but
+	 * allow, whatever state the identity has */
+	enum authz_outcome how = decide(subs, 0, &l, &d);
 	enum authz_doc doc = authz_document(how, d.sub_handling);
 	if (doc == AUTHZ_DOC_OFFLINE)
 		d.sub_handling = SH_POLITE_BLOCK; /* as the audit log records it */

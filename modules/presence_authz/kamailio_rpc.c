@@ -74,7 +74,7 @@ void pa_rpc_policy(rpc_t *rpc, void *c)
 }
 
 const char *pa_rpc_decide_doc[] = {
-        "Decide a subscription: presentity URI, watcher URI, optionally \"anonymous\" or \"unauthenticated\".",
+        "Decide a subscription: presentity URI, watcher URI, optionally flags, comma-separated: \"anonymous\", \"unauthenticated\", \"confidential\".",
         0};
 void pa_rpc_decide(rpc_t *rpc, void *c)
 {
@@ -97,9 +97,11 @@ void pa_rpc_decide(rpc_t *rpc, void *c)
 		return;
 	}
 	snprintf(wbuf, sizeof(wbuf), "%.*s", watcher.len, watcher.s);
-	int authenticated, anonymous;
-	authz_rpc_flag(flag.s, flag.len > 0 ? (size_t)flag.len : 0, &authenticated, &anonymous);
-	struct pol_watcher w = {wbuf, authenticated, anonymous, (long long)time(NULL), NULL, 0};
+	int authenticated, anonymous, confidential;
+	authz_rpc_flag(flag.s, flag.len > 0 ? (size_t)flag.len : 0, &authenticated, &anonymous,
+	               &confidential);
+	struct pol_watcher w = {wbuf, authenticated, anonymous, (long long)time(NULL),
+	                        NULL, confidential};
 	policy_decide(&l.pol, &w, &d);
 	perm_format(&d.perm, perms, sizeof(perms));
 	rules[0] = '\0';

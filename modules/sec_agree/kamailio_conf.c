@@ -71,3 +71,16 @@ int sec_agree_mark_confidential(struct sip_msg *msg)
 		return CONF_INTERNAL;
 	return CONF_MARKED;
 }
+
+int sec_agree_to_ue_confidential(struct sip_msg *msg)
+{
+	struct sec_agree_flow f;
+	char hdr[64];
+	if (sec_agree_target_flow(msg, &f) < 0)
+		return CONF_NO_SA;
+	/* the same test as the mark's: an SA whose ealg would have marked the UE's request */
+	int len = sec_confidential_header((enum sec_ealg)f.ealg, hdr, sizeof(hdr));
+	if (len < 0)
+		return CONF_INTERNAL;
+	return len > 0 ? CONF_MARKED : CONF_INTEGRITY_ONLY;
+}

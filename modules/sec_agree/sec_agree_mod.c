@@ -1054,6 +1054,15 @@ static int target_sa(struct sip_msg *msg, struct sa_rec *r)
 	return target_sa_uri(msg, r, NULL);
 }
 
+int sec_agree_target_flow(struct sip_msg *msg, struct sec_agree_flow *out)
+{
+	struct sa_rec r;
+	if (!store || msg->first_line.type != SIP_REQUEST || target_sa(msg, &r) != 0)
+		return -1;
+	flow_of(&r, out);
+	return 0;
+}
+
 /* Requests towards a UE leave from our protected client port to its protected server port
  * (TS 33.203 7.1), over the SA pair set up for that: over UDP, or over TCP (a connection from
  * port_pc to port_us, reused while it is open and opened again from port_pc when it is not)
@@ -1170,6 +1179,7 @@ PRESEC_CFG_WRAP0(w_check, sec_agree_check_protected)
 PRESEC_CFG_WRAP0(w_to_ue, sec_agree_forward_to_ue)
 PRESEC_CFG_WRAP0(w_check_reply, sec_agree_check_reply)
 PRESEC_CFG_WRAP0(w_mark_confidential, sec_agree_mark_confidential)
+PRESEC_CFG_WRAP0(w_to_ue_confidential, sec_agree_to_ue_confidential)
 
 /* ---- RPC ---- */
 struct rpc_walk {
@@ -1374,6 +1384,8 @@ static cmd_export_t cmds[] = {
          REQUEST_ROUTE | FAILURE_ROUTE | BRANCH_ROUTE},
         /* TR 33.cde 4.5.2: kamailio_conf.c */
         {"sec_agree_mark_confidential", (cmd_function)w_mark_confidential, 0, 0, 0, REQUEST_ROUTE},
+        {"sec_agree_to_ue_confidential", (cmd_function)w_to_ue_confidential, 0, 0, 0,
+         REQUEST_ROUTE},
         /* Kamailio's find_export() convention; void (*)(void) is the generic function type */
         {"bind_sec_agree", (cmd_function)(void (*)(void))bind_sec_agree, 0, 0, 0, 0},
         {0, 0, 0, 0, 0, 0},
@@ -1418,6 +1430,7 @@ static sr_kemi_t sr_kemi_sec_agree_exports[] = {
         PRESEC_KEMI_0("sec_agree", "sec_agree_forward_to_ue", sec_agree_forward_to_ue),
         PRESEC_KEMI_S("sec_agree", "sec_agree_impi", ki_impi),
         PRESEC_KEMI_0("sec_agree", "sec_agree_mark_confidential", sec_agree_mark_confidential),
+        PRESEC_KEMI_0("sec_agree", "sec_agree_to_ue_confidential", sec_agree_to_ue_confidential),
         PRESEC_KEMI_END,
 };
 

@@ -7,8 +7,8 @@ domain, and presence_authz believes it only from the S-CSCF.
 
 bob is a Release 6 UE (ealg=aes-cbc), carol a Release 5 one (no ealg at all), dave a Release 6
 UE that offers integrity only (ealg=null). alice's rules allow all three with her note when the
-watcher has confidentiality, and polite-block them otherwise (RFC 4745 10: the second rule is
-where a watcher without the mark falls through)."""
+watcher has confidentiality, and polite-block them otherwise (RFC 4745 10: without the mark
+the first and third rules do not match, and the second is all that combines)."""
 import binascii
 import os
 import re

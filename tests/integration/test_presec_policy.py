@@ -148,3 +148,44 @@ def test_decide_knows_the_confidentiality_condition(tmp_path):
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
     assert d["sub_handling"] == "allow" and d["rules"] == ["bob-encrypted", "bob"]
+
+
+BROAD_RULES = CONFIDENTIAL_RULES.replace("</cr:ruleset>", """  <cr:rule id="colleagues">
+    <cr:conditions><cr:identity><cr:many domain="ims.example"/></cr:identity></cr:conditions>
+    <cr:actions><pr:sub-handling>allow</pr:sub-handling></cr:actions>
+    <cr:transformations><pr:provide-note>true</pr:provide-note></cr:transformations>
+  </cr:rule>
+</cr:ruleset>""")
+
+
+def test_decide_warns_of_an_allow_rule_without_the_condition(tmp_path):
+    """RFC 4745 10: the permissions of every matching rule combine, so a broader allow rule
+    without <ps:confidentiality/> gives bob alice's note without confidentiality: named on
+    stderr, the decision unchanged"""
+    rules = tmp_path / "rules.xml"
+    base = ["decide", "--rules", str(rules), "--presentity", "sip:alice@ims.example",
+            "--watcher", "sip:bob@ims.example"]
+    rules.write_text(BROAD_RULES)
+    for extra in ((), ("--confidential",)):
+        r = run(*base, *extra)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["sub_handling"] == "allow"
+        assert 'warning: rule "colleagues" allows sip:bob@ims.example without ' \
+               'confidentiality' in r.stderr, r.stderr
+    rules.write_text(CONFIDENTIAL_RULES)
+    r = run(*base)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+
+
+def test_decide_refuses_the_mark_for_an_unauthenticated_watcher(tmp_path):
+    """only a UE registered at a marking P-CSCF carries the mark: named of a trusted domain,
+    or anonymous (Privacy: id); an unauthenticated named watcher never does"""
+    rules = tmp_path / "rules.xml"
+    rules.write_text(CONFIDENTIAL_RULES)
+    base = ["decide", "--rules", str(rules), "--presentity", "sip:alice@ims.example",
+            "--watcher", "sip:bob@ims.example", "--confidential"]
+    r = run(*base, "--unauthenticated")
+    assert r.returncode == 2 and "--unauthenticated" in r.stderr and not r.stdout, r
+    r = run(*base, "--unauthenticated", "--anonymous")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["sub_handling"] == "block"

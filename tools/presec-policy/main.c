@@ -190,6 +190,14 @@ int main(int argc, char **argv)
 	    (!filter && optind != argc))
 		usage();
 
+	/* TR 33.cde 4.5.2: only a UE registered at a marking P-CSCF carries the mark, named (of a
+	 * trusted domain) or anonymous (Privacy: id); an unauthenticated named watcher never does
+	 */
+	if (confidential && !authenticated && !anonymous) {
+		fprintf(stderr,
+		        "presec-policy: --confidential with --unauthenticated: only a UE registered at a marking P-CSCF has the mark, an unauthenticated watcher never does (add --anonymous for a home UE that asked for Privacy: id)\n");
+		return 2;
+	}
 	struct pol_watcher w = {watcher, authenticated, anonymous, (long long)time(NULL),
 	                        sphere,  confidential};
 	if (at && (w.at = pidf_time(at)) < 0) {
@@ -215,6 +223,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	const char *unguarded[POL_MATCH_MAX];
+	unsigned nu = policy_unguarded_allows(&pol, &w, unguarded, POL_MATCH_MAX);
+	for (unsigned i = 0; i < nu && i < POL_MATCH_MAX; i++)
+		fprintf(stderr,
+		        "presec-policy: warning: rule \"%s\" allows %s without confidentiality, so the <ps:confidentiality/> rules do not keep it from this watcher (RFC 4745 10: the permissions of every matching rule combine; put the condition on every rule that allows it)\n",
+		        unguarded[i], watcher);
 	struct pol_decision d;
 	policy_decide(&pol, &w, &d);
 	if (!filter) {

@@ -94,20 +94,45 @@ static void test_watcher_as_a_uri(void **state)
 
 static void test_rpc_flag(void **state)
 {
-	int auth, anon;
+	int auth, anon, conf;
 	(void)state;
-	authz_rpc_flag(NULL, 0, &auth, &anon);
+	authz_rpc_flag(NULL, 0, &auth, &anon, &conf);
 	assert_true(auth);
 	assert_false(anon);
-	authz_rpc_flag("unauthenticated", 15, &auth, &anon);
+	assert_false(conf);
+	authz_rpc_flag("unauthenticated", 15, &auth, &anon, &conf);
 	assert_false(auth);
 	assert_false(anon);
-	authz_rpc_flag("anonymous", 9, &auth, &anon);
+	authz_rpc_flag("anonymous", 9, &auth, &anon, &conf);
 	assert_true(auth);
 	assert_true(anon);
-	authz_rpc_flag("anonymou", 8, &auth, &anon);
+	authz_rpc_flag("anonymou", 8, &auth, &anon, &conf);
 	assert_true(auth);
 	assert_false(anon);
+	assert_false(conf);
+	/* TR 33.cde 4.5.2: the mark, alone or with another flag */
+	authz_rpc_flag("confidential", 12, &auth, &anon, &conf);
+	assert_true(auth);
+	assert_false(anon);
+	assert_true(conf);
+	authz_rpc_flag("unauthenticated,confidential", 28, &auth, &anon, &conf);
+	assert_false(auth);
+	assert_false(anon);
+	assert_true(conf);
+	authz_rpc_flag("confidentia,anonymous", 21, &auth, &anon, &conf);
+	assert_true(anon);
+	assert_false(conf);
+}
+
+/* TR 33.cde 4.5.2: the state as the identity could have it: only a home UE, named or
+ * anonymous, can carry the P-CSCF's mark */
+static void test_state_is_decided_as_if_marked_for_whom_could_be(void **state)
+{
+	(void)state;
+	assert_true(authz_state_confidential(1, 0));
+	assert_true(authz_state_confidential(0, 1));
+	assert_true(authz_state_confidential(1, 1));
+	assert_false(authz_state_confidential(0, 0));
 }
 
 static void test_names_written_into_sql(void **state)
@@ -143,6 +168,7 @@ int main(void)
 	        cmocka_unit_test(test_only_allow_gets_the_filtered_document),
 	        cmocka_unit_test(test_watcher_as_a_uri),
 	        cmocka_unit_test(test_rpc_flag),
+	        cmocka_unit_test(test_state_is_decided_as_if_marked_for_whom_could_be),
 	        cmocka_unit_test(test_names_written_into_sql),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
