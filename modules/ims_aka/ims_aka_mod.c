@@ -637,6 +637,12 @@ static int verify(struct sip_msg *msg, str *realm)
 	int found = find_credentials(msg, realm, &c, &why);
 	int have_impu = found == 1 && to_impu(msg, impu, sizeof(impu)) == 0;
 	enum aka_verify_outcome o = aka_verify(&env, found, &c, have_impu ? impu : NULL, &res);
+	if ((unsigned)o >= AV_OUTCOMES || verify_table[o].rc == 0) {
+		/* an outcome without its row would be $rc 0, a silent exit: refuse it instead */
+		LM_ERR("aka_verify() outcome %d has no row in verify_table: refused as internal error\n",
+		       (int)o);
+		return IMS_AKA_INTERNAL;
+	}
 	const struct verify_row *r = &verify_table[o];
 
 	if (res.protection_ignored)
