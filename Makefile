@@ -162,7 +162,10 @@ modules-asan: $(BUILD)/corepath
 	    PRESEC_ROOT=$(ASAN_SRC) quiet=silent PRESEC_SAN_CFLAGS="$(SAN_FLAGS)"; \
 	  cp $(ASAN_SRC)/modules/$$m/$$m.so $(BUILD)/asan/modules/.$$m.so.new; \
 	  mv -f $(BUILD)/asan/modules/.$$m.so.new $(BUILD)/asan/modules/$$m.so; \
-	done; echo "sanitizer modules built into $(BUILD)/asan/modules"
+	done; \
+	so=$$(scripts/build-rls.sh $$(cat $(BUILD)/corepath) $(BUILD)/rls); \
+	cp $$so $(BUILD)/asan/modules/.rls.so.new; mv -f $(BUILD)/asan/modules/.rls.so.new $(BUILD)/asan/modules/rls.so; \
+	echo "sanitizer modules built into $(BUILD)/asan/modules (with the patched rls, not instrumented)"
 
 test-asan: deps modules-asan tools
 	rm -rf $(BUILD)/asan/reports; mkdir -p $(BUILD)/asan/reports
