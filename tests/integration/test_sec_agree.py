@@ -71,18 +71,7 @@ def first_register_only(topo, impi, answer, name):
 
 def sas(topo):
     """sec_agree.list as a list of dicts."""
-    out = topo.roles["pcscf"].rpc("sec_agree.list")
-    recs, cur = [], None
-    for line in out.splitlines():
-        line = line.strip()
-        if line == "{":
-            cur = {}
-        elif line == "}":
-            recs.append(cur)
-        elif ":" in line and cur is not None:
-            k, v = line.split(":", 1)
-            cur[k.strip()] = v.strip()
-    return recs
+    return topo.roles["pcscf"].rpc_records("sec_agree.list")
 
 
 def test_rel6_ue_registers_and_gets_encryption(topo):

@@ -68,18 +68,8 @@ def registered(topo, user, transport):
 
 
 def sas(topo):
-    out = topo.roles["pcscf"].rpc("sec_agree.list")
-    recs, cur = [], None
-    for line in out.splitlines():
-        line = line.strip()
-        if line == "{":
-            cur = {}
-        elif line == "}":
-            recs.append(cur)
-        elif ":" in line and cur is not None:
-            k, v = line.split(":", 1)
-            cur[k.strip()] = v.strip()
-    return recs
+    """sec_agree.list as a list of dicts."""
+    return topo.roles["pcscf"].rpc_records("sec_agree.list")
 
 
 def message_to(sender, receiver, size=20):

@@ -153,6 +153,22 @@ class Role:
             raise RuntimeError("kamcmd %s: %s%s" % (" ".join(map(str, args)), r.stdout, r.stderr))
         return r.stdout
 
+    def rpc_records(self, *args):
+        """An RPC command whose answer is a list of structs (sec_agree.list, ...), as dicts of
+        the fields kamcmd prints between "{" and "}"."""
+        recs, cur = [], None
+        for line in self.rpc(*args).splitlines():
+            line = line.strip()
+            if line == "{":
+                cur = {}
+            elif line == "}":
+                recs.append(cur)
+                cur = None
+            elif ":" in line and cur is not None:
+                k, v = line.split(":", 1)
+                cur[k.strip()] = v.strip()
+        return recs
+
     def shm_used(self):
         """Bytes of shared memory in use (core.shmmem real_used)."""
         return int(self.rpc("core.shmmem").split("real_used:")[1].split()[0])
